@@ -1,5 +1,22 @@
-"""pydl: a readable deep-learning library on NumPy that runs natively and in the browser."""
+"""pydl: a readable deep-learning library on NumPy that runs natively and in the browser.
+
+>>> import pydl
+>>> w = pydl.tensor([[0.5], [-0.25]], requires_grad=True)
+>>> loss = ((pydl.tensor([[1.0, 2.0]]) @ w - 1.0) ** 2).mean()
+>>> loss.backward()
+>>> w.grad.ravel().tolist()
+[-2.0, -4.0]
+"""
 
 from pydl import backend
+from pydl.gradcheck import GradcheckError, gradcheck, numerical_grad
+from pydl.graph import trace
+from pydl.ops.elementwise import abs, clip, elu, exp, leaky_relu, log, maximum, minimum, relu, sigmoid, sqrt, tanh, where
+from pydl.ops.reduction import log_softmax, logsumexp, max, mean, min, softmax, sum, var
+from pydl.ops.shape import concatenate, expand_dims, reshape, squeeze, stack, transpose
+from pydl.ops.arithmetic import matmul
+from pydl.random import seed
+from pydl.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
+from pydl import graph  # noqa: E402  (pydl.graph.to_svg / to_dot)
 
 __version__ = "0.1.0"

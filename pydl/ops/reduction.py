@@ -1,0 +1,143 @@
+"""Reductions over axes (sum, mean, var, max, min, logsumexp) and the softmax family."""
+
+from __future__ import annotations
+
+import builtins  # sum, max and min below shadow the builtins on purpose (pydl.sum mirrors numpy.sum)
+
+from pydl.tensor import Function
+
+
+def _normalize_axis(axis, ndim):
+    """``axis`` as a sorted tuple of non-negative ints (``None`` means every axis)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimension(s).")
+    return tuple(sorted(a % ndim if ndim else 0 for a in axes))
+
+
+def _restore_reduced(grad, axes, keepdims):
+    """Give a reduced gradient back the size-1 axes it lost, so it broadcasts against the input."""
+    if keepdims or not axes:
+        return grad
+    for a in axes:
+        grad = grad.reshape(grad.shape[:a] + (1,) + grad.shape[a:])
+    return grad
+
+
+class Sum(Function):
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, _normalize_axis(axis, x.ndim), keepdims
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        return self.xp.broadcast_to(_restore_reduced(grad, self.axes, self.keepdims), self.shape)
+
+
+class Mean(Function):
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, _normalize_axis(axis, x.ndim), keepdims
+        self.count = 1
+        for a in self.axes:
+            self.count *= x.shape[a]
+        return x.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        grad = _restore_reduced(grad, self.axes, self.keepdims) / self.count
+        return self.xp.broadcast_to(grad, self.shape)
+
+
+class Max(Function):
+    """Maximum over axes; tied maxima share the gradient equally (the average of the subgradients)."""
+
+    def forward(self, x, axis=None, keepdims=False, largest=True):
+        self.axes, self.keepdims = _normalize_axis(axis, x.ndim), keepdims
+        out = x.max(axis=self.axes, keepdims=True) if largest else x.min(axis=self.axes, keepdims=True)
+        self.winners = x == out
+        return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in self.axes])
+
+    def backward(self, grad):
+        grad = _restore_reduced(grad, self.axes, self.keepdims)
+        share = self.winners / self.winners.sum(axis=self.axes, keepdims=True)
+        return grad * share
+
+
+class Min(Max):
+    def forward(self, x, axis=None, keepdims=False):
+        return super().forward(x, axis, keepdims, largest=False)
+
+
+class LogSumExp(Function):
+    def forward(self, x, axis=None, keepdims=False):
+        xp = self.xp
+        self.axes, self.keepdims = _normalize_axis(axis, x.ndim), keepdims
+        shift = x.max(axis=self.axes, keepdims=True)
+        shifted_exp = xp.exp(x - shift)
+        total = shifted_exp.sum(axis=self.axes, keepdims=True)
+        self.softmax = shifted_exp / total
+        out = xp.log(total) + shift
+        return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in self.axes])
+
+    def backward(self, grad):
+        return _restore_reduced(grad, self.axes, self.keepdims) * self.softmax
+
+
+class Softmax(Function):
+    def forward(self, x, axis=-1):
+        shifted_exp = self.xp.exp(x - x.max(axis=axis, keepdims=True))  # shift: exp never overflows
+        self.axis = axis
+        self.out = shifted_exp / shifted_exp.sum(axis=axis, keepdims=True)
+        return self.out
+
+    def backward(self, grad):
+        s = self.out
+        return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    name = "log_softmax"
+
+    def forward(self, x, axis=-1):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        self.axis = axis
+        self.out = shifted - self.xp.log(self.xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return self.out
+
+    def backward(self, grad):
+        return grad - self.xp.exp(self.out) * grad.sum(axis=self.axis, keepdims=True)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    """Population variance (divides by N, as Keras' BatchNormalization does)."""
+    centered = x - mean(x, axis=axis, keepdims=True)
+    return mean(centered * centered, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return Min.apply(x, axis=axis, keepdims=keepdims)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+
+
+def softmax(x, axis=-1):
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return LogSoftmax.apply(x, axis=axis)
