@@ -24,7 +24,7 @@ except Exception:  # ImportError, or a CuPy build whose CUDA libraries fail to l
 
 __all__ = [
     "np", "BackendError", "DeviceMismatchError", "set_backend", "get_backend", "xp", "get_array_module",
-    "device_of", "to_numpy", "to_device", "gpu_available",
+    "device_of", "to_numpy", "to_device", "gpu_available", "floatx", "set_floatx",
 ]
 
 _BACKENDS = ("numpy", "cupy")
@@ -61,6 +61,20 @@ def _require_gpu(reason: str) -> None:
 
 
 _current = "numpy"
+_floatx = "float32"
+
+
+def floatx() -> str:
+    """The float dtype layers create weights in and cast inputs to (``"float32"`` unless changed)."""
+    return _floatx
+
+
+def set_floatx(dtype: str) -> None:
+    """Set the float dtype of new layers: ``"float32"`` (fast, the default) or ``"float64"`` (exact checks)."""
+    global _floatx
+    if dtype not in ("float16", "float32", "float64"):
+        raise ValueError(f"Unknown float dtype {dtype!r}; choose 'float16', 'float32' or 'float64'.")
+    _floatx = dtype
 
 
 def set_backend(name: str) -> None:
