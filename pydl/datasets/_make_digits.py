@@ -3,7 +3,7 @@
 scikit-learn is needed only here, in a throwaway environment, never by pydl::
 
     python -m venv /tmp/skvenv && /tmp/skvenv/bin/pip install scikit-learn
-    /tmp/skvenv/bin/python pydl/datasets/_make_digits.py
+    /tmp/skvenv/bin/python -m pydl.datasets._make_digits      # from the repository root
 
 The script is deterministic: the same scikit-learn data gives byte-identical arrays, so the SHA-256 sums that
 DIGITS_SOURCE.md records can be checked again at any time (``--check``).
@@ -17,27 +17,12 @@ import sys
 
 import numpy as np  # a build tool outside the runtime package, so it may import NumPy directly
 
+from pydl.preprocessing import train_test_split
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "digits.npz")
 TEST_SIZE = 360  # 20 % of 1,797, the usual hold-out share; 1,437 images are left for training
 SPLIT_SEED = 0
-
-
-def stratified_split(labels: np.ndarray, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted (train, test) indices with each class's test share as close to ``n_test / n`` as whole numbers allow."""
-    rng = np.random.default_rng(seed)
-    classes, counts = np.unique(labels, return_counts=True)
-    exact = counts * n_test / len(labels)
-    quota = np.floor(exact).astype(int)
-    # Largest remainders get the leftover places, so the quotas sum to exactly n_test.
-    leftover = n_test - quota.sum()
-    quota[np.argsort(-(exact - quota), kind="stable")[:leftover]] += 1
-    test = np.concatenate([
-        rng.permutation(np.flatnonzero(labels == c))[:q] for c, q in zip(classes, quota)
-    ])
-    test = np.sort(test)
-    train = np.setdiff1d(np.arange(len(labels)), test)
-    return train, test
 
 
 def build() -> dict[str, np.ndarray]:
@@ -48,7 +33,9 @@ def build() -> dict[str, np.ndarray]:
     if not np.array_equal(images, bunch.images):
         raise SystemExit("scikit-learn's digits are no longer whole numbers 0..16; check the source")
     labels = bunch.target.astype(np.int64)
-    train, test = stratified_split(labels, TEST_SIZE, SPLIT_SEED)
+    # pydl's own stratified split, on indices; sorting them keeps the source's order within each part.
+    train, test = (np.sort(part) for part in train_test_split(
+        np.arange(len(labels)), test_size=TEST_SIZE, seed=SPLIT_SEED, stratify=labels))
     return {
         "x_train": images[train], "y_train": labels[train],
         "x_test": images[test], "y_test": labels[test],

@@ -1,0 +1,271 @@
+"""The :class:`Layer` contract every pydl layer follows (Keras 3 style).
+
+* ``__init__`` stores configuration only; no weights exist yet.
+* ``build(input_shape)`` creates the weights with :meth:`Layer.add_weight`, once the input shape is known.
+* ``call(inputs, training=None)`` does the maths with pydl ops.
+* ``get_config()`` / ``from_config(config)`` round-trip the configuration through plain JSON.
+
+Shapes passed to ``build`` and ``compute_output_shape`` include the batch axis as ``None``: ``(None, 784)``.
+
+>>> import pydl
+>>> from pydl.layers import Dense
+>>> layer = Dense(3)
+>>> y = layer(pydl.backend.np.ones((2, 4)))
+>>> y.shape, layer.built, layer.count_params()
+((2, 3), True, 15)
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydl import backend
+from pydl.backend import np
+from pydl.tensor import Tensor
+
+__all__ = ["Layer", "reset_name_counters"]
+
+_name_counters: dict = {}
+
+
+def reset_name_counters() -> None:
+    """Start automatic layer names from scratch ("dense", "dense_1", ...), e.g. between tests."""
+    _name_counters.clear()
+
+
+def _snake_case(name: str) -> str:
+    """``BatchNormalization`` -> ``batch_normalization``, ``Conv2D`` -> ``conv2d`` (Keras' rule)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _unique_name(base: str) -> str:
+    count = _name_counters.get(base, 0)
+    _name_counters[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def _dtype_name(dtype) -> str | None:
+    return None if dtype is None else np.dtype(dtype).name
+
+
+def _shape_tuple(shape) -> tuple:
+    """A shape as a tuple of ints and Nones (an int alone means a 1-D shape)."""
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _compatible(expected: tuple, actual: tuple) -> bool:
+    """Same rank and every known (non-None) dimension equal."""
+    return len(expected) == len(actual) and all(e is None or a is None or e == a for e, a in zip(expected, actual))
+
+
+class Layer:
+    """Base class of all layers: configuration, lazy weights, the call protocol and serialisation.
+
+    Args:
+        name: unique name; by default the snake-cased class name with a counter ("dense", "dense_1", ...).
+        trainable: False freezes the layer: its weights get no gradients and no optimizer updates.
+        input_shape: shape of one sample (no batch axis), for the first layer of a model, e.g. ``(784,)``.
+        dtype: float dtype of the weights and of the computation; ``backend.floatx()`` when None.
+        batch_input_shape: alternative to ``input_shape`` with the batch axis, e.g. ``(None, 784)``.
+        input_dim: shorthand for ``input_shape=(input_dim,)`` (Keras 2).
+        batch_size: fixed batch size that completes ``input_shape`` (rarely needed).
+
+    Subclasses override ``build``, ``call``, ``compute_output_shape`` and ``get_config``.
+
+    >>> from pydl.layers import Dense
+    >>> Dense(512, input_shape=(784,)).get_config()["batch_input_shape"]
+    [None, 784]
+    """
+
+    def __init__(self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs):
+        allowed = {"batch_input_shape", "input_dim", "batch_size"}
+        unknown = sorted(set(kwargs) - allowed)
+        if unknown:
+            valid = sorted(self._valid_kwargs() | allowed)
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s) {', '.join(map(repr, unknown))}. "
+                f"Valid arguments: {', '.join(valid)}."
+            )
+        batch_input_shape = kwargs.get("batch_input_shape")
+        if input_shape is None and kwargs.get("input_dim") is not None:
+            input_shape = (int(kwargs["input_dim"]),)
+        if batch_input_shape is None and input_shape is not None:
+            batch_input_shape = (kwargs.get("batch_size"),) + _shape_tuple(input_shape)
+        self.batch_input_shape = None if batch_input_shape is None else _shape_tuple(batch_input_shape)
+        self.name = name if name is not None else _unique_name(_snake_case(type(self).__name__))
+        self._dtype = _dtype_name(dtype)
+        self._trainable = bool(trainable)
+        self._weights: list = []  # [(Tensor, trainable flag, regularizer or None)] in creation order
+        self.built = False
+        self.input_spec_shape = None
+
+    def _valid_kwargs(self) -> set:
+        """Argument names of this class' constructors, for the unknown-argument error."""
+        import inspect
+
+        names = set()
+        for klass in type(self).__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is not None:
+                names |= {p for p in inspect.signature(init).parameters if p not in ("self", "kwargs")}
+        return names
+
+    # ----------------------------------------------------------------- dtype and trainability
+    @property
+    def dtype(self) -> str:
+        """The float dtype of this layer's weights and computation (fixed when the layer is built)."""
+        return self._dtype or backend.floatx()
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for weight, weight_trainable, _ in self._weights:
+            weight.requires_grad = self._trainable and weight_trainable
+            if not weight.requires_grad:
+                weight.grad = None  # a stale gradient must not be applied to a frozen weight
+
+    # ----------------------------------------------------------------- weights
+    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None, trainable=True) -> Tensor:
+        """Create, track and return a weight Tensor of ``shape`` in ``self.dtype``.
+
+        Args:
+            name: short name; the Tensor is named ``"<layer name>/<name>"``.
+            shape: tuple of ints.
+            initializer: name, class instance or callable ``(shape, dtype) -> array`` (see :mod:`pydl.initializers`).
+            regularizer: None, name or callable ``weight -> scalar Tensor`` (see :mod:`pydl.regularizers`).
+            trainable: False for state updated outside gradient descent (BatchNormalization's moving mean).
+        """
+        from pydl import initializers, regularizers
+
+        shape = _shape_tuple(shape)
+        values = initializers.get(initializer)(shape, dtype=self.dtype)
+        weight = Tensor(backend.to_numpy(values), dtype=self.dtype, name=f"{self.name}/{name}")
+        weight.requires_grad = bool(trainable) and self._trainable
+        self._weights.append((weight, bool(trainable), regularizers.get(regularizer)))
+        return weight
+
+    @property
+    def weights(self) -> list:
+        """Every weight, in creation order."""
+        return [w for w, _, _ in self._weights]
+
+    @property
+    def trainable_weights(self) -> list:
+        """Weights that gradient descent updates (none while the layer is frozen)."""
+        return [w for w, t, _ in self._weights if t] if self._trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list:
+        if not self._trainable:
+            return self.weights
+        return [w for w, t, _ in self._weights if not t]
+
+    @property
+    def losses(self) -> list:
+        """Regularization penalties (scalar Tensors) computed from the current weights; add them to the loss."""
+        return [reg(w) for w, _, reg in self._weights if reg is not None]
+
+    def get_weights(self) -> list:
+        """Copies of the weights as NumPy arrays, in creation order."""
+        return [backend.to_numpy(w.data).copy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Assign NumPy arrays to the weights; nothing is assigned unless the count and every shape match."""
+        weights = list(weights)
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f'Layer "{self.name}" has {len(own)} weight(s) but set_weights got {len(weights)}. '
+                f"Expected shapes: {[tuple(w.shape) for w in own]}."
+            )
+        for i, (w, value) in enumerate(zip(own, weights)):
+            if tuple(np.shape(value)) != tuple(w.shape):
+                raise ValueError(
+                    f'Layer "{self.name}" weight {i} ("{w.name}") has shape {tuple(w.shape)}, '
+                    f"but set_weights got shape {tuple(np.shape(value))}. Nothing was assigned."
+                )
+        for w, value in zip(own, weights):
+            xp = backend.get_array_module(w.data)
+            w.data[...] = xp.asarray(backend.to_numpy(value) if xp is np else value, dtype=w.dtype)
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights; the layer must be built."""
+        if not self.built:
+            raise ValueError(
+                f'Layer "{self.name}" is not built yet, so it has no weights to count. '
+                "Call it on data or call build(input_shape) first."
+            )
+        return int(sum(w.size for w in self.weights))
+
+    # ----------------------------------------------------------------- the call protocol
+    def build(self, input_shape) -> None:
+        """Create the weights for inputs of ``input_shape`` (batch axis None). The default creates none."""
+        self.input_spec_shape = _shape_tuple(input_shape)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        """The computation; subclasses override it. ``training`` is True, False or None (= inference)."""
+        return inputs
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        """The output shape for ``input_shape``, batch axis None. The default is the identity."""
+        return _shape_tuple(input_shape)
+
+    def _convert_input(self, inputs) -> Tensor:
+        """``inputs`` as a Tensor; numbers (uint8 images, float64 arrays) are cast to the layer dtype."""
+        dtype = np.dtype(self.dtype)
+        if not isinstance(inputs, Tensor):
+            array = inputs if hasattr(inputs, "dtype") else np.asarray(inputs)
+            return Tensor(array, dtype=dtype if np.dtype(array.dtype).kind in "iuf" else None)
+        if inputs.dtype.kind in "iuf" and inputs.dtype != dtype:
+            return inputs.astype(dtype)
+        return inputs
+
+    def _check_shape(self, expected, actual) -> None:
+        if not _compatible(expected, actual):
+            raise ValueError(
+                f'Layer "{self.name}" expects input shape {expected}, but got {actual}. '
+                "Reshape the data or change the layer's input shape."
+            )
+
+    def __call__(self, inputs, training=None):
+        if not self.built:
+            if self._dtype is None:
+                self._dtype = backend.floatx()  # fixed at build: a later set_floatx does not change built layers
+        inputs = self._convert_input(inputs)
+        actual = tuple(inputs.shape)
+        if not self.built:
+            if self.batch_input_shape is not None:
+                self._check_shape(self.batch_input_shape, actual)
+            self.build((None,) + actual[1:])
+            self.built = True
+            if self.input_spec_shape is None:
+                self.input_spec_shape = (None,) + actual[1:]
+        else:
+            self._check_shape(self.input_spec_shape, actual)
+        return self.call(inputs, training=training)
+
+    # ----------------------------------------------------------------- serialisation
+    def get_config(self) -> dict:
+        """JSON-serialisable configuration; ``type(layer).from_config(config)`` makes an equivalent layer."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.batch_input_shape is not None:
+            config["batch_input_shape"] = list(self.batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        if "input_shape" in config and "batch_input_shape" in config:
+            config.pop("input_shape")  # both describe the same thing; batch_input_shape wins
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"

@@ -1,0 +1,147 @@
+"""Finite-difference gradient checks of every core operation, as plain data.
+
+The same cases run natively (tests/ops/test_gradients.py) and inside Pyodide (tests/pyodide/), so this module
+imports nothing but pydl and NumPy and needs no pytest.
+
+Each case names an operation, a function of tensors and the input shapes. Inputs are float64 and drawn away from
+kinks (relu and abs at 0, ties of max) so finite differences are meaningful there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import pydl
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    fn: object
+    shapes: tuple
+    values: str = "normal"  # "normal", "positive" (log, sqrt, pow bases) or "away_from_zero" (kinks at 0)
+
+
+def _mask(shape):
+    return np.arange(int(np.prod(shape))).reshape(shape) % 3 == 0
+
+
+CASES = [
+    # arithmetic and broadcasting
+    Case("add", lambda a, b: a + b, ((3, 4), (3, 4))),
+    Case("add broadcast row", lambda a, b: a + b, ((3, 4), (4,))),
+    Case("add broadcast column and row", lambda a, b: a + b, ((3, 1), (1, 4))),
+    Case("add scalar tensor", lambda a, b: a + b, ((2, 3), ())),
+    Case("sub broadcast", lambda a, b: a - b, ((2, 3, 4), (3, 1))),
+    Case("mul broadcast", lambda a, b: a * b, ((2, 3, 4), (1, 4))),
+    Case("div", lambda a, b: a / b, ((3, 4), (3, 4)), "away_from_zero"),
+    Case("div broadcast", lambda a, b: a / b, ((3, 4), (4,)), "away_from_zero"),
+    Case("pow scalar exponent", lambda a: a ** 3, ((3, 4),)),
+    Case("pow fractional exponent", lambda a: a ** 1.5, ((5,),), "positive"),
+    Case("pow tensor exponent", lambda a, b: a ** b, ((3, 4), (3, 4)), "positive"),
+    Case("neg", lambda a: -a, ((3, 4),)),
+    Case("reflected sub", lambda a: 2.0 - a, ((3, 4),)),
+    Case("reflected div", lambda a: 2.0 / a, ((3, 4),), "away_from_zero"),
+    Case("reflected pow", lambda a: 2.0 ** a, ((3, 4),)),
+    Case("reflected array add", lambda a: np.ones((2, 3, 4)) + a, ((3, 4),)),
+    Case("matmul 2d", lambda a, b: a @ b, ((3, 4), (4, 5))),
+    Case("matmul vector right", lambda a, b: a @ b, ((3, 4), (4,))),
+    Case("matmul vector left", lambda a, b: a @ b, ((4,), (4, 5))),
+    Case("matmul dot", lambda a, b: a @ b, ((4,), (4,))),
+    Case("matmul batched broadcast", lambda a, b: a @ b, ((2, 3, 4), (4, 5))),
+    Case("matmul batched both", lambda a, b: a @ b, ((2, 1, 3, 4), (3, 4, 2))),
+    # elementwise
+    Case("exp", lambda a: a.exp(), ((3, 4),)),
+    Case("log", lambda a: a.log(), ((3, 4),), "positive"),
+    Case("sqrt", lambda a: a.sqrt(), ((3, 4),), "positive"),
+    Case("abs", lambda a: a.abs(), ((3, 4),), "away_from_zero"),
+    Case("tanh", lambda a: a.tanh(), ((3, 4),)),
+    Case("sigmoid", lambda a: a.sigmoid(), ((3, 4),)),
+    Case("relu", lambda a: a.relu(), ((3, 4),), "away_from_zero"),
+    Case("leaky_relu", lambda a: pydl.leaky_relu(a, 0.1), ((3, 4),), "away_from_zero"),
+    Case("elu", lambda a: pydl.elu(a), ((3, 4),), "away_from_zero"),
+    Case("clip", lambda a: a.clip(-0.5, 0.5), ((4, 5),), "away_from_zero"),
+    Case("maximum", lambda a, b: pydl.maximum(a, b), ((3, 4), (3, 4))),
+    Case("maximum broadcast", lambda a, b: a.maximum(b), ((3, 4), (4,))),
+    Case("minimum", lambda a, b: pydl.minimum(a, b), ((3, 4), (3, 4))),
+    Case("where", lambda a, b: pydl.where(_mask((3, 4)), a, b), ((3, 4), (3, 4))),
+    Case("where broadcast", lambda a, b: pydl.where(_mask((3, 4)), a, b), ((3, 4), (1, 4))),
+    # reductions
+    Case("sum all", lambda a: a.sum(), ((3, 4),)),
+    Case("sum axis", lambda a: a.sum(axis=1), ((3, 4, 2),)),
+    Case("sum axes keepdims", lambda a: a.sum(axis=(0, 2), keepdims=True), ((3, 4, 2),)),
+    Case("sum negative axis", lambda a: a.sum(axis=-1), ((3, 4),)),
+    Case("mean all", lambda a: a.mean(), ((3, 4),)),
+    Case("mean axis keepdims", lambda a: a.mean(axis=0, keepdims=True), ((3, 4),)),
+    Case("var axis", lambda a: a.var(axis=0), ((5, 3),)),
+    Case("max all", lambda a: a.max(), ((3, 4),)),
+    Case("max axis", lambda a: a.max(axis=1), ((3, 4),)),
+    Case("min axis keepdims", lambda a: a.min(axis=0, keepdims=True), ((3, 4),)),
+    Case("logsumexp", lambda a: a.logsumexp(axis=1), ((3, 4),)),
+    Case("logsumexp all", lambda a: pydl.logsumexp(a), ((3, 4),)),
+    Case("softmax", lambda a: a.softmax(axis=-1), ((3, 4),)),
+    Case("softmax axis 0", lambda a: pydl.softmax(a, axis=0), ((3, 4),)),
+    Case("log_softmax", lambda a: a.log_softmax(axis=-1), ((3, 4),)),
+    # shape and indexing
+    Case("reshape", lambda a: a.reshape(4, 3), ((3, 4),)),
+    Case("reshape infer", lambda a: a.reshape((2, -1)), ((3, 4),)),
+    Case("transpose", lambda a: a.transpose(), ((3, 4),)),
+    Case("transpose axes", lambda a: a.transpose(2, 0, 1), ((2, 3, 4),)),
+    Case("T", lambda a: a.T, ((3, 4),)),
+    Case("expand_dims", lambda a: a.expand_dims(1), ((3, 4),)),
+    Case("squeeze", lambda a: a.squeeze(1), ((3, 1, 4),)),
+    Case("flatten", lambda a: a.flatten(), ((3, 4),)),
+    Case("slice", lambda a: a[1:, ::2], ((3, 4),)),
+    Case("slice negative step", lambda a: a[::-1, 1], ((3, 4),)),
+    Case("index ellipsis newaxis", lambda a: a[..., None, 0], ((2, 3, 4),)),
+    Case("integer array with repeats", lambda a: a[[0, 2, 0, 0]], ((3, 4),)),
+    Case("integer arrays pairwise", lambda a: a[[0, 1, 1], [3, 0, 0]], ((3, 4),)),
+    Case("boolean mask", lambda a: a[_mask((3, 4))], ((3, 4),)),
+    Case("concatenate", lambda a, b: pydl.concatenate([a, b], axis=1), ((3, 2), (3, 4))),
+    Case("concatenate same input", lambda a: pydl.concatenate([a, a * 2.0], axis=0), ((2, 3),)),
+    Case("stack", lambda a, b: pydl.stack([a, b], axis=1), ((3, 4), (3, 4))),
+    # compositions: shared nodes, long chains
+    Case("node used twice", lambda a: a * a + a, ((3, 4),)),
+    Case("diamond", lambda a, b: (a * b).exp() * (a + b), ((3,), (3,))),
+    Case("two layer network", lambda x, w1, w2: ((x @ w1).tanh() @ w2).log_softmax(axis=1), ((4, 3), (3, 5), (5, 2))),
+]
+
+
+def make_inputs(case: Case, seed: int = 0) -> list:
+    """Float64 tensors for ``case``, requiring grad, with values kept away from the case's kinks."""
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for position, shape in enumerate(case.shapes):
+        values = rng.standard_normal(shape)
+        if case.values == "positive":
+            values = rng.uniform(0.5, 2.0, shape)
+        elif case.values == "away_from_zero":
+            values = np.sign(values + 1e-12) * (np.abs(values) + 0.1)
+        inputs.append(pydl.tensor(np.asarray(values, dtype=np.float64), requires_grad=True, name=f"x{position}"))
+    return inputs
+
+
+def run_case(case: Case, seed: int = 0) -> bool:
+    return pydl.gradcheck(case.fn, make_inputs(case, seed))
+
+
+def run_all(seeds=(0, 1)) -> tuple[int, list[str]]:
+    """Run every case for every seed; returns (number of checks run, failure messages)."""
+    count, failures = 0, []
+    for case in CASES:
+        for seed in seeds:
+            count += 1
+            try:
+                run_case(case, seed)
+            except Exception as error:  # report every failure, not just the first
+                failures.append(f"{case.name} (seed {seed}): {type(error).__name__}: {error}")
+    return count, failures
+
+
+if __name__ == "__main__":
+    total, problems = run_all()
+    print(f"{total - len(problems)} passed, {len(problems)} failed")
+    for problem in problems:
+        print(problem)
