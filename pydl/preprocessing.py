@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from pydl.backend import np
-from pydl.datasets._rng import make_rng
+from pydl.random import generator
 
 __all__ = ["Standardizer", "to_categorical", "multi_hot", "train_test_split", "KFold", "iterated_kfold"]
 
@@ -159,7 +159,7 @@ def _test_count(n: int, test_size) -> int:
 
 def _stratified_test(labels, n_test: int, rng):
     """Test indices holding each class in its overall share, rounded by largest remainder to total ``n_test``."""
-    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     exact = counts * n_test / len(labels)
     quota = np.floor(exact).astype(np.int64)
     quota[np.argsort(quota - exact, kind="stable")[: n_test - quota.sum()]] += 1
@@ -199,15 +199,16 @@ def train_test_split(*arrays, test_size=0.2, shuffle: bool = True, seed=None, st
         if not shuffle:
             raise ValueError("stratify needs shuffle=True: an unshuffled split cannot balance the classes.")
         labels = np.asarray(stratify)
-        if len(labels) != n:
-            raise ValueError(f"stratify has {len(labels)} labels for {n} samples.")
-        rng = make_rng(seed)
+        if labels.shape != (n,):
+            raise ValueError(f"stratify needs one class label per sample, shape ({n},); got shape {labels.shape}. "
+                             "For one-hot labels pass y.argmax(axis=1).")
+        rng = generator(seed)
         test = rng.permutation(_stratified_test(labels, n_test, rng))
         mask = np.ones(n, dtype=bool)
         mask[test] = False
         train = rng.permutation(np.flatnonzero(mask))
     else:
-        order = make_rng(seed).permutation(n) if shuffle else np.arange(n)
+        order = generator(seed).permutation(n) if shuffle else np.arange(n)
         train, test = order[: n - n_test], order[n - n_test:]
     return [part for a in arrays for part in (_take(a, train), _take(a, test))]
 
@@ -239,7 +240,7 @@ class KFold:
         n = int(n_or_x) if isinstance(n_or_x, (int, np.integer)) else len(n_or_x)
         if self.n_splits > n:  # checked here, not on first next(), so the error points at the call
             raise ValueError(f"KFold: cannot cut {n} samples into {self.n_splits} folds; use at most {n} folds.")
-        order = make_rng(self.seed).permutation(n) if self.shuffle else np.arange(n)
+        order = generator(self.seed).permutation(n) if self.shuffle else np.arange(n)
         return self._folds(order)
 
     def _folds(self, order):
@@ -263,7 +264,7 @@ def iterated_kfold(n_or_x, n_splits: int = 5, repeats: int = 3, seed=None):
     """
     if not isinstance(repeats, (int, np.integer)) or repeats < 1:
         raise ValueError(f"iterated_kfold needs repeats of at least 1; got {repeats!r}.")
-    rng = make_rng(seed)  # one generator for all repeats, so each repeat shuffles differently
+    rng = generator(seed)  # one generator for all repeats, so each repeat shuffles differently
     kfold = KFold(n_splits, shuffle=True, seed=rng)
     runs = [kfold.split(n_or_x) for _ in range(repeats)]  # each split() shuffles now and checks n now
     return (fold for run in runs for fold in run)

@@ -13,13 +13,14 @@ balanced and in shuffled order; regression sets return float32 targets in [-1, 1
 - ``moons`` (scikit-learn's shape, not in the Playground): Gaussian jitter with standard deviation ``noise`` in the
   moons' own units, as in ``sklearn.datasets.make_moons``.
 
-The same seed gives the same data; with ``seed=None`` the numbers come from pydl's global generator.
+``seed`` is an int (same seed, same data) or a NumPy ``Generator`` to draw from; with ``seed=None`` the numbers come
+from pydl's shared generator, which ``pydl.seed(n)`` resets.
 """
 
 from __future__ import annotations
 
 from pydl.backend import np
-from pydl.datasets._rng import make_rng
+from pydl.random import generator
 
 CLASSIFICATION = ("circle", "xor", "gauss", "spiral", "moons", "blobs", "multi_spiral")
 REGRESSION = ("plane", "multi_gauss")
@@ -59,7 +60,7 @@ def circle(n: int = 200, noise: float = 0.0, seed=None):
     True
     """
     _check(n, noise, 2)
-    rng = make_rng(seed)
+    rng = generator(seed)
     n_out, n_in = _class_sizes(n, 2)
     # Draw every number whatever the noise, so one seed gives the same points at every noise level.
     r = np.concatenate([rng.uniform(3.5, 5.0, n_out), rng.uniform(0.0, 2.5, n_in)])
@@ -77,7 +78,7 @@ def xor(n: int = 200, noise: float = 0.0, seed=None):
     True
     """
     _check(n, noise, 2)
-    rng = make_rng(seed)
+    rng = generator(seed)
     # The Playground draws from the whole square; drawing per label keeps the two labels exactly balanced at noise 0.
     magnitude = rng.uniform(0.3, 5.3, (n, 2))
     sign_x = rng.choice([-1.0, 1.0], n)
@@ -103,7 +104,7 @@ def gauss(n: int = 200, noise: float = 0.0, seed=None):
     True
     """
     _check(n, noise, 2)
-    return _gaussians(n, [(-2.0, -2.0), (2.0, 2.0)], noise, make_rng(seed))
+    return _gaussians(n, [(-2.0, -2.0), (2.0, 2.0)], noise, generator(seed))
 
 
 def blobs(n: int = 300, classes: int = 3, noise: float = 0.0, seed=None):
@@ -117,7 +118,7 @@ def blobs(n: int = 300, classes: int = 3, noise: float = 0.0, seed=None):
         raise ValueError(f"classes must be an integer of at least 2; got {classes!r}.")
     _check(n, noise, classes)
     angle = 2 * np.pi * np.arange(classes) / classes
-    return _gaussians(n, _polar(np.full(classes, 4.0), angle), noise, make_rng(seed))
+    return _gaussians(n, _polar(np.full(classes, 4.0), angle), noise, generator(seed))
 
 
 def multi_spiral(n: int = 300, classes: int = 3, noise: float = 0.0, seed=None):
@@ -130,7 +131,7 @@ def multi_spiral(n: int = 300, classes: int = 3, noise: float = 0.0, seed=None):
     if not isinstance(classes, (int, np.integer)) or classes < 2:
         raise ValueError(f"classes must be an integer of at least 2; got {classes!r}.")
     _check(n, noise, classes)
-    rng = make_rng(seed)
+    rng = generator(seed)
     y = _labels(n, classes)
     sizes = _class_sizes(n, classes)
     # Position along its arm, 0 at the centre to just under 1 at the end, as in the Playground's i / n.
@@ -158,7 +159,7 @@ def moons(n: int = 200, noise: float = 0.0, seed=None):
     True
     """
     _check(n, noise, 2)
-    rng = make_rng(seed)
+    rng = generator(seed)
     n_top, n_bottom = _class_sizes(n, 2)
     t_top, t_bottom = np.linspace(0, np.pi, n_top), np.linspace(0, np.pi, n_bottom)
     x = np.concatenate([
@@ -185,7 +186,7 @@ def plane(n: int = 200, noise: float = 0.0, seed=None):
     True
     """
     _check(n, noise)
-    return _regression(n, noise, make_rng(seed), lambda p: np.clip(p.sum(axis=1) / 10.0, -1.0, 1.0))
+    return _regression(n, noise, generator(seed), lambda p: np.clip(p.sum(axis=1) / 10.0, -1.0, 1.0))
 
 
 _BUMPS = np.array([(-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1)], float)
@@ -205,4 +206,4 @@ def multi_gauss(n: int = 200, noise: float = 0.0, seed=None):
     True
     """
     _check(n, noise)
-    return _regression(n, noise, make_rng(seed), _bump_height)
+    return _regression(n, noise, generator(seed), _bump_height)
