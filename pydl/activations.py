@@ -2,8 +2,8 @@
 
 >>> import pydl
 >>> from pydl import activations
->>> activations.get("relu")(pydl.tensor([-1.0, 2.0])).tolist()
-[0.0, 2.0]
+>>> activations.get("relu")(pydl.tensor([-1.0, 2.0])).tolist() == [0.0, 2.0]
+True
 >>> activations.serialize(activations.get("softmax"))
 'softmax'
 """

@@ -12,6 +12,7 @@ an explicit request for the GPU raises.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy
 
@@ -24,7 +25,7 @@ except Exception:  # ImportError, or a CuPy build whose CUDA libraries fail to l
 
 __all__ = [
     "np", "BackendError", "DeviceMismatchError", "set_backend", "get_backend", "xp", "get_array_module",
-    "device_of", "to_numpy", "to_device", "gpu_available", "floatx", "set_floatx",
+    "device_of", "to_numpy", "to_device", "gpu_available", "floatx", "set_floatx", "matmul", "blas_in_use",
 ]
 
 _BACKENDS = ("numpy", "cupy")
@@ -135,6 +136,70 @@ def to_device(array, device: str):
         return to_numpy(array)
     _require_gpu(f"to('{device}')")
     return cupy.asarray(array)
+
+
+# ----------------------------------------------------------------- matrix products in the browser
+#
+# Pyodide's NumPy is built without BLAS: its matmul is a plain triple loop, about 68x slower than native NumPy.
+# Pyodide does ship OpenBLAS, inside its SciPy package (about 20 MB, so only pages that need the speed load it).
+# When SciPy is importable under Pyodide, 2-D float products go through scipy.linalg.blas.?gemm instead
+# (measured 2.6x to 3x faster). Natively NumPy already uses a BLAS, and nothing here changes.
+
+_IN_PYODIDE = sys.platform == "emscripten"
+_blas = None  # scipy.linalg.blas once looked up; False where it is not available
+_BLAS_MIN_WORK = 32 * 32 * 32  # m*k*n below which the plain loop wins over the call's fixed cost (measured)
+
+
+def _pyodide_blas():
+    """``scipy.linalg.blas`` under Pyodide when the page loaded SciPy, else False (looked up once)."""
+    global _blas
+    if _blas is None:
+        _blas = False
+        if _IN_PYODIDE:
+            try:  # only pages that list scipy in their packages have it; the rest keep NumPy's loop
+                from scipy.linalg import blas
+            except Exception:  # ImportError, or a broken SciPy: fall back to NumPy, never fail a product
+                blas = False
+            _blas = blas
+    return _blas
+
+
+def blas_in_use() -> bool:
+    """True when 2-D float matrix products go through SciPy's BLAS (Pyodide with SciPy loaded)."""
+    return _IN_PYODIDE and bool(_pyodide_blas())
+
+
+def _gemm_operand(m):
+    """``(array, trans)`` with ``array`` Fortran-ordered and ``op(array) == m.T``: BLAS wants column-major
+    data, and a C-ordered matrix is exactly the column-major storage of its transpose (no copy)."""
+    if m.flags.c_contiguous:
+        return m.T, 0
+    if m.flags.f_contiguous:  # a transposed view, as in the backward pass of a matrix product
+        return m, 1
+    return numpy.ascontiguousarray(m).T, 0
+
+
+def _blas_matmul(blas, a, b):
+    gemm = blas.sgemm if a.dtype == numpy.float32 else blas.dgemm
+    # C = A @ B is computed as C.T = B.T @ A.T in column-major order; its Fortran-ordered result, transposed,
+    # is C in C order. So neither inputs nor the output are copied.
+    bt, trans_b = _gemm_operand(b)
+    at, trans_a = _gemm_operand(a)
+    return gemm(1.0, bt, at, trans_a=trans_b, trans_b=trans_a).T
+
+
+def matmul(a, b):
+    """``a @ b`` for backend arrays; under Pyodide with SciPy loaded, 2-D float32/float64 products use BLAS.
+
+    Ops call this instead of ``@`` so the browser gets the fast path from one place.
+    """
+    if (_IN_PYODIDE and a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype
+            and a.dtype in (numpy.float32, numpy.float64)
+            and a.shape[0] * a.shape[1] * b.shape[1] >= _BLAS_MIN_WORK):
+        blas = _pyodide_blas()
+        if blas:
+            return _blas_matmul(blas, a, b)
+    return a @ b
 
 
 _env_backend = os.environ.get("PYDL_BACKEND", "").strip().lower()

@@ -3,9 +3,9 @@
 >>> import pydl
 >>> from pydl import regularizers
 >>> w = pydl.tensor([1.0, -2.0])
->>> float(regularizers.l2(0.01)(w))  # 0.01 * (1 + 4)
+>>> round(float(regularizers.l2(0.01)(w)), 6)  # 0.01 * (1 + 4)
 0.05
->>> float(regularizers.l1_l2(l1=0.1, l2=0.01)(w))  # 0.1 * 3 + 0.01 * 5
+>>> round(float(regularizers.l1_l2(l1=0.1, l2=0.01)(w)), 6)  # 0.1 * 3 + 0.01 * 5
 0.35
 """
 

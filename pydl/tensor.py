@@ -23,6 +23,8 @@ from __future__ import annotations
 from pydl import backend
 from pydl.backend import np
 
+_numpy = np  # the array module of every op when CuPy is absent (checked once per op in Function.apply)
+
 __all__ = ["Tensor", "Function", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "as_tensor"]
 
 _grad_enabled = True
@@ -436,14 +438,28 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options) -> Tensor:
-        like = next((x for x in inputs if isinstance(x, Tensor)), None)
-        tensors = tuple(None if x is None else as_tensor(x, like) for x in inputs)
-        arrays = tuple(None if t is None else t.data for t in tensors)
+        # Every small op pays for this method, so it is written as plain loops (no generator expressions, no
+        # helper calls in the common all-Tensor case): it is most of pydl's per-op overhead.
+        tensors = inputs
+        for x in inputs:
+            if not isinstance(x, Tensor) and x is not None:  # a Python number or array: convert them all
+                like = next((x for x in inputs if isinstance(x, Tensor)), None)
+                tensors = tuple(None if x is None else as_tensor(x, like) for x in inputs)
+                break
+        arrays, needs_grad, any_grad = [], [], False
+        for t in tensors:
+            if t is None:
+                arrays.append(None)
+                needs_grad.append(False)
+            else:
+                arrays.append(t.data)
+                needs_grad.append(t.requires_grad)
+                any_grad = any_grad or t.requires_grad
         fn = cls()
-        fn.xp = backend.get_array_module(*arrays, op=cls.name)
-        fn.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
+        fn.xp = _numpy if backend.cupy is None else backend.get_array_module(*arrays, op=cls.name)
+        fn.needs_input_grad = tuple(needs_grad)
         out = fn.forward(*arrays, **options)
-        if _grad_enabled and any(fn.needs_input_grad):
+        if any_grad and _grad_enabled:
             fn.parents = tensors
             return Tensor._wrap(out, True, fn)
         return Tensor._wrap(out)
@@ -461,19 +477,22 @@ def _topological_order(root: Tensor, include_constants: bool = False) -> list:
     Iterative depth-first search: a chain of 10,000 operations must not hit Python's recursion limit.
     Inputs that need no gradient are skipped unless ``include_constants`` (graph drawings show them).
     """
+    # Tensors hash by identity (Tensor.__hash__ is object.__hash__; distinct live objects never share a hash, so
+    # the elementwise __eq__ is never called by the set), so they go into the set directly, without id().
     order, visited, stack = [], set(), [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
-        if node._ctx is not None:
-            for parent in node._ctx.parents:
-                if parent is not None and (include_constants or parent.requires_grad) and id(parent) not in visited:
+        ctx = node._ctx
+        if ctx is not None:
+            for parent in ctx.parents:
+                if parent is not None and (include_constants or parent.requires_grad) and parent not in visited:
                     stack.append((parent, False))
     return order
 
@@ -499,27 +518,30 @@ def _reduce_to_shape(grad, tensor: Tensor):
 
 
 def _run_backward(root: Tensor, grad) -> None:
-    order = _topological_order(root)
-    pending = {id(root): grad}
-    for node in reversed(order):
-        g = pending.pop(id(node), None)
+    pending = {root: grad}  # tensor -> gradient summed so far (tensors hash by identity)
+    for node in reversed(_topological_order(root)):
+        g = pending.pop(node, None)
         if g is None:
             continue
-        if node._ctx is None:
+        ctx = node._ctx
+        if ctx is None:
             # Out of place on purpose: a gradient array may be shared by several inputs (x + x).
             node.grad = g if node.grad is None else node.grad + g
             continue
         node.grad = g
-        ctx = node._ctx
         input_grads = ctx.backward(g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         for parent, parent_grad in zip(ctx.parents, input_grads):
             if parent_grad is None or parent is None or not parent.requires_grad:
                 continue
-            parent_grad = _reduce_to_shape(parent_grad, parent)
-            key = id(parent)
-            pending[key] = parent_grad if key not in pending else pending[key] + parent_grad
+            data = parent.data
+            if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:  # checked inline: the usual
+                parent_grad = _reduce_to_shape(parent_grad, parent)  # case needs no call at all
+            if parent in pending:
+                pending[parent] = pending[parent] + parent_grad
+            else:
+                pending[parent] = parent_grad
 
 
 from pydl import ops as _ops  # noqa: E402  (operations import Tensor, so they load after it)

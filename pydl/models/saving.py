@@ -1,0 +1,264 @@
+"""Model files: ONE zip archive holding ``config.json`` (architecture + compile settings) and ``weights.npz``.
+
+Nothing is ever unpickled (``allow_pickle=False``), and a file is checked completely before it touches a model:
+a truncated, corrupt, foreign or hostile file (not a zip, missing members, bad JSON, unknown layer class, wrong
+weight count or shape, non-float or object arrays, oversized members, zip bombs) raises :class:`ModelFileError`
+(a ``ValueError``) and changes nothing.
+
+>>> from pydl import models, layers
+>>> model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+>>> clone = models.from_bytes(model.to_bytes())
+>>> [w.shape for w in clone.get_weights()]
+[(3, 2), (2,)]
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import warnings
+import zipfile
+
+from pydl.backend import np
+
+__all__ = ["ModelFileError", "save_model", "load_model", "model_to_bytes", "from_bytes", "load_weights_into"]
+
+FORMAT = "pydl-model"
+VERSION = 1
+# Limits that keep a hostile file from exhausting memory; raise them for genuinely huge models.
+MAX_FILE_BYTES = 2 << 30
+MAX_CONFIG_BYTES = 16 << 20
+MAX_WEIGHTS_BYTES = 2 << 30
+MAX_WEIGHT_ARRAYS = 100_000
+MAX_CONFIG_INT = 1 << 24  # units, filters, shape entries: anything larger is not a model this library can run
+
+
+class ModelFileError(ValueError):
+    """The file is not a valid pydl model file; the message says what is wrong. The model was left unchanged."""
+
+
+# ----------------------------------------------------------------- writing
+def model_to_bytes(model) -> bytes:
+    """Serialize ``model`` (config, compile settings, weights) into the bytes of a zip archive."""
+    try:
+        compile_config = model._compile_config()
+    except ValueError as error:
+        warnings.warn(f"The compile settings are not saved ({error}); compile the loaded model again.",
+                      UserWarning, stacklevel=3)
+        compile_config = None
+    weights = model.get_weights()
+    header = {
+        "format": FORMAT, "version": VERSION, "class_name": type(model).__name__, "config": model.get_config(),
+        "compile_config": compile_config,
+        "weights": [{"name": w.name, "shape": list(w.shape), "dtype": str(w.dtype)} for w in model.weights],
+    }
+    arrays = io.BytesIO()
+    np.savez(arrays, *weights)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("config.json", json.dumps(header, indent=1), compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("weights.npz", arrays.getvalue(), compress_type=zipfile.ZIP_STORED)
+    return buffer.getvalue()
+
+
+def save_model(model, filepath) -> None:
+    """Write ``model`` to a path (atomically: a crash never leaves half a file) or a writable binary file object."""
+    data = model_to_bytes(model)
+    if hasattr(filepath, "write"):
+        filepath.write(data)
+        return
+    path = os.fspath(filepath)
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "wb") as f:
+        f.write(data)
+    os.replace(temporary, path)
+
+
+# ----------------------------------------------------------------- reading and validating
+def _read_source(source) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif hasattr(source, "read"):
+        data = source.read(MAX_FILE_BYTES + 1)
+    else:
+        path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No model file at {path!r}.")
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            raise ModelFileError(f"{path!r} is larger than the {MAX_FILE_BYTES:,}-byte limit for model files.")
+        with open(path, "rb") as f:
+            data = f.read()
+    if len(data) > MAX_FILE_BYTES:
+        raise ModelFileError(f"The model file is larger than the {MAX_FILE_BYTES:,}-byte limit.")
+    return data
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise ModelFileError(f"Not a pydl model file: the archive has no {name!r} "
+                             f"(members: {archive.namelist()[:10]}).") from None
+    if info.file_size > limit:
+        raise ModelFileError(f"{name!r} claims {info.file_size:,} bytes, over the {limit:,}-byte limit.")
+    try:
+        with archive.open(info) as member:
+            data = member.read(limit + 1)  # bounded: a member lying about its size cannot expand further
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as error:
+        raise ModelFileError(f"{name!r} is corrupt or truncated: {error}") from None
+    except Exception as error:  # zlib.error and friends: still a broken file, not a bug
+        raise ModelFileError(f"{name!r} could not be decompressed: {error}") from None
+    if len(data) > limit:
+        raise ModelFileError(f"{name!r} expands beyond the {limit:,}-byte limit.")
+    return data
+
+
+def _check_ints(value, where: str) -> None:
+    """Reject absurd integers anywhere in a layer config before any layer allocates weights from them."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and abs(value) > MAX_CONFIG_INT:
+        raise ModelFileError(f"{where}: the value {value} is unreasonably large for a layer setting.")
+    if isinstance(value, float) and not math.isfinite(value) and where.endswith("shape"):
+        raise ModelFileError(f"{where}: non-finite shape entry.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_ints(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _check_ints(item, where)
+
+
+def _parse_header(raw: bytes) -> dict:
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ModelFileError(f"config.json is not valid JSON: {error}") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError("Not a pydl model file: config.json lacks format='pydl-model'.")
+    if header.get("version") != VERSION:
+        raise ModelFileError(f"Unsupported model file version {header.get('version')!r}; this pydl reads {VERSION}.")
+    if header.get("class_name") != "Sequential":
+        raise ModelFileError(f"Unknown model class {header.get('class_name')!r}; expected 'Sequential'.")
+    config, specs = header.get("config"), header.get("weights")
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ModelFileError("config.json has no list of layers.")
+    if not isinstance(specs, list) or len(specs) > MAX_WEIGHT_ARRAYS:
+        raise ModelFileError("config.json has no valid list of weights.")
+    for i, spec in enumerate(specs):
+        shape = spec.get("shape") if isinstance(spec, dict) else None
+        if not isinstance(shape, list) or not all(isinstance(d, int) and 0 <= d <= MAX_CONFIG_INT for d in shape):
+            raise ModelFileError(f"config.json: weight {i} has an invalid shape {shape!r}.")
+    for i, layer in enumerate(config["layers"]):
+        if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str) \
+                or not isinstance(layer.get("config", {}), dict):
+            raise ModelFileError(f"config.json: layer {i} is not a {{'class_name', 'config'}} entry.")
+        _check_ints(layer.get("config", {}), f"layer {i} ({layer['class_name']})")
+    return header
+
+
+def _read_weights(raw: bytes, specs: list) -> list:
+    """The arrays of ``weights.npz``, each checked against its spec BEFORE its data is allocated."""
+    try:
+        inner = zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ModelFileError(f"weights.npz is not a valid npz archive: {error}") from None
+    names = [f"arr_{i}.npy" for i in range(len(specs))]
+    if sorted(inner.namelist()) != sorted(names):
+        raise ModelFileError(f"weights.npz holds {len(inner.namelist())} arrays but config.json lists "
+                             f"{len(specs)} weights.")
+    arrays = []
+    for name, spec in zip(names, specs):
+        data = _read_member(inner, name, MAX_WEIGHTS_BYTES)
+        stream = io.BytesIO(data)
+        try:
+            version = np.lib.format.read_magic(stream)
+            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = reader(stream)
+        except (ValueError, OSError, SyntaxError, TypeError) as error:
+            raise ModelFileError(f"weights.npz/{name} has no valid .npy header: {error}") from None
+        if dtype.hasobject or dtype.kind != "f":
+            raise ModelFileError(f"weights.npz/{name} has dtype {dtype}; weights must be floating point "
+                                 "(object arrays are never loaded).")
+        if list(shape) != spec["shape"]:
+            raise ModelFileError(f"weights.npz/{name} has shape {tuple(shape)} but config.json says "
+                                 f"{tuple(spec['shape'])}.")
+        if math.prod(shape) * dtype.itemsize > len(data) - stream.tell():
+            raise ModelFileError(f"weights.npz/{name} is truncated.")
+        stream.seek(0)
+        try:
+            arrays.append(np.lib.format.read_array(stream, allow_pickle=False))
+        except (ValueError, OSError, EOFError) as error:
+            raise ModelFileError(f"weights.npz/{name} could not be read: {error}") from None
+    return arrays
+
+
+def _read_archive(source):
+    data = _read_source(source)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise ModelFileError(f"Not a pydl model file (not a readable zip archive: {error}).") from None
+    with archive:
+        header = _parse_header(_read_member(archive, "config.json", MAX_CONFIG_BYTES))
+        arrays = _read_weights(_read_member(archive, "weights.npz", MAX_WEIGHTS_BYTES), header["weights"])
+    return header, arrays
+
+
+def _check_against(model, arrays) -> None:
+    own = model.weights
+    if len(arrays) != len(own):
+        raise ModelFileError(f"The file holds {len(arrays)} weight arrays but model {model.name!r} has {len(own)}.")
+    for w, array in zip(own, arrays):
+        if tuple(array.shape) != tuple(w.shape):
+            raise ModelFileError(f"Weight {w.name!r} has shape {tuple(w.shape)} in the model but "
+                                 f"{tuple(array.shape)} in the file. Nothing was loaded.")
+
+
+def load_weights_into(model, source) -> None:
+    """Assign the weights stored in ``source`` to ``model``, after checking every count and shape."""
+    _, arrays = _read_archive(source)
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} is not built, so its weights cannot be loaded yet; build it first.")
+    _check_against(model, arrays)
+    model.set_weights(arrays)
+
+
+def load_model(source, compile: bool = True):
+    """A model from a path, a binary file object or bytes written by ``model.save``.
+
+    Raises:
+        ModelFileError: (a ValueError) if the file is not a valid, consistent pydl model file.
+    """
+    from pydl import losses, optimizers
+    from pydl.models.sequential import Sequential
+
+    header, arrays = _read_archive(source)
+    try:
+        model = Sequential.from_config(header["config"])
+    except MemoryError:
+        raise ModelFileError("The model described in config.json is too large to build.") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ModelFileError(f"config.json describes a model that cannot be built: {error}") from None
+    if not model.built:
+        raise ModelFileError("config.json does not give the model's input shape, so its weights cannot be placed.")
+    _check_against(model, arrays)
+    model.set_weights(arrays)
+    compile_config = header.get("compile_config")
+    if compile and compile_config:
+        try:
+            model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
+                          loss=losses.get(compile_config["loss"]), metrics=compile_config.get("metrics") or None)
+        except (ValueError, TypeError, KeyError) as error:
+            raise ModelFileError(f"config.json has invalid compile settings: {error}") from None
+    return model
+
+
+def from_bytes(data: bytes):
+    """The model stored in ``data`` (the bytes of ``model.to_bytes()`` or of a saved file)."""
+    return load_model(io.BytesIO(bytes(data)))

@@ -1,0 +1,183 @@
+"""2-D convolution in channels-last layout (N, H, W, C), the Keras/TensorFlow default.
+
+The forward pass is im2col: a strided *view* lists every (kh, kw, C) patch without copying, one reshape copies the
+patches into a matrix, and one matrix product with the (kh*kw*C, C_out) kernel does the work. The backward pass
+multiplies by the transposed matrices and scatters patch gradients back with one strided add per kernel offset
+(col2im), so Python loops run over kh*kw offsets only, never over pixels or samples.
+
+>>> import pydl
+>>> from pydl.backend import np
+>>> x = pydl.tensor(np.ones((2, 28, 28, 1), dtype="float32"))
+>>> k = pydl.tensor(np.ones((3, 3, 1, 32), dtype="float32"), requires_grad=True)
+>>> conv2d(x, k).shape, conv2d(x, k, padding="same").shape, conv2d(x, k, strides=2, padding="same").shape
+((2, 26, 26, 32), (2, 28, 28, 32), (2, 14, 14, 32))
+"""
+
+from __future__ import annotations
+
+from pydl.tensor import Function
+
+__all__ = ["conv2d", "Conv2DFunction", "conv_output_length", "same_padding", "pair"]
+
+
+def pair(value, what="strides") -> tuple:
+    """``3`` -> ``(3, 3)``; ``(2, 1)`` stays; anything else is an error naming ``what``."""
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise ValueError(f"{what} must be an int or a pair of ints, got {value!r}.")
+    return value
+
+
+def _check_padding(padding: str) -> str:
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
+    return padding
+
+
+def conv_output_length(length, window: int, stride: int, padding: str):
+    """Output size along one axis: ``ceil(length / stride)`` for "same", ``floor((length - window) / stride) + 1``
+    for "valid" (``None`` stays ``None``, for unknown sizes in shape inference)."""
+    if length is None:
+        return None
+    if _check_padding(padding) == "same":
+        return -(-length // stride)
+    return max((length - window) // stride + 1, 0)
+
+
+def same_padding(length: int, window: int, stride: int) -> tuple:
+    """``(before, after)`` zeros for "same" along one axis; the odd one goes after (bottom/right), as in TF."""
+    out = -(-length // stride)
+    total = max((out - 1) * stride + window - length, 0)
+    return total // 2, total - total // 2
+
+
+def pad_hw(xp, x, pads, value=0):
+    """``x`` (N, H, W, C) with ``pads = (top, bottom, left, right)`` rows/columns of ``value`` around H and W."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    n, h, w, c = x.shape
+    out = xp.full((n, h + top + bottom, w + left + right, c), value, dtype=x.dtype)
+    out[:, top:top + h, left:left + w, :] = x  # cheaper than xp.pad, which is generic over modes
+    return out
+
+
+def layout(x_shape, window, strides, padding) -> tuple:
+    """``(pads, (out_h, out_w))`` for a window sliding over (N, H, W, C) input."""
+    (kh, kw), (sh, sw) = window, strides
+    _, h, w, _ = x_shape
+    if _check_padding(padding) == "same":
+        pads = same_padding(h, kh, sh) + same_padding(w, kw, sw)
+    else:
+        if h < kh or w < kw:
+            raise ValueError(f"Input of spatial size {(h, w)} is smaller than the window {(kh, kw)} with "
+                             "padding='valid'; use padding='same' or a smaller window.")
+        pads = (0, 0, 0, 0)
+    return pads, (conv_output_length(h, kh, sh, padding), conv_output_length(w, kw, sw, padding))
+
+
+def patches(xp, x, window, strides, out_hw):
+    """A read-only strided view (N, out_h, out_w, kh, kw, C) of every window of ``x``; no data is copied."""
+    (kh, kw), (sh, sw), (ho, wo) = window, strides, out_hw
+    n, _, _, c = x.shape
+    s0, s1, s2, s3 = x.strides
+    return xp.lib.stride_tricks.as_strided(
+        x, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1, s2, s3), writeable=False
+    )
+
+
+def im2col(xp, x, window, strides, out_hw):
+    """The (N*out_h*out_w, kh*kw*C) patch matrix of padded input ``x`` (columns ordered kh, kw, C).
+
+    With many channels one reshape of the strided patch view copies long contiguous runs of C values. With few
+    channels (C=1 for images) those runs are too short to be fast, so each kernel offset copies its whole shifted
+    image into a (kh*kw*C, N*out_h*out_w) buffer instead, and the transposed view of it is returned (matrix
+    products accept either memory order without a copy). Measured: 1.0 ms -> 0.15 ms for (64, 28, 28, 1), 3x3.
+    """
+    (kh, kw), (ho, wo) = window, out_hw
+    n, _, _, c = x.shape
+    if c >= _FEW_CHANNELS:
+        return patches(xp, x, window, strides, out_hw).reshape(n * ho * wo, kh * kw * c)
+    buffer = xp.empty((kh, kw, c, n, ho, wo), dtype=x.dtype)
+    channels_first = x.transpose(3, 0, 1, 2)
+    for (i, j), where in offset_slices(window, strides, out_hw):
+        buffer[i, j] = channels_first[(slice(None),) + where[:3]]
+    return buffer.reshape(kh * kw * c, n * ho * wo).T
+
+
+_FEW_CHANNELS = 4  # below this many input channels im2col copies per kernel offset (see im2col)
+
+
+def offset_slices(window, strides, out_hw):
+    """For each kernel offset (i, j): the slice of the padded input that offset reads for every output pixel."""
+    (kh, kw), (sh, sw), (ho, wo) = window, strides, out_hw
+    return [((i, j), (slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)))
+            for i in range(kh) for j in range(kw)]
+
+
+class Conv2DFunction(Function):
+    """``out[n, y, x, o] = sum_{i, j, c} in[n, y*sh + i, x*sw + j, c] * kernel[i, j, c, o] + bias[o]``."""
+
+    name = "conv2d"
+
+    def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid"):
+        xp = self.xp
+        if x.ndim != 4 or kernel.ndim != 4 or x.shape[3] != kernel.shape[2]:
+            raise ValueError(f"conv2d: expected input (N, H, W, C) and kernel (kh, kw, C, C_out) with matching C, "
+                             f"got input {tuple(x.shape)} and kernel {tuple(kernel.shape)}.")
+        kh, kw, c, o = kernel.shape
+        self.window, self.strides = (kh, kw), strides
+        self.pads, self.out_hw = layout(x.shape, self.window, strides, padding)
+        self.input_shape = x.shape
+        x = pad_hw(xp, x, self.pads)
+        self.padded_shape = x.shape
+        n, (ho, wo) = x.shape[0], self.out_hw
+        # The one copy of the forward pass: patches -> (N*out_h*out_w, kh*kw*C) matrix.
+        cols = im2col(xp, x, self.window, strides, self.out_hw)
+        self.kernel_matrix = kernel.reshape(kh * kw * c, o)
+        out = cols @ self.kernel_matrix
+        if bias is not None:
+            out += bias
+        self.cols = cols if self.needs_input_grad[1] else None
+        return out.reshape(n, ho, wo, o)
+
+    def backward(self, grad):
+        xp = self.xp
+        need_x, need_k, need_b = (self.needs_input_grad + (False,) * 3)[:3]
+        kh, kw = self.window
+        o = grad.shape[-1]
+        g2 = grad.reshape(-1, o)
+        grad_k = (self.cols.T @ g2).reshape(kh, kw, -1, o) if need_k else None
+        # A ones-vector product sums the rows through BLAS: 4x faster than g2.sum(axis=0) on (43264, 32).
+        grad_b = xp.ones(g2.shape[0], dtype=g2.dtype) @ g2 if need_b else None
+        grad_x = None
+        if need_x:
+            n, (ho, wo), c = grad.shape[0], self.out_hw, self.input_shape[3]
+            dcols = (g2 @ self.kernel_matrix.T).reshape(n, ho, wo, kh, kw, c)
+            padded = xp.zeros(self.padded_shape, dtype=grad.dtype)
+            # col2im: each kernel offset adds its patch gradients to the pixels it read (overlaps accumulate).
+            for (i, j), where in offset_slices(self.window, self.strides, self.out_hw):
+                padded[where] += dcols[:, :, :, i, j, :]
+            top, bottom, left, right = self.pads
+            _, h, w, _ = self.input_shape
+            grad_x = padded[:, top:top + h, left:left + w, :]
+        return grad_x, grad_k, grad_b
+
+
+def conv2d(x, kernel, bias=None, strides=1, padding="valid"):
+    """2-D convolution (cross-correlation, like every framework) of channels-last input.
+
+    Args:
+        x: Tensor (N, H, W, C_in).
+        kernel: Tensor (kh, kw, C_in, C_out), Keras' layout.
+        bias: optional Tensor (C_out,).
+        strides: int or (sh, sw).
+        padding: "valid" (no padding) or "same" (output ``ceil(H / sh)``; extra zero row/column bottom/right).
+
+    Returns:
+        Tensor (N, out_h, out_w, C_out).
+    """
+    return Conv2DFunction.apply(x, kernel, bias, strides=pair(strides), padding=_check_padding(padding))

@@ -1,0 +1,316 @@
+"""Optimizers with Keras 3's formulas and defaults: SGD (momentum, Nesterov), RMSprop, Adam and Adagrad.
+
+Each optimizer keeps per-parameter slots (momentum, running averages) created on a parameter's first update, and
+puts the maths of one update in ``update_step(grad, param, slots)``. Updates happen in place on ``param.data``
+(outside the autograd graph); ``param.grad`` is read, never modified.
+
+Two ways to use them:
+
+>>> import pydl
+>>> from pydl import optimizers
+>>> w = pydl.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = optimizers.SGD(params=[w], learning_rate=0.1)   # PyTorch style
+>>> (w * w).sum().backward(); opt.step(); opt.zero_grad()
+>>> w.data.tolist()
+[0.800000011920929, -1.600000023841858]
+>>> opt = optimizers.get("adam")                           # Keras style
+>>> opt.apply_gradients([(pydl.backend.np.array([0.5, 0.5], dtype="float32"), w)])
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydl import backend
+from pydl.tensor import Tensor
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "get", "serialize"]
+
+
+def _check_range(name: str, value, low: float, high: float | None = None, include_high: bool = False) -> float:
+    """``value`` as a float, or a ValueError that names the hyper-parameter and its valid range."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}.") from None
+    too_high = high is not None and (value > high if include_high else value >= high)
+    if math.isnan(value) or value < low or too_high:
+        bound = "" if high is None else (f", {high}]" if include_high else f", {high})")
+        interval = f"[{low}{bound}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be in {interval}, got {value}.")
+    return value
+
+
+class Optimizer:
+    """Base class: hyper-parameters, per-parameter slots and the two ways of applying gradients.
+
+    Args:
+        learning_rate: step size (``lr`` is accepted as an alias, as in Keras 2).
+        params: tensors to update with :meth:`step` (PyTorch style); optional for Keras-style use.
+        name: label used in configs.
+
+    Subclasses define ``slot_names`` and ``update_step(grad, param, slots)``.
+    """
+
+    slot_names: tuple = ()
+
+    def __init__(self, learning_rate: float = 0.01, params=None, name: str | None = None, lr=None):
+        self.learning_rate = learning_rate if lr is None else lr
+        self.name = name or type(self).__name__.lower()
+        self.params = [] if params is None else list(params)
+        for p in self.params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: params must be Tensors, got {type(p).__name__}.")
+        self.iterations = 0  # number of update calls (step / apply_gradients)
+        self._slots: dict = {}  # id(param) -> (param, {slot: array}); the param is kept so its id stays unique
+
+    @property
+    def learning_rate(self) -> float:
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        # Checked on every change, so a web page's slider cannot set a NaN rate either.
+        self._learning_rate = _check_range("learning_rate", value, 0.0)
+
+    # ----------------------------------------------------------------- slots
+    def slots(self, param: Tensor) -> dict:
+        """The state of ``param`` (created with zeros on first use): e.g. ``{"momentum": array}``."""
+        entry = self._slots.get(id(param))
+        if entry is None or entry[0] is not param:
+            xp = backend.get_array_module(param.data)
+            state = {name: xp.zeros_like(param.data) for name in self.slot_names}
+            state["step"] = 0
+            self.build_slots(param, state)
+            entry = self._slots[id(param)] = (param, state)
+        return entry[1]
+
+    def build_slots(self, param: Tensor, state: dict) -> None:
+        """Hook for slots that do not start at zero (Adagrad's accumulator)."""
+
+    # ----------------------------------------------------------------- applying gradients
+    def update_step(self, grad, param: Tensor, state: dict) -> None:
+        raise NotImplementedError
+
+    def _apply(self, pairs) -> None:
+        for grad, param in pairs:
+            if grad is None:
+                continue
+            data = param.data
+            if isinstance(grad, Tensor):
+                grad = grad.data
+            if grad.shape != data.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: gradient of shape {tuple(grad.shape)} for parameter "
+                    f"{param.name or ''} of shape {tuple(data.shape)}."
+                )
+            if not data.flags.writeable:  # e.g. loaded from a read-only buffer: update a private copy instead
+                param.data = data.copy()
+            state = self.slots(param)
+            state["step"] += 1
+            self.update_step(grad, param, state)
+        self.iterations += 1
+
+    def apply_gradients(self, grads_and_vars) -> None:
+        """Keras style: ``opt.apply_gradients(zip(grads, params))``; grads are arrays or Tensors (None skipped)."""
+        self._apply(grads_and_vars)
+
+    def apply(self, grads, params) -> None:
+        """Same as ``apply_gradients(zip(grads, params))``."""
+        self._apply(zip(grads, params))
+
+    def step(self, params=None) -> None:
+        """PyTorch style: update every parameter (``params`` or the constructor's) from its ``.grad``."""
+        self._apply((p.grad, p) for p in (self.params if params is None else params))
+
+    def zero_grad(self, params=None) -> None:
+        """Forget the gradients of the parameters (sets ``.grad`` to None, as ``set_to_none=True`` in PyTorch)."""
+        for p in self.params if params is None else params:
+            p.grad = None
+
+    def reset(self) -> None:
+        """Forget all slots and the iteration count (a fresh start on the same parameters)."""
+        self._slots.clear()
+        self.iterations = 0
+
+    # ----------------------------------------------------------------- configuration
+    def get_config(self) -> dict:
+        return {"name": self.name, "learning_rate": self.learning_rate}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({options})"
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with (Nesterov) momentum, as in Keras.
+
+    ``velocity = momentum * velocity - lr * g``; then ``w += velocity`` or, with Nesterov,
+    ``w += momentum * velocity - lr * g``. With momentum 0 it is plain ``w -= lr * g``.
+
+    >>> from pydl import optimizers
+    >>> optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True).get_config()
+    {'name': 'sgd', 'learning_rate': 0.1, 'momentum': 0.9, 'nesterov': True}
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, params=None, name=None, lr=None):
+        super().__init__(learning_rate, params, name, lr)
+        self.momentum = _check_range("momentum", momentum, 0.0, 1.0)
+        self.nesterov = bool(nesterov)
+        self.slot_names = ("momentum",) if self.momentum > 0 else ()
+
+    def update_step(self, grad, param, state):
+        lr = self._learning_rate
+        if self.momentum == 0:
+            param.data -= lr * grad
+            return
+        velocity = state["momentum"]
+        velocity *= self.momentum
+        velocity -= lr * grad
+        if self.nesterov:
+            param.data += self.momentum * velocity - lr * grad
+        else:
+            param.data += velocity
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """Divide the gradient by a running root mean square of recent gradients (Keras' formula).
+
+    ``v = rho v + (1 - rho) g^2``; ``step = lr g / sqrt(v + epsilon)``; with momentum ``m = momentum m + step``
+    and ``w -= m``, else ``w -= step``. (PyTorch adds epsilon outside the square root instead.)
+
+    >>> from pydl import optimizers
+    >>> optimizers.RMSprop().get_config()
+    {'name': 'rmsprop', 'learning_rate': 0.001, 'rho': 0.9, 'momentum': 0.0, 'epsilon': 1e-07}
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, params=None, name=None, lr=None):
+        super().__init__(learning_rate, params, name, lr)
+        self.rho = _check_range("rho", rho, 0.0, 1.0)
+        self.momentum = _check_range("momentum", momentum, 0.0, 1.0)
+        self.epsilon = _check_range("epsilon", epsilon, 0.0)
+        self.slot_names = ("velocity", "momentum") if self.momentum > 0 else ("velocity",)
+
+    def update_step(self, grad, param, state):
+        xp = backend.get_array_module(param.data)
+        velocity = state["velocity"]
+        velocity *= self.rho
+        velocity += (1 - self.rho) * (grad * grad)
+        increment = self._learning_rate * grad / xp.sqrt(velocity + self.epsilon)
+        if self.momentum > 0:
+            m = state["momentum"]
+            m *= self.momentum
+            m += increment
+            param.data -= m
+        else:
+            param.data -= increment
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+class Adam(Optimizer):
+    """Adaptive moments with bias correction, in Keras' form.
+
+    ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
+    ``w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon)``. (PyTorch divides epsilon by
+    ``sqrt(1 - b2^t)``; with epsilon 0 the two agree exactly.)
+
+    >>> from pydl import optimizers
+    >>> optimizers.Adam(learning_rate=0.01).get_config()["beta_2"]
+    0.999
+    """
+
+    slot_names = ("m", "v")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, params=None, name=None, lr=None):
+        super().__init__(learning_rate, params, name, lr)
+        self.beta_1 = _check_range("beta_1", beta_1, 0.0, 1.0)
+        self.beta_2 = _check_range("beta_2", beta_2, 0.0, 1.0)
+        self.epsilon = _check_range("epsilon", epsilon, 0.0)
+
+    def update_step(self, grad, param, state):
+        xp = backend.get_array_module(param.data)
+        t = state["step"]  # per parameter, so parameters added later get their own bias correction
+        alpha = self._learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        m, v = state["m"], state["v"]
+        m += (1 - self.beta_1) * (grad - m)
+        v += (1 - self.beta_2) * (grad * grad - v)
+        param.data -= alpha * m / (xp.sqrt(v) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Adagrad(Optimizer):
+    """Per-coordinate steps shrinking with the sum of squared gradients (Keras' formula).
+
+    ``acc += g^2``; ``w -= lr g / sqrt(acc + epsilon)``, with ``acc`` starting at ``initial_accumulator_value``.
+
+    >>> from pydl import optimizers
+    >>> optimizers.Adagrad().get_config()["initial_accumulator_value"]
+    0.1
+    """
+
+    slot_names = ("accumulator",)
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, params=None, name=None,
+                 lr=None):
+        super().__init__(learning_rate, params, name, lr)
+        self.initial_accumulator_value = _check_range("initial_accumulator_value", initial_accumulator_value, 0.0)
+        self.epsilon = _check_range("epsilon", epsilon, 0.0)
+
+    def build_slots(self, param, state):
+        state["accumulator"] += self.initial_accumulator_value
+
+    def update_step(self, grad, param, state):
+        xp = backend.get_array_module(param.data)
+        acc = state["accumulator"]
+        acc += grad * grad
+        param.data -= self._learning_rate * grad / xp.sqrt(acc + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+_CLASSES = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adagrad": Adagrad}
+
+
+def get(identifier) -> Optimizer:
+    """An optimizer from a name (``"adam"``, default settings), an instance, or a ``{"class_name", "config"}`` dict.
+
+    >>> from pydl import optimizers
+    >>> optimizers.get("rmsprop").learning_rate
+    0.001
+    """
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str) and identifier.lower() in _CLASSES:
+        return _CLASSES[identifier.lower()]()
+    if isinstance(identifier, dict) and str(identifier.get("class_name", "")).lower() in _CLASSES:
+        config = identifier.get("config") or {}
+        if not isinstance(config, dict):
+            raise ValueError(f"Optimizer config must be a dict, got {type(config).__name__}.")
+        try:
+            return _CLASSES[identifier["class_name"].lower()].from_config(config)
+        except TypeError as error:
+            raise ValueError(f"Invalid optimizer config {config!r}: {error}") from None
+    raise ValueError(
+        f"Unknown optimizer {identifier!r}. Valid names: {', '.join(c.__name__ for c in _CLASSES.values())} "
+        "(any case), or an Optimizer instance."
+    )
+
+
+def serialize(optimizer: Optimizer) -> dict:
+    """``{"class_name", "config"}`` that :func:`get` turns back into an equivalent (fresh) optimizer."""
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}

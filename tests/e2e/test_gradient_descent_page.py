@@ -1,0 +1,124 @@
+"""web/gradient-descent/ in Chromium, offline: the worked example, divergence, the race, mini-batches, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from pydl.lessons import gradient_descent as gd
+
+PAGE = "web/gradient-descent/"
+pytestmark = pytest.mark.e2e
+
+
+def shown_values(page) -> dict:
+    return page.eval_on_selector_all(
+        "#ow-stages tr[data-shown=true]", "rows => Object.fromEntries(rows.map(r => [r.dataset.key, r.dataset.value]))")
+
+
+def step_until(page, count: int) -> None:
+    """Press Step until ``count`` quantities of the current update are shown (waiting for each)."""
+    start = page.locator("#ow-stages tr[data-shown=true]").count()
+    for n in range(start + 1, count + 1):
+        page.click("#ow-step")
+        page.wait_for_function(
+            "n => document.querySelectorAll('#ow-stages tr[data-shown=true]').length === n", arg=n, timeout=10_000)
+
+
+@pytest.fixture
+def gd_page(browser_page):
+    browser_page.open(PAGE)
+    yield browser_page.page
+    browser_page.assert_clean()
+
+
+def test_step_shows_each_quantity_of_the_worked_example(gd_page):
+    native = {s["key"]: s["text"] for s in gd.OneWeight(3, 10, 2, 0.01).stages()}
+    step_until(gd_page, 1)
+    assert shown_values(gd_page) == {"prediction": "6"}
+    step_until(gd_page, 6)
+    assert shown_values(gd_page) == native
+    assert native["error"] == "-4" and native["slope"] == "-24" and native["new_weight"] == "2.24"
+    assert "autograd: -24" in gd_page.inner_text("#ow-stages tr[data-key=slope]")
+    assert "update 1: weight now 2.24" in gd_page.inner_text("#ow-counter")
+    assert gd_page.get_attribute("#ow-status", "data-state") == "converging"
+    assert int(gd_page.get_attribute("#ow-chart", "data-points")) > 50
+
+
+def test_divergent_learning_rate_is_reported_not_printed_as_nan(gd_page):
+    gd_page.fill("#ow-rate", "0.5")
+    gd_page.dispatch_event("#ow-rate", "change")
+    gd_page.click("#ow-run")
+    gd_page.wait_for_function(
+        "['diverging', 'blown-up'].includes(document.querySelector('#ow-status').dataset.state)", timeout=20_000)
+    status = gd_page.inner_text("#ow-status")
+    assert "Diverg" in status and "too large" in status
+    text = gd_page.inner_text("#one-weight").lower()
+    assert "nan" not in text and "infinity" not in text
+
+
+def test_race_advances_when_played_and_labels_match_the_sliders(gd_page):
+    assert gd_page.inner_text("#race-rate-label") == gd.fmt(gd.RATE_SLIDER.value(gd.RATE_SLIDER.position(0.1)))
+    assert gd_page.inner_text("#race-momentum-label") == "0.90"
+    gd_page.select_option("#race-surface", "rosenbrock")
+    gd_page.wait_for_function("document.querySelector('#race-note').textContent.includes('valley')")
+    expected = gd.fmt(gd.RATE_SLIDER.value(gd.RATE_SLIDER.position(gd.SURFACES["rosenbrock"].rate)))
+    assert gd_page.inner_text("#race-rate-label") == expected
+    gd_page.click("#race-play")
+    gd_page.wait_for_function("+document.querySelector('#race-steps').dataset.steps >= 20", timeout=30_000)
+    assert gd_page.inner_text("#race-play") == "Pause"
+    gd_page.click("#race-play")
+    gd_page.wait_for_function("document.querySelector('#race-play').textContent === 'Play'")
+    rows = gd_page.locator("#race-table tbody tr")
+    assert rows.count() == 5
+    assert int(rows.first.locator("td").nth(1).inner_text()) >= 20
+
+    gd_page.fill("#race-momentum", "0.5")  # a range input: fill sets it and fires input
+    gd_page.wait_for_function("document.querySelector('#race-momentum-label').textContent === '0.50'")
+    gd_page.click("#race-canvas", position={"x": 120, "y": 360})
+    x, y = gd.SURFACES["rosenbrock"].point_at(120 / 480, 360 / 480)
+    gd_page.wait_for_function(
+        "t => document.querySelector('#race-start').textContent.startsWith(t)",
+        arg=f"Start: x = {gd.fmt(x)}, y = {gd.fmt(y)}", timeout=10_000)
+    assert gd_page.get_attribute("#race-steps", "data-steps") == "0"
+
+
+def test_mini_batch_highlights_batches_and_counts_epochs(gd_page):
+    gd_page.select_option("#mb-batch", "16")
+    gd_page.uncheck("#mb-shuffle")
+    for n in range(1, 5):
+        gd_page.click("#mb-step")
+        gd_page.wait_for_function("n => +document.querySelector('#mb-counters').dataset.steps === n", arg=n)
+    assert gd_page.get_attribute("#mb-counters", "data-epoch") == "2"
+    native = gd.MiniBatch(batch_size=16, learning_rate=0.05, shuffle=False)
+    for _ in range(4):
+        native.step()
+    view = native.view()
+    assert f"{view['epochs']} epochs of data seen" in gd_page.inner_text("#mb-counters")
+    assert gd_page.inner_text("#mb-table tbody tr:first-child td:nth-child(4)") == view["mini"]["loss"]
+    assert int(gd_page.get_attribute("#mb-loss", "data-points")) == 5
+
+
+def test_invalid_input_shows_a_message_and_the_page_keeps_working(gd_page):
+    gd_page.fill("#ow-rate", "abc")
+    gd_page.click("#ow-step")
+    gd_page.wait_for_selector("#ow-message:not([hidden])")
+    assert "not a number" in gd_page.inner_text("#ow-message")
+    assert gd_page.get_attribute("#ow-rate", "aria-invalid") == "true"
+
+    gd_page.fill("#ow-rate", "-0.1")
+    gd_page.click("#ow-step")
+    gd_page.wait_for_function("document.querySelector('#ow-message').textContent.includes('greater than 0')")
+
+    gd_page.fill("#ow-rate", "0.01")
+    step_until(gd_page, 6)
+    assert gd_page.is_hidden("#ow-message")
+    assert shown_values(gd_page)["new_weight"] == "2.24"
+
+    gd_page.fill("#mb-rate", "fast")
+    gd_page.click("#mb-step")
+    gd_page.wait_for_selector("#mb-message:not([hidden])")
+    assert "not a number" in gd_page.inner_text("#mb-message")
+    assert gd_page.get_attribute("#mb-counters", "data-steps") == "0"
+    gd_page.fill("#mb-rate", "0.05")
+    gd_page.click("#mb-step")
+    gd_page.wait_for_function("document.querySelector('#mb-counters').dataset.steps === '1'")

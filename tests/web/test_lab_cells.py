@@ -1,0 +1,74 @@
+"""The code lab's cells (web/lab/cells/*.py) run natively with the documented Keras API and teach true things."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.site import ROOT
+
+LAB = ROOT / "web" / "lab"
+CELLS = json.loads((LAB / "cells.json").read_text())
+
+
+def test_cells_json_lists_every_cell_file_once():
+    listed = [cell["file"] for cell in CELLS]
+    on_disk = sorted(p.relative_to(LAB).as_posix() for p in (LAB / "cells").glob("*.py"))
+    assert sorted(listed) == on_disk and len(set(listed)) == len(listed)
+    for cell in CELLS:
+        assert cell["title"] and cell["teaches"] and re.fullmatch(r"[a-z-]+", cell["id"])
+
+
+@pytest.fixture(scope="module")
+def lab_run(tmp_path_factory):
+    """Run every cell in order in one namespace (as the page does), from a scratch folder; keep each output."""
+    workdir = tmp_path_factory.mktemp("lab")
+    namespace, outputs = {"__name__": "__lab__"}, {}
+    previous = Path.cwd()
+    os.chdir(workdir)
+    try:
+        for cell in CELLS:
+            source = (LAB / cell["file"]).read_text()
+            captured = io.StringIO()
+            with contextlib.redirect_stdout(captured):
+                exec(compile(source, cell["file"], "exec"), namespace)
+            outputs[cell["id"]] = captured.getvalue()
+    finally:
+        os.chdir(previous)
+    return namespace, outputs, workdir
+
+
+def test_tensor_cell_checks_broadcast_gradients(lab_run):
+    _, outputs, _ = lab_run
+    assert "gradients match the hand-derived formulas" in outputs["tensors"]
+
+
+def test_digits_cell_trains_a_model_that_reads_digits(lab_run):
+    namespace, outputs, _ = lab_run
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", outputs["digits"]).group(1))
+    assert accuracy >= 0.93, outputs["digits"]
+    assert len(namespace["history"].history["loss"]) > 0
+
+
+def test_regression_cell_gets_close_to_the_noise_floor(lab_run):
+    _, outputs, _ = lab_run
+    first, last = map(float, re.search(r"first epoch ([0-9.]+), last epoch ([0-9.]+)", outputs["regression"]).groups())
+    assert last < 0.1 * first and last < 2.0, outputs["regression"]
+
+
+def test_save_load_cell_writes_the_file_the_download_button_offers(lab_run):
+    namespace, outputs, workdir = lab_run
+    assert "restored model gives the same predictions: True" in outputs["save-load"]
+    download = next(cell["download"] for cell in CELLS if cell.get("download"))
+    from pydl import models
+
+    restored = models.load_model(workdir / download)
+    x_test = namespace["x_test"]
+    np.testing.assert_allclose(restored.predict(x_test), namespace["digits_model"].predict(x_test))

@@ -1,0 +1,186 @@
+/* Shared page plumbing for every pydl page (see web/README.md).
+ *
+ * A classic script (not a module) so that it still runs from file://, where it explains how to serve
+ * the site instead of letting the page hang. It shows loading progress, turns every failure into a
+ * visible error with its reason, starts PyScript, and exposes `window.pydlPage` to the page's
+ * Python (which runs in a PyScript worker and calls these functions through `pyscript.window`).
+ *
+ * Machine-readable state for tests: #pydl-status[data-state] is "loading", "ready", "error" or
+ * "file" (opened from file://); document.body.dataset.ready is "true" once the page is usable.
+ */
+(function () {
+  "use strict";
+
+  const script = document.currentScript;
+  // page.js lives at <root>/web/common/page.js; everything else is found relative to the site root.
+  const root = new URL("../../", script.src);
+  const STEPS = [
+    ["runtime", "Python runtime"],
+    ["numpy", "NumPy"],
+    ["pydl", "pydl"],
+  ];
+  const started = performance.now();
+  let failed = false;
+
+  function statusElement() {
+    let el = document.getElementById("pydl-status");
+    if (!el) {
+      el = document.createElement("section");
+      el.id = "pydl-status";
+      document.body.prepend(el);
+    }
+    return el;
+  }
+
+  function render() {
+    const el = statusElement();
+    if (el.dataset.rendered) return el;
+    el.dataset.rendered = "true";
+    el.dataset.state = el.dataset.state || "loading";
+    el.setAttribute("role", "status");
+    el.setAttribute("aria-live", "polite");
+    el.innerHTML =
+      '<ol class="pydl-steps">' +
+      STEPS.map(([id, label]) =>
+        `<li data-step="${id}" data-state="waiting"><span class="pydl-step-label">${label}</span>` +
+        '<span class="pydl-step-detail">waiting</span></li>').join("") +
+      '</ol><div class="pydl-error" hidden></div>';
+    return el;
+  }
+
+  function seconds() {
+    return ((performance.now() - started) / 1000).toFixed(1) + " s";
+  }
+
+  const page = {
+    root: root.href,
+    /** Absolute URL of a path relative to the site root (workers cannot resolve page-relative URLs). */
+    url(path) {
+      return new URL(path, root).href;
+    },
+    /** Mark a loading step ("runtime", "numpy", "pydl") as "active" or "done". */
+    step(id, state, detail) {
+      const li = render().querySelector(`[data-step="${id}"]`);
+      if (!li) return;
+      li.dataset.state = state;
+      li.querySelector(".pydl-step-detail").textContent =
+        detail || (state === "done" ? "ready at " + seconds() : state === "active" ? "loading…" : state);
+      // The runtime is up as soon as Python asks for anything else.
+      if (id !== "runtime" && state === "active") page.step("runtime", "done");
+    },
+    /** The page is usable: collapse the loader and flag the ready state for people and tests. */
+    ready() {
+      if (failed) return;
+      const el = render();
+      STEPS.forEach(([id]) => {
+        const li = el.querySelector(`[data-step="${id}"]`);
+        if (li.dataset.state !== "done") page.step(id, "done");
+      });
+      el.dataset.state = "ready";
+      el.dataset.seconds = ((performance.now() - started) / 1000).toFixed(2);
+      document.body.dataset.ready = "true";
+    },
+    /** Show a failure in the page (not just the console); the first failure wins. */
+    fail(message, details) {
+      const el = render();
+      if (failed) return;
+      failed = true;
+      el.dataset.state = "error";
+      document.body.dataset.ready = "false";
+      const box = el.querySelector(".pydl-error");
+      box.hidden = false;
+      box.innerHTML = "<strong>This page could not start.</strong><p></p><pre></pre>";
+      box.querySelector("p").textContent = message;
+      box.querySelector("pre").textContent = details || "";
+      box.querySelector("pre").hidden = !details;
+    },
+    /** Offer bytes (base64, so they cross the worker boundary as a string) as a file download. */
+    download(filename, base64, mime) {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([bytes], { type: mime || "application/octet-stream" }));
+      link.download = filename;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    },
+  };
+  window.pydlPage = page;
+
+  function addStylesheet(href) {
+    const link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = href;
+    document.head.append(link);
+  }
+
+  function addScript(src) {
+    return new Promise((resolve, reject) => {
+      const el = document.createElement("script");
+      el.src = src;
+      el.onload = resolve;
+      el.onerror = () => reject(new Error("could not load " + src));
+      document.head.append(el);
+    });
+  }
+
+  function showFileMessage() {
+    const el = render();
+    el.dataset.state = "file";
+    el.innerHTML =
+      "<strong>This page must be served over http, not opened as a file.</strong>" +
+      "<p>Browsers do not let a page opened from <code>file://</code> load the Python runtime " +
+      "(WebAssembly and modules need an http origin). From the project folder run</p>" +
+      "<pre>python build.py serve</pre><p>and open the address it prints " +
+      "(<code>http://127.0.0.1:8000/</code>). Any static web server serving <code>dist/</code> works too.</p>";
+  }
+
+  /* Cross-origin isolation (COOP/COEP) lets the Python worker use the page's DOM synchronously.
+   * `build.py serve` sends the headers; on hosts that cannot, coi-serviceworker adds them and reloads once. */
+  function ensureIsolation() {
+    if (window.crossOriginIsolated) return true;
+    if (window.isSecureContext && navigator.serviceWorker) {
+      page.step("runtime", "active", "enabling cross-origin isolation (the page reloads once)…");
+      addScript(page.url("coi-serviceworker.js")).catch((e) => page.fail(e.message));
+      return false;
+    }
+    page.fail(
+      "The Python worker needs cross-origin isolation, which this server does not provide and this browser " +
+      "context cannot add (service workers need https or localhost).",
+      "Serve the site with `python build.py serve`, or from a host that sends the headers\n" +
+      "Cross-Origin-Opener-Policy: same-origin\nCross-Origin-Embedder-Policy: require-corp");
+    return false;
+  }
+
+  function watchForPyScriptErrors() {
+    // PyScript reports Python errors it catches itself (e.g. a SyntaxError in main.py) as .py-error.
+    new MutationObserver(() => {
+      const shown = document.querySelector(".py-error");
+      if (shown) page.fail("Python raised an error while starting the page.", shown.textContent.trim());
+    }).observe(document.body, { childList: true, subtree: true });
+    window.addEventListener("error", (e) => page.fail("A script failed: " + e.message, e.error && e.error.stack));
+    window.addEventListener("unhandledrejection", (e) =>
+      page.fail("A script failed: " + (e.reason && e.reason.message || e.reason), e.reason && e.reason.stack));
+  }
+
+  function start() {
+    render();
+    if (location.protocol === "file:") return showFileMessage();
+    watchForPyScriptErrors();
+    if (!ensureIsolation()) return;
+    page.step("runtime", "active");
+    if (document.querySelector("[data-pydl-charts]")) {
+      addStylesheet(page.url("vendor/uplot/uPlot.min.css"));
+      addScript(page.url("vendor/uplot/uPlot.iife.min.js"))
+        .then(() => addScript(page.url("web/common/charts.js")))
+        .catch((e) => page.fail(e.message));
+    }
+    addStylesheet(page.url("vendor/pyscript/core.css"));
+    import(page.url("vendor/pyscript/core.js")).catch((e) =>
+      page.fail("Could not load PyScript from vendor/pyscript/ (was the site built with build.py?)", String(e)));
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

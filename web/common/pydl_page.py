@@ -1,0 +1,211 @@
+"""Python side of the shared page plumbing (see web/README.md).
+
+Every page's main.py runs in a PyScript worker, so long computations never freeze the page, and
+reaches the page through `pyscript.window` / `pyscript.document`: with cross-origin isolation those
+calls are synchronous, so a progress bar updated from inside a synchronous `model.fit` repaints at
+once. Values cross the worker boundary as strings (JSON or base64), the one type that always does.
+
+    from pydl_page import run_page, LineChart, TrainingProgress
+
+    async def main():
+        ...            # wire up the page; pydl and numpy are importable here
+    await run_page(main)
+"""
+
+import base64
+import importlib
+import io
+import json
+import site
+import time
+import traceback
+import zipfile
+
+from pyscript import document, window
+
+page = window.pydlPage
+
+
+async def load_pydl():
+    """Load NumPy and the pydl wheel that build.py put in dist/, reporting each step on the page."""
+    import pyodide_js
+    from pyodide.http import pyfetch
+
+    page.step("numpy", "active")
+    started = time.perf_counter()
+    # Resolved through vendor/pyodide/pyodide-lock.json, whose sha256 entries Pyodide checks.
+    await pyodide_js.loadPackage("numpy")
+    import numpy
+
+    page.step("numpy", "done", f"NumPy {numpy.__version__} in {time.perf_counter() - started:.1f} s")
+
+    page.step("pydl", "active")
+    info = await _fetch(pyfetch, page.url("build-info.json"))
+    wheel = await _fetch(pyfetch, page.url(json.loads(info)["pydl_wheel"]))
+    # A pure-Python wheel is a zip laid out as site-packages expects; no installer needed.
+    zipfile.ZipFile(io.BytesIO(wheel)).extractall(site.getsitepackages()[0])
+    importlib.invalidate_caches()
+    import pydl
+
+    page.step("pydl", "done", f"pydl {pydl.__version__}")
+
+
+async def _fetch(pyfetch, url):
+    response = await pyfetch(url)
+    if not response.ok:
+        raise RuntimeError(f"could not fetch {url}: HTTP {response.status}. Was the site built with build.py?")
+    return await response.bytes()
+
+
+async def run_page(main):
+    """Load everything, run the page's async `main()`, then flag the page ready; any failure is shown."""
+    try:
+        await load_pydl()
+        await main()
+    except BaseException as error:  # the reason must reach the page, whatever it is
+        page.fail(f"{type(error).__name__}: {error}", traceback.format_exc())
+        raise
+    page.ready()
+
+
+def element(element_id):
+    found = document.getElementById(element_id)
+    if found is None:
+        raise LookupError(f"the page has no element with id {element_id!r}")
+    return found
+
+
+def offer_download(filename, data, mime="application/octet-stream"):
+    """Let the user save `data` (bytes) as `filename`."""
+    page.download(filename, base64.b64encode(data).decode("ascii"), mime)
+
+
+class LineChart:
+    """A uPlot line chart that grows point by point: chart.add(epoch, loss=0.3, accuracy=0.9)."""
+
+    def __init__(self, element_id, series, title="", x_label="epoch", y_label=""):
+        self.series = list(series)
+        options = {"title": title, "series": self.series, "xLabel": x_label, "yLabel": y_label}
+        self.chart_id = page.charts.create(element_id, json.dumps(options))
+        self.x = []
+        self.values = {name: [] for name in self.series}
+
+    def add(self, x, **values):
+        self.x.append(float(x))
+        for name in self.series:
+            value = values.get(name)
+            self.values[name].append(None if value is None else float(value))
+        page.charts.setData(self.chart_id, json.dumps({"x": self.x, **self.values}))
+
+
+def training_progress(progress_id, text_id, chart_id=None, min_interval=0.1):
+    """A pydl Callback that shows fit() progress on the page while fit() runs: model.fit(..., callbacks=[it]).
+
+    progress_id: a `.progress` element holding one <div> (the bar); text_id: where "epoch 3/10 ..." goes;
+    chart_id: an element for a per-epoch chart of the logged metrics (optional).
+    """
+    return _training_progress_class()(progress_id, text_id, chart_id, min_interval)
+
+
+_progress_class = None
+
+
+def _training_progress_class():
+    # Defined on first use: pydl is only importable once run_page has installed it.
+    global _progress_class
+    if _progress_class is None:
+        from pydl.callbacks import Callback
+
+        _progress_class = type("TrainingProgress", (_TrainingProgressHooks, Callback), {})
+    return _progress_class
+
+
+class _TrainingProgressHooks:
+    """The hooks of training_progress()'s callback (mixed into pydl's Callback on first use)."""
+
+    def __init__(self, progress_id, text_id, chart_id=None, min_interval=0.1):
+        super().__init__()
+        self.bar = element(progress_id).firstElementChild
+        self.text = element(text_id)
+        self.chart_id = chart_id
+        self.chart = None
+        self.min_interval = min_interval
+        self.epochs = self.steps = None
+        self.epoch = 0
+        self.last_update = 0.0
+
+    def on_train_begin(self, logs=None):
+        params = getattr(self, "params", None) or {}
+        self.epochs, self.steps = params.get("epochs"), params.get("steps")
+        self.bar.style.width = "0%"
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if now - self.last_update < self.min_interval:
+            return  # each update is a round trip to the page; a few per second is plenty
+        self.last_update = now
+        done = self.epoch + ((batch + 1) / self.steps if self.steps else 0)
+        self._show(done, f"epoch {self.epoch + 1}{self._of_epochs()}, batch {batch + 1}", logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        self._show(epoch + 1, f"epoch {epoch + 1}{self._of_epochs()} done", logs)
+        if self.chart_id and logs:
+            if self.chart is None:
+                self.chart = LineChart(self.chart_id, sorted(logs), title="training", x_label="epoch")
+            self.chart.add(epoch + 1, **logs)
+
+    def _of_epochs(self):
+        return f"/{self.epochs}" if self.epochs else ""
+
+    def _show(self, epochs_done, label, logs):
+        if self.epochs:
+            self.bar.style.width = f"{100 * min(epochs_done / self.epochs, 1):.1f}%"
+        metrics = "  ".join(f"{k}={float(v):.4f}" for k, v in (logs or {}).items() if _is_number(v))
+        self.text.textContent = f"{label}  {metrics}".strip()
+
+
+def _is_number(value):
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+class LiveOutput(io.TextIOBase):
+    """A text stream that appends to a page element as it is written (stdout of a running cell)."""
+
+    def __init__(self, target, css_class=None):
+        self.target = target
+        self.css_class = css_class
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if text:
+            span = document.createElement("span")
+            if self.css_class:
+                span.className = self.css_class
+            span.textContent = text
+            self.target.append(span)
+            self.target.scrollTop = self.target.scrollHeight
+        return len(text)
+
+
+def redirect_output(target):
+    """Context manager: print() and errors written during the block appear in `target` as they happen."""
+    from contextlib import ExitStack, redirect_stderr, redirect_stdout
+
+    stack = ExitStack()
+    stack.enter_context(redirect_stdout(LiveOutput(target)))
+    stack.enter_context(redirect_stderr(LiveOutput(target, "stderr")))
+    return stack
+
+
+__all__ = ["run_page", "load_pydl", "element", "offer_download", "LineChart", "training_progress",
+           "LiveOutput", "redirect_output", "page"]

@@ -1,0 +1,451 @@
+"""The gradient-descent page's glue: read the controls, call pydl.lessons.gradient_descent, show the results.
+
+Every number shown comes from the lesson module (tests/lessons/test_gradient_descent.py checks the same
+numbers natively). Drawing is done by plots.js; this file only moves values between the two.
+"""
+
+import asyncio
+import base64
+import html
+import json
+import time
+import traceback
+
+from pyscript import when, window
+
+from pydl_page import LineChart, run_page
+
+gd = None  # pydl.lessons.gradient_descent, imported once pydl is loaded
+plots = window.lessonPlots
+
+
+def apply(ops):
+    """Send a render's DOM changes in one call (each call is a round trip from this worker to the page)."""
+    plots.apply(json.dumps(ops))
+
+
+def read(*ids):
+    """Form field values by id, in one round trip."""
+    return json.loads(plots.read(json.dumps(ids)))
+
+
+def message_op(box_id, message):
+    return {"id": box_id, "text": message or "", "hidden": not message}
+
+
+def invalid_ops(field_labels, message):
+    """Flag the field whose label starts the message (the lesson's messages name the field first)."""
+    return [{"id": field, "attrs": {"aria-invalid": "true" if message and message.startswith(label) else "false"}}
+            for field, label in field_labels.items()]
+
+
+def show_message(box_id, message):
+    apply([message_op(box_id, message)])
+
+
+def guarded(box_id):
+    """Run an event handler so that any failure becomes a message in the section, never a dead page."""
+    def wrap(handler):
+        def run(event=None):
+            try:
+                handler()
+            except Exception as error:  # shown to the person; the page keeps working
+                traceback.print_exc()
+                show_message(box_id, f"Something went wrong: {type(error).__name__}: {error}")
+        return run
+    return wrap
+
+
+# ---------------------------------------------------------------------------------------------- one weight
+class OneWeightSection:
+    FIELDS = {"ow-x": "Input", "ow-target": "Target", "ow-weight": "Weight", "ow-rate": "Learning rate"}
+    KEYS = {"ow-x": "x", "ow-target": "target", "ow-weight": "weight", "ow-rate": "learning_rate"}
+
+    def __init__(self):
+        self.values = dict(gd.ONE_WEIGHT_DEFAULTS)
+        self.restart()
+
+    def read(self):
+        """The fields' values if they all make sense; else None, with the lesson's message shown."""
+        fields = read(*self.FIELDS)
+        values, message = gd.check_one_weight({self.KEYS[f]: fields[f] for f in self.FIELDS})
+        apply([message_op("ow-message", message), *invalid_ops(self.FIELDS, message)])
+        return values
+
+    def sync(self):
+        """Pick up edited fields; False (message shown, state kept) when one is invalid."""
+        values = self.read()
+        if values is None:
+            return False
+        if values != self.values:
+            self.values = values
+            self.restart()
+        return True
+
+    def restart(self):
+        self.lesson = gd.OneWeight(**self.values)
+        self.stages, self.shown, self.updates = None, 0, 0
+        self.render()
+
+    def _begin_update(self):
+        self.stages, self.shown = self.lesson.stages(), 0
+        self.updates += 1
+
+    def _commit(self):
+        self.shown = len(self.stages)
+        self.lesson.update()
+
+    def step(self):
+        if not self.sync() or self.lesson.blown_up:
+            return self.render()
+        if self.stages is None or self.shown == len(self.stages):
+            self._begin_update()
+        self.shown += 1
+        if self.shown == len(self.stages):
+            self._commit()
+        self.render()
+
+    def finish(self):
+        if not self.sync() or self.lesson.blown_up:
+            return self.render()
+        if self.stages is None or self.shown == len(self.stages):
+            self._begin_update()
+        self._commit()
+        self.render()
+
+    def run(self, count=10):
+        if not self.sync():
+            return self.render()
+        for _ in range(count):
+            if self.lesson.blown_up:
+                break
+            self._begin_update()
+            self._commit()
+        self.render()
+
+    def reset(self):
+        if self.sync():
+            self.restart()
+
+    def render(self):
+        rows = []
+        stages = self.stages or [{"key": k, "label": label, "formula": formula, "arithmetic": "", "text": ""}
+                                 for k, label, formula in zip(gd.OneWeight.STAGES, (
+                                     "Prediction", "Error", "Loss", "Slope of the loss", "Step", "New weight"), (
+                                     "input \u00d7 weight", "prediction \u2212 target", "error\u00b2",
+                                     "2 \u00d7 error \u00d7 input", "learning rate \u00d7 slope", "weight \u2212 step"))]
+        for index, stage in enumerate(stages):
+            shown = index < self.shown
+            latest = shown and index == self.shown - 1
+            value = html.escape(stage["text"]) if shown else ""
+            if shown and stage["key"] == "slope":
+                value += (f'<span class="check" title="pydl autograd gives the same slope">autograd: '
+                          f'{html.escape(gd.fmt(stage["autograd"]))} \u2713</span>')
+            rows.append(
+                f'<tr data-key="{stage["key"]}" data-shown="{str(shown).lower()}" '
+                f'data-value="{html.escape(stage["text"]) if shown else ""}"{" class=latest" if latest else ""}>'
+                f'<td>{html.escape(stage["label"])}</td><td>{html.escape(stage["formula"])}</td>'
+                f'<td>{html.escape(stage["arithmetic"]) if shown else ""}</td><td class="value">{value}</td></tr>')
+        lesson = self.lesson
+        counter = f"weight now {gd.fmt(lesson.weight.item())}, loss {gd.fmt(lesson.losses[-1])}"
+        if self.updates:
+            counter = f"update {self.updates}: " + counter
+        status = lesson.status()
+        apply([
+            {"sel": "#ow-stages tbody", "html": "".join(rows)},
+            {"id": "ow-counter", "text": counter, "data": {"updates": str(self.updates)}},
+            {"id": "ow-status", "text": status["message"], "data": {"state": status["state"]}},
+        ])
+        self.draw()
+
+    def draw(self):
+        curve = self.lesson.curve()
+        spec = {
+            "x": curve["w"], "xLabel": "weight", "yLabel": "loss", "height": 280,
+            "series": [
+                {"label": "loss", "values": curve["loss"], "color": "#2563eb", "width": 2},
+                {"label": "tangent", "values": curve["tangent"], "color": "#ea580c", "width": 2, "dash": [6, 4]},
+                {"label": "visited", "values": curve["visited"], "color": "#6b7280", "line": False, "points": 7},
+                {"label": "current weight", "values": curve["current"], "color": "#dc2626", "line": False,
+                 "points": 12},
+            ],
+        }
+        plots.chart("ow-chart", json.dumps(spec))
+
+
+# ---------------------------------------------------------------------------------------------- race
+class RaceSection:
+    FIELDS = {"race-rate": "SGD learning rate", "race-adaptive": "RMSprop/Adam learning rate",
+              "race-momentum": "Momentum"}
+    RESOLUTION = 240
+    FRAME_BUDGET_S = 0.03  # computing time per animation frame; the rest of the frame is the browser's
+
+    def __init__(self):
+        options = "".join(f'<option value="{key}">{html.escape(s.title)}</option>' for key, s in gd.SURFACES.items())
+        apply([{"id": "race-surface", "html": options}])
+        self.playing = False
+        self.task = None
+        self.set_surface("bowl")
+
+    def set_surface(self, key):
+        self.surface = gd.SURFACES[key]
+        apply([
+            {"id": "race-surface", "value": key},
+            {"id": "race-rate", "value": str(gd.RATE_SLIDER.position(self.surface.rate))},
+            {"id": "race-adaptive", "value": str(gd.RATE_SLIDER.position(self.surface.adaptive_rate))},
+            {"id": "race-note", "text": self.surface.note},
+        ])
+        self.start = self.surface.start
+        pixels = gd.contour_image(gd.surface_grid(self.surface, self.RESOLUTION))
+        x0, x1, y0, y1 = self.surface.domain
+        meta = {
+            "width": self.RESOLUTION, "height": self.RESOLUTION,
+            "minima": [self.surface.fraction_of(*m) for m in self.surface.minima],
+            "start": self.surface.fraction_of(*self.start),
+            "racers": [{"key": k, "label": label, "colour": colour} for k, label, colour in gd.RACERS],
+            "axes": {"bottomLeft": f"x {gd.fmt(x0)}, y {gd.fmt(y0)}", "bottomRight": f"x {gd.fmt(x1)}",
+                     "topRight": f"y {gd.fmt(y1)}"},
+        }
+        plots.setSurface("race-canvas", base64.b64encode(pixels.tobytes()).decode("ascii"), json.dumps(meta))
+        self.new_race()
+
+    def settings(self):
+        fields = read(*self.FIELDS)
+        raw = {
+            "rate": gd.RATE_SLIDER.value(fields["race-rate"]),
+            "adaptive_rate": gd.RATE_SLIDER.value(fields["race-adaptive"]),
+            "momentum": fields["race-momentum"],
+        }
+        values, message = gd.check_race(raw)
+        ops = [message_op("race-message", message)]
+        if values:  # the labels always show the values the race runs with
+            ops += [{"id": "race-rate-label", "text": gd.fmt(values["rate"])},
+                    {"id": "race-adaptive-label", "text": gd.fmt(values["adaptive_rate"])},
+                    {"id": "race-momentum-label", "text": f"{values['momentum']:.2f}"}]
+        apply(ops)
+        return values
+
+    def new_race(self):
+        values = self.settings()
+        if values is None:
+            return
+        self.race = gd.Race(self.surface, self.start, values["rate"], values["adaptive_rate"], values["momentum"])
+        self.sent = {}
+        self.push(reset=True)
+
+    def push(self, reset=False):
+        race = self.race
+        append = race.fractions(self.sent)
+        self.sent = {r["key"]: len(r["path"]) for r in race.racers}
+        update = {"reset": reset, "append": append, "start": self.surface.fraction_of(*self.start)}
+        plots.race("race-canvas", json.dumps(update))
+        rows = []
+        for row in race.summary():
+            rows.append(
+                f'<tr data-racer="{row["key"]}"><td><span class="swatch" style="background:{row["colour"]}"></span>'
+                f'{html.escape(row["label"])}</td><td class="num">{row["steps"]}</td><td class="num">{row["x"]}</td>'
+                f'<td class="num">{row["y"]}</td><td class="num">{row["loss"]}</td>'
+                f'<td><span class="state" data-state="{row["state"]}">{row["state"]}</span></td></tr>')
+        done = " (finished)" if race.finished else ""
+        start = (f"Start: x = {gd.fmt(self.start[0])}, y = {gd.fmt(self.start[1])}, "
+                 f"loss {gd.fmt(self.surface.value(*self.start), 4)}.")
+        apply([
+            {"sel": "#race-table tbody", "html": "".join(rows)},
+            {"id": "race-steps", "text": f"step {race.steps} of {race.MAX_STEPS}{done}",
+             "data": {"steps": str(race.steps)}},
+            {"id": "race-start", "text": start},
+        ])
+
+    def step(self):
+        self.race.step(1)
+        self.push()
+
+    def set_playing(self, playing):
+        self.playing = playing
+        apply([{"id": "race-play", "text": "Pause" if playing else "Play"}])
+        if playing and (self.task is None or self.task.done()):
+            self.task = asyncio.ensure_future(self.loop())
+
+    async def loop(self):
+        try:
+            while self.playing:
+                if self.race.finished:
+                    self.set_playing(False)
+                    break
+                started = time.perf_counter()
+                while not self.race.finished and time.perf_counter() - started < self.FRAME_BUDGET_S:
+                    self.race.step(1)
+                self.push()
+                await asyncio.sleep(0.015)  # let the browser paint and deliver clicks (Pause!)
+        except Exception as error:
+            traceback.print_exc()
+            self.playing = False
+            apply([{"id": "race-play", "text": "Play"}])
+            show_message("race-message", f"The race stopped: {type(error).__name__}: {error}")
+
+    def toggle(self):
+        if not self.playing and self.race.finished:
+            self.new_race()
+        self.set_playing(not self.playing)
+
+    def reset(self):
+        self.new_race()
+
+    def pick(self):
+        pick = json.loads(plots.lastPick("race-canvas"))
+        self.start = self.surface.point_at(pick["x"], pick["y"])
+        self.new_race()
+
+    def choose_surface(self):
+        self.set_surface(read("race-surface")["race-surface"])
+
+
+# ---------------------------------------------------------------------------------------------- mini-batch
+class MiniBatchSection:
+    FIELDS = {"mb-batch": "Batch size", "mb-rate": "Learning rate"}
+    MAX_PLAY_STEPS = 300
+
+    def __init__(self):
+        self.values = None
+        self.playing = False
+        self.task = None
+        self.sync()
+
+    def sync(self):
+        fields = read("mb-batch", "mb-rate", "mb-shuffle")
+        raw = {"batch_size": fields["mb-batch"], "learning_rate": fields["mb-rate"], "shuffle": bool(fields["mb-shuffle"])}
+        values, message = gd.check_mini_batch(raw)
+        apply([message_op("mb-message", message), *invalid_ops(self.FIELDS, message)])
+        if values is None:
+            return False
+        if values != self.values:
+            self.values = values
+            self.restart()
+        return True
+
+    def restart(self):
+        self.lesson = gd.MiniBatch(**self.values)
+        self.chart = LineChart("mb-loss", ["mini-batch", "full batch"], title="loss on all 48 points",
+                               x_label="update step", y_label="mean squared error")
+        self.chart.add(0, **{"mini-batch": self.lesson.history["mini"][0],
+                             "full batch": self.lesson.history["full"][0]})
+        self.render()
+
+    def step(self):
+        if not self.sync():
+            return
+        self._advance()
+
+    def _advance(self):
+        lesson = self.lesson
+        if lesson.blown_up:
+            return self.render()
+        lesson.step()
+        if not lesson.blown_up:
+            self.chart.add(lesson.steps, **{"mini-batch": lesson.history["mini"][-1],
+                                            "full batch": lesson.history["full"][-1]})
+        self.render()
+
+    def render(self):
+        view = self.lesson.view()
+        x = self.lesson.x.tolist()
+        y = self.lesson.y.tolist()
+        batch = [v if hit else None for v, hit in zip(y, view["in_batch"])]
+        spec = {
+            "x": x, "xLabel": "x", "yLabel": "y", "height": 260,
+            "series": [
+                {"label": "points", "values": y, "color": "#94a3b8", "line": False, "points": 6},
+                {"label": "this batch", "values": batch, "color": "#ea580c", "line": False, "points": 10},
+                {"label": "mini-batch line", "values": view["fit_mini"], "color": "#2563eb", "width": 2},
+                {"label": "full-batch line", "values": view["fit_full"], "color": "#16a34a", "width": 2,
+                 "dash": [6, 4]},
+            ],
+        }
+        plots.chart("mb-data", json.dumps(spec))
+        if view["steps"]:
+            counters = (f"Step {view['steps']} \u00b7 epoch {view['epoch']}, batch {view['batch_in_epoch']} "
+                                    f"of {view['batches_per_epoch']} \u00b7 {view['epochs']} epochs of data seen "
+                                    f"by mini-batch SGD, {view['steps']} by full-batch descent")
+        else:
+            counters = "Press Step: each step draws the next batch and makes one update of each model."
+        mini, full = view["mini"], view["full"]
+        table = (
+            f'<tr><td><span class="swatch" style="background:#2563eb"></span>mini-batch</td><td class="num">{mini["w"]}</td>'
+            f'<td class="num">{mini["b"]}</td><td class="num">{mini["loss"]}</td><td class="num">{mini["batch_loss"]}</td></tr>'
+            f'<tr><td><span class="swatch" style="background:#16a34a"></span>full batch</td><td class="num">{full["w"]}</td>'
+            f'<td class="num">{full["b"]}</td><td class="num">{full["loss"]}</td><td class="num">\u2013</td></tr>')
+        ops = [{"id": "mb-counters", "text": counters, "data": {"steps": str(view["steps"]), "epoch": str(view["epoch"])}},
+               {"sel": "#mb-table tbody", "html": table}]
+        if view["message"]:
+            ops.append(message_op("mb-message", view["message"]))
+        apply(ops)
+
+    def set_playing(self, playing):
+        self.playing = playing
+        apply([{"id": "mb-play", "text": "Pause" if playing else "Play"}])
+        if playing and (self.task is None or self.task.done()):
+            self.task = asyncio.ensure_future(self.loop())
+
+    async def loop(self):
+        try:
+            limit = self.lesson.steps + self.MAX_PLAY_STEPS
+            while self.playing and self.lesson.steps < limit and not self.lesson.blown_up:
+                self._advance()
+                await asyncio.sleep(0.06)
+        except Exception as error:
+            traceback.print_exc()
+            show_message("mb-message", f"Training stopped: {type(error).__name__}: {error}")
+        self.set_playing(False)
+
+    def toggle(self):
+        if self.playing:
+            self.set_playing(False)
+        elif self.sync():
+            self.set_playing(True)
+
+    def reset(self):
+        self.set_playing(False)
+        if self.sync():
+            self.restart()
+
+
+# ---------------------------------------------------------------------------------------------- wiring
+def wire(selector, event, box_id, handler):
+    when(event, selector)(guarded(box_id)(handler))
+
+
+async def main():
+    global gd
+    from pydl.lessons import gradient_descent
+
+    gd = gradient_descent
+    one = OneWeightSection()
+    wire("#ow-step", "click", "ow-message", one.step)
+    wire("#ow-update", "click", "ow-message", one.finish)
+    wire("#ow-run", "click", "ow-message", one.run)
+    wire("#ow-reset", "click", "ow-message", one.reset)
+    for field in OneWeightSection.FIELDS:
+        wire(f"#{field}", "change", "ow-message", one.reset)
+
+    race = RaceSection()
+    wire("#race-play", "click", "race-message", race.toggle)
+    wire("#race-step", "click", "race-message", race.step)
+    wire("#race-reset", "click", "race-message", race.reset)
+    wire("#race-surface", "change", "race-message", race.choose_surface)
+    for slider in RaceSection.FIELDS:
+        wire(f"#{slider}", "input", "race-message", race.new_race)
+    wire("#race-canvas", "surfacepick", "race-message", race.pick)
+
+    batches = MiniBatchSection()
+    wire("#mb-step", "click", "mb-message", batches.step)
+    wire("#mb-play", "click", "mb-message", batches.toggle)
+    wire("#mb-reset", "click", "mb-message", batches.reset)
+    for field in ("#mb-batch", "#mb-shuffle", "#mb-rate"):
+        wire(field, "change", "mb-message", batches.reset)
+
+    apply([{"id": button, "disabled": False} for button in (
+        "ow-step", "ow-update", "ow-run", "ow-reset", "race-play", "race-step", "race-reset",
+        "mb-step", "mb-play", "mb-reset")])
+
+
+await run_page(main)  # noqa: F704  (PyScript runs this file with top-level await)
