@@ -7,8 +7,8 @@ Both run against the built site in ``dist/`` (``python build.py`` makes it), nev
   with Pyodide's SciPy loaded, which makes ``pydl.backend.matmul`` use OpenBLAS. SciPy and OpenBLAS come from
   ``dist/vendor/pyodide`` when the build ships them, else from ``$PYDL_PYODIDE_PACKAGES`` or the build cache,
   always checked against the sha256 in ``pyodide-lock.json``. Ratios are to the native medians of the same run.
-* **Page loads.** Every page (``index.html`` and ``web/*/index.html``) is opened in a fresh browser context
-  (cold: empty HTTP cache) and then again in the same context (warm), served from 127.0.0.1 with the headers
+* **Page loads.** Every page (``index.html`` and ``web/*/index.html``) is opened in a fresh browser profile
+  (cold: empty HTTP cache) and then again in the same profile (warm), served from 127.0.0.1 with the headers
   ``build.py serve`` sends. Time to ready is from navigation to ``document.body.dataset.ready`` being set (the
   contract of ``web/common/page.js``); bytes are what the server sent for that load (bodies and headers).
 """
@@ -221,33 +221,38 @@ def page_loads(dist: Path = DIST, timeout_s: float = 60, log=print) -> dict:
     results = {}
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
             for page_path in pages(dist):
                 log(f"  page {page_path} ...")
-                context = browser.new_context()  # a fresh context has an empty HTTP cache: a cold load
-                page = context.new_page()
-                errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                row = {}
-                for phase in ("cold", "warm"):
-                    counter.reset()
-                    t0 = time.perf_counter()
-                    try:
-                        page.goto(base + page_path, wait_until="commit")
-                        page.wait_for_function(_READY, timeout=timeout_s * 1000, polling=50)
-                        ready_s = time.perf_counter() - t0
-                        state = page.evaluate("() => document.body.dataset.ready ?? "
-                                              "document.querySelector('#pydl-status')?.dataset.state")
-                    except Exception as error:  # a page that never gets ready is a result, not a crash
-                        ready_s, state = None, f"not ready after {timeout_s} s ({type(error).__name__})"
-                    time.sleep(0.5)  # let late requests (favicon, lazy chunks) finish before counting
-                    top = sorted(counter.requests.items(), key=lambda kv: -kv[1])[:5]
-                    row[phase] = {"ready_s": ready_s, "state": state, "bytes": counter.bytes,
-                                  "requests": len(counter.requests), "largest": top}
-                row["page_errors"] = errors[:5]
-                results[page_path] = row
-                context.close()
-            browser.close()
+                # A new profile folder per page: the first load finds an empty disk cache (cold), the second
+                # finds what the first stored (warm), as for a returning visitor. (Playwright's new_context() is an
+                # incognito profile whose small in-memory cache drops Pyodide's 10 MB wasm, so it never gets warm.)
+                with tempfile.TemporaryDirectory() as profile:
+                    context = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM,
+                                                                    args=CHROMIUM_FLAGS, headless=True)
+                    page = context.pages[0] if context.pages else context.new_page()
+                    errors = []
+                    page.on("pageerror", lambda e: errors.append(str(e)[:300]))
+                    row = {}
+                    for phase in ("cold", "warm"):
+                        if phase == "warm":
+                            time.sleep(2)  # the disk cache writes big entries (the 10 MB wasm) after the load
+                        counter.reset()
+                        t0 = time.perf_counter()
+                        try:
+                            page.goto(base + page_path, wait_until="commit")
+                            page.wait_for_function(_READY, timeout=timeout_s * 1000, polling=50)
+                            ready_s = time.perf_counter() - t0
+                            state = page.evaluate("() => document.body.dataset.ready ?? "
+                                                  "document.querySelector('#pydl-status')?.dataset.state")
+                        except Exception as error:  # a page that never gets ready is a result, not a crash
+                            ready_s, state = None, f"not ready after {timeout_s} s ({type(error).__name__})"
+                        time.sleep(0.5)  # let late requests (favicon, lazy chunks) finish before counting
+                        top = sorted(counter.requests.items(), key=lambda kv: -kv[1])[:5]
+                        row[phase] = {"ready_s": ready_s, "state": state, "bytes": counter.bytes,
+                                      "requests": len(counter.requests), "largest": top}
+                    row["page_errors"] = errors[:5]
+                    results[page_path] = row
+                    context.close()
     finally:
         server.shutdown()
         server.server_close()

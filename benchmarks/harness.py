@@ -23,30 +23,38 @@ TARGETS = [
 ]
 
 
-def calibrate(step, budget_s: float) -> int:
+CLOCKS = {
+    "wall": time.perf_counter,
+    # CPU seconds of this process: time spent waiting for a core held by someone else is not counted, so on a
+    # busy machine it is much steadier. It adds up the CPU time of every thread, so use it with --threads 1.
+    "cpu": time.process_time,
+}
+
+
+def calibrate(step, budget_s: float, clock=time.perf_counter) -> int:
     """How many calls of ``step`` fill about ``budget_s`` seconds (at least one)."""
-    t0 = time.perf_counter()
+    t0 = clock()
     step()
-    elapsed = time.perf_counter() - t0
+    elapsed = clock() - t0
     return max(1, int(budget_s / max(elapsed, 1e-7)))
 
 
-def measure(steps: dict, repeats: int = 15, sample_s: float = 0.05, warmup: int = 3) -> dict:
+def measure(steps: dict, repeats: int = 15, sample_s: float = 0.05, warmup: int = 3, clock=time.perf_counter) -> dict:
     """Seconds per call of each step: ``{name: [one value per round]}``, rounds interleaved across steps."""
     for step in steps.values():
         for _ in range(warmup):
             step()
-    numbers = {name: calibrate(step, sample_s) for name, step in steps.items()}
+    numbers = {name: calibrate(step, sample_s, clock) for name, step in steps.items()}
     names = list(steps)
     samples = {name: [] for name in names}
     gc.collect()
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:
             step, number = steps[name], numbers[name]
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(number):
                 step()
-            samples[name].append((time.perf_counter() - t0) / number)
+            samples[name].append((clock() - t0) / number)
     return samples
 
 

@@ -59,7 +59,8 @@ def machine() -> dict:
     """Where the numbers were taken: they mean nothing without it."""
     import numpy
 
-    info = {"platform": platform.platform(), "python": platform.python_version(), "numpy": numpy.__version__,
+    info = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+            "platform": platform.platform(), "python": platform.python_version(), "numpy": numpy.__version__,
             "cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine()}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -87,7 +88,8 @@ def machine() -> dict:
     return info
 
 
-def run_native(size: str = "full", repeats: int = 15, sample_s: float = 0.05, only=None, log=print) -> dict:
+def run_native(size: str = "full", repeats: int = 15, sample_s: float = 0.05, only=None, log=print,
+               clock: str = "wall") -> dict:
     """Time every case; ``{case: {"description", "contenders": summary, "ratios"}}``."""
     results = {}
     for name, build in cases.CASES.items():
@@ -97,7 +99,8 @@ def run_native(size: str = "full", repeats: int = 15, sample_s: float = 0.05, on
         log(f"  timing {name} {dims} ...")
         steps = build(dims)
         per = dims[0] if name == "chain" else 1  # chain: report per op
-        summary = harness.summarize(harness.measure(steps, repeats=repeats, sample_s=sample_s), per=per)
+        summary = harness.summarize(harness.measure(steps, repeats=repeats, sample_s=sample_s,
+                                                    clock=harness.CLOCKS[clock]), per=per)
         results[name] = {"description": DESCRIPTIONS[name], "size": list(dims), "unit": UNITS.get(name, "ms/step"),
                          "contenders": summary, "ratios": harness.ratios(summary)}
     return results
@@ -112,6 +115,9 @@ def parse_args(argv=None):
     parser.add_argument("--size", choices=sorted(cases.SIZES), default="full", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: the libraries' own); "
                         "1 gives steadier ratios on a busy machine")
+    parser.add_argument("--clock", choices=sorted(harness.CLOCKS), default="wall",
+                        help="wall time (default) or this process's CPU time (steadier on a busy machine; "
+                        "use with --threads 1)")
     parser.add_argument("--repeats", type=int, help="rounds per case (default 15, --quick 7)")
     return parser.parse_args(argv)
 
@@ -125,8 +131,10 @@ def main(argv=None) -> int:
     info = machine()
     print("pydl benchmarks on " + ", ".join(f"{k}={v}" for k, v in info.items()), flush=True)
     started = time.time()
-    native = run_native(args.size, repeats, sample_s, args.cases, log=lambda m: print(m, flush=True))
-    report = {"machine": info, "started": started, "size": args.size, "repeats": repeats, "native": native,
+    native = run_native(args.size, repeats, sample_s, args.cases, log=lambda m: print(m, flush=True),
+                        clock=args.clock)
+    report = {"machine": info, "started": started, "size": args.size, "repeats": repeats, "clock": args.clock,
+              "threads": args.threads, "native": native,
               "skipped": dict(cases.SKIPPED)}
     print(harness.format_table(native, UNITS))
     if args.browser:
@@ -139,6 +147,10 @@ def main(argv=None) -> int:
         print(f"  (not measured: {key}: {why})")
     print(harness.format_targets(report["targets"]))
     report["seconds"] = round(time.time() - started, 1)
+    if hasattr(os, "getloadavg"):  # other work on the machine during the run makes every figure noisier
+        report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        print(f"load average at start {info['load_average_at_start']}, at end {report['machine']['load_average_at_end']} "
+              f"({os.cpu_count()} cpus)")
     out = args.json or HERE / "results" / time.strftime("%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))

@@ -17,6 +17,14 @@ from pydl.ops.shape import concatenate, expand_dims, reshape, squeeze, stack, tr
 from pydl.ops.arithmetic import matmul
 from pydl.random import seed
 from pydl.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
+from pydl.ops.conv import conv2d
+from pydl.ops.pooling import avg_pool2d, max_pool2d
 from pydl import graph  # noqa: E402  (pydl.graph.to_svg / to_dot)
+
+# The Keras-style API, importable as `from pydl import layers, models, ...`.
+from pydl import (  # noqa: E402
+    activations, callbacks, datasets, initializers, layers, losses, metrics, models, optimizers, preprocessing,
+    regularizers,
+)
 
 __version__ = "0.1.0"

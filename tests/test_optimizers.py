@@ -183,17 +183,3 @@ def test_get_and_config_round_trip():
     assert optimizers.get(opt) is opt
     with pytest.raises(ValueError, match="Valid names: SGD, RMSprop, Adam, Adagrad"):
         optimizers.get("lbfgs")
-
-
-def test_two_parameter_race_is_cheap():
-    # The gradient-descent page steps a 2-element tensor thousands of times per frame budget.
-    import time
-
-    w = pydl.tensor([1.0, 1.0], dtype="float64", requires_grad=True)
-    opt = optimizers.Adam(params=[w], learning_rate=0.01)
-    grad = np.array([0.1, -0.2])
-    start = time.perf_counter()
-    for _ in range(2000):
-        w.grad = grad
-        opt.step()
-    assert (time.perf_counter() - start) / 2000 < 200e-6

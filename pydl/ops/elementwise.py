@@ -65,7 +65,7 @@ class ReLU(Function):
 
     def forward(self, x):
         self.positive = x > 0
-        return x * self.positive
+        return self.xp.maximum(x, 0)  # not x * mask, which turns negatives into -0.0
 
     def backward(self, grad):
         return grad * self.positive

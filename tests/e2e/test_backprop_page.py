@@ -34,7 +34,7 @@ def native_slopes(network):
     return weights, nodes
 
 
-def test_forward_steps_show_each_node_as_computed(bp_page):
+def test_step_by_step_numbers_are_the_native_ones(bp_page):
     script = bp.Network().script()
     for n in range(1, 4):
         bp_page.click("#bp-step")
@@ -47,11 +47,11 @@ def test_forward_steps_show_each_node_as_computed(bp_page):
     assert values == {"x1": "2", "x2": "3", "h1": "5", "h2": "1", "out": "9"}
     assert displayed_slopes(bp_page, "bp-weight-slopes") == {}
 
-
-def test_displayed_slopes_equal_the_native_ones(bp_page):
+    # Backward: every displayed slope is the native explicit product (and autograd agrees).
     weights, nodes = native_slopes(bp.Network())
     bp_page.click("#bp-step")
-    wait_revealed(bp_page, 1)
+    wait_revealed(bp_page, 4)
+    assert bp_page.inner_text("#bp-now").startswith("slope of the loss at out = 2 \u00d7 (out \u2212 target)")
     bp_page.click("#bp-backward")
     bp_page.wait_for_function("document.querySelector('#bp-phase').dataset.phase === 'done'")
     assert displayed_slopes(bp_page, "bp-weight-slopes") == weights
@@ -68,8 +68,7 @@ def test_displayed_slopes_equal_the_native_ones(bp_page):
     graph = bp_page.inner_text("#bp-graph")
     assert "W1" in graph and "grad" in graph and "loss = mean" in graph
 
-
-def test_update_moves_all_weights_together(bp_page):
+    # Update: all weights move together, the fields take the new values, the slopes follow.
     network, rows = bp.Network().updated()
     bp_page.click("#bp-update")
     bp_page.wait_for_selector("#bp-update-box:not([hidden])")
@@ -96,8 +95,9 @@ def test_a_bigger_network_matches_native_numbers(bp_page):
     bp_page.wait_for_function("document.querySelector('#bp-phase').dataset.phase === 'done'")
     network = bp.Network(bp.default_inputs(3), [2, 4], None, 10, 0.01, "tanh")
     weights, nodes = native_slopes(network)
-    assert displayed_slopes(bp_page, "bp-weight-slopes") == weights
-    assert displayed_slopes(bp_page, "bp-node-slopes") == nodes
+    # Pyodide's NumPy may round tanh differently in the last bit; the products are otherwise identical.
+    assert displayed_slopes(bp_page, "bp-weight-slopes") == pytest.approx(weights, rel=1e-12, abs=1e-15)
+    assert displayed_slopes(bp_page, "bp-node-slopes") == pytest.approx(nodes, rel=1e-12, abs=1e-15)
     assert bp_page.locator("#bp-diagram g[data-node]").count() == 3 + 2 + 4 + 1
 
 

@@ -31,7 +31,7 @@ def gd_page(browser_page):
     browser_page.assert_clean()
 
 
-def test_step_shows_each_quantity_of_the_worked_example(gd_page):
+def test_one_weight_steps_through_the_worked_example_rejects_bad_input_and_flags_divergence(gd_page):
     native = {s["key"]: s["text"] for s in gd.OneWeight(3, 10, 2, 0.01).stages()}
     step_until(gd_page, 1)
     assert shown_values(gd_page) == {"prediction": "6"}
@@ -43,8 +43,25 @@ def test_step_shows_each_quantity_of_the_worked_example(gd_page):
     assert gd_page.get_attribute("#ow-status", "data-state") == "converging"
     assert int(gd_page.get_attribute("#ow-chart", "data-points")) > 50
 
+    # Bad input: a message, the field flagged, the state kept; a good value works again.
+    gd_page.click("#ow-reset")
+    gd_page.wait_for_function("document.querySelector('#ow-counter').dataset.updates === '0'")
+    gd_page.fill("#ow-rate", "abc")
+    gd_page.click("#ow-step")
+    gd_page.wait_for_selector("#ow-message:not([hidden])")
+    assert "not a number" in gd_page.inner_text("#ow-message")
+    assert gd_page.get_attribute("#ow-rate", "aria-invalid") == "true"
 
-def test_divergent_learning_rate_is_reported_not_printed_as_nan(gd_page):
+    gd_page.fill("#ow-rate", "-0.1")
+    gd_page.click("#ow-step")
+    gd_page.wait_for_function("document.querySelector('#ow-message').textContent.includes('greater than 0')")
+
+    gd_page.fill("#ow-rate", "0.01")
+    step_until(gd_page, 6)
+    assert gd_page.is_hidden("#ow-message")
+    assert shown_values(gd_page)["new_weight"] == "2.24"
+
+    # A rate far above 1/x^2 diverges: the page says so and never prints NaN.
     gd_page.fill("#ow-rate", "0.5")
     gd_page.dispatch_event("#ow-rate", "change")
     gd_page.click("#ow-run")
@@ -97,28 +114,13 @@ def test_mini_batch_highlights_batches_and_counts_epochs(gd_page):
     assert gd_page.inner_text("#mb-table tbody tr:first-child td:nth-child(4)") == view["mini"]["loss"]
     assert int(gd_page.get_attribute("#mb-loss", "data-points")) == 5
 
-
-def test_invalid_input_shows_a_message_and_the_page_keeps_working(gd_page):
-    gd_page.fill("#ow-rate", "abc")
-    gd_page.click("#ow-step")
-    gd_page.wait_for_selector("#ow-message:not([hidden])")
-    assert "not a number" in gd_page.inner_text("#ow-message")
-    assert gd_page.get_attribute("#ow-rate", "aria-invalid") == "true"
-
-    gd_page.fill("#ow-rate", "-0.1")
-    gd_page.click("#ow-step")
-    gd_page.wait_for_function("document.querySelector('#ow-message').textContent.includes('greater than 0')")
-
-    gd_page.fill("#ow-rate", "0.01")
-    step_until(gd_page, 6)
-    assert gd_page.is_hidden("#ow-message")
-    assert shown_values(gd_page)["new_weight"] == "2.24"
-
+    # Bad input leaves the run as it was and says why.
     gd_page.fill("#mb-rate", "fast")
     gd_page.click("#mb-step")
     gd_page.wait_for_selector("#mb-message:not([hidden])")
     assert "not a number" in gd_page.inner_text("#mb-message")
-    assert gd_page.get_attribute("#mb-counters", "data-steps") == "0"
+    assert gd_page.get_attribute("#mb-counters", "data-steps") == "4"
     gd_page.fill("#mb-rate", "0.05")
     gd_page.click("#mb-step")
-    gd_page.wait_for_function("document.querySelector('#mb-counters').dataset.steps === '1'")
+    gd_page.wait_for_function("document.querySelector('#mb-counters').dataset.steps === '5'")
+    assert gd_page.is_hidden("#mb-message")

@@ -39,12 +39,13 @@ def test_convnet_reaches_97_percent_on_held_out_digits(digits):
         layers.MaxPooling2D(2),
         layers.Conv2D(64, 3, padding="same", activation="relu"),
         layers.Flatten(),
+        layers.Dropout(0.4),
         layers.Dense(10, activation="softmax"),
     ])
-    model.compile(optimizer=optimizers.Adam(learning_rate=0.001), loss="categorical_crossentropy",
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.002), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    model.fit(x_train[..., None], np.eye(10)[y_train], epochs=12, batch_size=32, verbose=0, seed=0)
-    _, accuracy = model.evaluate(x_test[..., None], np.eye(10)[y_test], verbose=0)
+    model.fit(x_train[..., None], y_train, epochs=15, batch_size=16, verbose=0, seed=0)
+    _, accuracy = model.evaluate(x_test[..., None], y_test, verbose=0)
     assert accuracy >= 0.97, accuracy
 
 

@@ -14,7 +14,8 @@
     const container = document.getElementById(containerId);
     if (!container) throw new Error(`no element #${containerId} for a chart`);
     container.textContent = "";
-    const width = Math.max(280, Math.min(container.clientWidth || 560, 720));
+    // An empty .chart is display:none (no width yet), so size by its parent.
+    const width = Math.max(280, Math.min((container.parentElement || container).clientWidth - 8, 720));
     const plot = new uPlot({
       title: options.title || "",
       width,

@@ -71,7 +71,7 @@ def img(array, css="", title="", extra=""):
 
 
 def figure(array, caption, css="", title=""):
-    return f'<figure>{img(array, css, title or caption)}<figcaption>{html.escape(str(caption))}</figcaption></figure>'
+    return f'<figure>{img(array, css, str(title or caption))}<figcaption>{html.escape(str(caption))}</figcaption></figure>'
 
 
 def ink_image(image):

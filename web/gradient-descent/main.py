@@ -189,14 +189,18 @@ class RaceSection:
 
     def set_surface(self, key):
         self.surface = gd.SURFACES[key]
-        apply([
-            {"id": "race-surface", "value": key},
-            {"id": "race-rate", "value": str(gd.RATE_SLIDER.position(self.surface.rate))},
-            {"id": "race-adaptive", "value": str(gd.RATE_SLIDER.position(self.surface.adaptive_rate))},
-            {"id": "race-note", "text": self.surface.note},
-        ])
         self.start = self.surface.start
         pixels = gd.contour_image(gd.surface_grid(self.surface, self.RESOLUTION))
+        rate_position = gd.RATE_SLIDER.position(self.surface.rate)
+        adaptive_position = gd.RATE_SLIDER.position(self.surface.adaptive_rate)
+        apply([  # sliders, their labels and the note change together, so they never disagree
+            {"id": "race-surface", "value": key},
+            {"id": "race-rate", "value": str(rate_position)},
+            {"id": "race-rate-label", "text": gd.fmt(gd.RATE_SLIDER.value(rate_position))},
+            {"id": "race-adaptive", "value": str(adaptive_position)},
+            {"id": "race-adaptive-label", "text": gd.fmt(gd.RATE_SLIDER.value(adaptive_position))},
+            {"id": "race-note", "text": self.surface.note},
+        ])
         x0, x1, y0, y1 = self.surface.domain
         meta = {
             "width": self.RESOLUTION, "height": self.RESOLUTION,
@@ -408,6 +412,12 @@ class MiniBatchSection:
         if self.sync():
             self.restart()
 
+    def changed(self):
+        """A field changed: restart with the new settings (sync does, when they differ and are valid)."""
+        before = self.values
+        if self.sync() and self.values is not before:
+            self.set_playing(False)
+
 
 # ---------------------------------------------------------------------------------------------- wiring
 def wire(selector, event, box_id, handler):
@@ -425,7 +435,7 @@ async def main():
     wire("#ow-run", "click", "ow-message", one.run)
     wire("#ow-reset", "click", "ow-message", one.reset)
     for field in OneWeightSection.FIELDS:
-        wire(f"#{field}", "change", "ow-message", one.reset)
+        wire(f"#{field}", "change", "ow-message", one.sync)  # restarts only when a value really changed
 
     race = RaceSection()
     wire("#race-play", "click", "race-message", race.toggle)
@@ -441,7 +451,7 @@ async def main():
     wire("#mb-play", "click", "mb-message", batches.toggle)
     wire("#mb-reset", "click", "mb-message", batches.reset)
     for field in ("#mb-batch", "#mb-shuffle", "#mb-rate"):
-        wire(field, "change", "mb-message", batches.reset)
+        wire(field, "change", "mb-message", batches.changed)
 
     apply([{"id": button, "disabled": False} for button in (
         "ow-step", "ow-update", "ow-run", "ow-reset", "race-play", "race-step", "race-reset",

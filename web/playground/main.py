@@ -9,13 +9,14 @@ import asyncio
 import dataclasses
 import json
 import random
+import time
 
 from pyscript import when, window
 
 from pydl_page import offer_download, run_page
 
 view = window.pgView
-SLICE_SECONDS = 0.08
+SLICE_SECONDS = 0.08  # at least this much training between two pictures
 pg = None
 playing = looping = False
 
@@ -45,12 +46,16 @@ async def play_loop():
     global looping
     looping = True
     try:
+        drawing = 0.0
         while playing:
-            pg.train_for(SLICE_SECONDS)
+            # Train at least as long as the last picture took to draw, so drawing never eats most of the time.
+            pg.train_for(max(SLICE_SECONDS, drawing))
             if pg.diverged:
                 set_playing(False)
                 show_message(pg.diverged)
+            started = time.perf_counter()
             show_frame()
+            drawing = time.perf_counter() - started
             await asyncio.sleep(0.005)  # the page's actions arrive here
     finally:
         looping = False

@@ -309,27 +309,16 @@
     if (lastFrame ? lastFrame.showTestData : structure.state.show_test_data) draw(structure.test, "#111111");
   }
 
+  // The loss curve: the shared uPlot chart (web/common/charts.js), fed from each frame on this thread.
+  let chartId = null;
   function drawLossChart(history) {
-    const canvas = $("pg-loss-chart");
-    const ctx = canvas.getContext("2d");
-    const w = canvas.width, h = canvas.height;
-    ctx.clearRect(0, 0, w, h);
-    const values = history.train.concat(history.test).filter((v) => v !== null);
-    if (history.epoch.length < 2 || !values.length) return;
-    const top = Math.max(...values) || 1;
-    const first = history.epoch[0], last = history.epoch[history.epoch.length - 1] || 1;
-    [["train", "#9ca3af"], ["test", "#111827"]].forEach(([key, color]) => {
-      ctx.beginPath();
-      history[key].forEach((v, i) => {
-        if (v === null) return;
-        const x = (history.epoch[i] - first) / Math.max(last - first, 1) * (w - 2) + 1;
-        const y = h - 2 - (v / top) * (h - 4);
-        if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
-      });
-      ctx.strokeStyle = color;
-      ctx.lineWidth = 1.5;
-      ctx.stroke();
-    });
+    const charts = window.pydlPage && window.pydlPage.charts;
+    if (!charts) return;  // charts.js still loading: the next frame draws it
+    if (!chartId) {
+      chartId = charts.create("pg-loss-chart", JSON.stringify({
+        title: "", series: ["training loss", "test loss"], xLabel: "epoch", yLabel: "", height: 130 }));
+    }
+    charts.setData(chartId, JSON.stringify({ x: history.epoch, "training loss": history.train, "test loss": history.test }));
   }
 
   function legend() {

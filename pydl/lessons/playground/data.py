@@ -151,10 +151,10 @@ def parse_csv(text: str, name: str = "data.csv") -> CsvData:
     >>> data = parse_csv("x1,x2,label\\n0,1,a\\n1,0,b\\n2,2,a\\n-1,3,b")
     >>> data.problem, sorted(data.y.tolist()), data.class_names
     ('classification', [0, 0, 1, 1], ['a', 'b'])
-    >>> parse_csv("0,1,1\\n1,0\\n")
+    >>> parse_csv("0,1,1\\n1,0\\n")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pydl.lessons.playground.state.PlaygroundError: data.csv, line 2: expected 3 values (x1, x2, label), found 2: “1,0”.
+    pydl.lessons.playground.state.PlaygroundError: data.csv, line 2: expected 3 values (x1, x2, label), found 2...
     """
     if not isinstance(text, str):
         raise PlaygroundError(f"{name}: expected text, got {type(text).__name__}.")

@@ -207,9 +207,13 @@ class Playground:
             return float(np.mean(out.argmax(axis=1) == y))
         return None
 
-    def _record_losses(self) -> None:
+    def _measure(self) -> None:
         d = self.data
         self.train_loss, self.test_loss = self.loss(d.x_train, d.y_train), self.loss(d.x_test, d.y_test)
+        self.train_accuracy, self.test_accuracy = self.accuracy(d.x_train, d.y_train), self.accuracy(d.x_test, d.y_test)
+
+    def _record_losses(self) -> None:
+        self._measure()
         self.history["epoch"].append(self.epoch)
         self.history["train"].append(self.train_loss)
         self.history["test"].append(self.test_loss)
@@ -255,8 +259,7 @@ class Playground:
 
     def _edited(self) -> None:
         self.edited, self._activations = True, None
-        d = self.data
-        self.train_loss, self.test_loss = self.loss(d.x_train, d.y_train), self.loss(d.x_test, d.y_test)
+        self._measure()
 
     def model_bytes(self) -> bytes:
         """The trained model as a pydl model file (``pydl.models.from_bytes`` / ``load_model`` read it)."""
@@ -352,7 +355,6 @@ class Playground:
 
     def frame(self) -> dict:
         """What changes while training: losses, epoch, weights, every neuron's map and the large map (JSON-able)."""
-        d = self.data
         thumb = DENSITY // THUMB_STRIDE
         maps = self.activations()
         ids = self.node_ids()
@@ -365,8 +367,8 @@ class Playground:
             "epoch": self.epoch,
             "trainLoss": self.train_loss,
             "testLoss": self.test_loss,
-            "trainAccuracy": self.accuracy(d.x_train, d.y_train),
-            "testAccuracy": self.accuracy(d.x_test, d.y_test),
+            "trainAccuracy": self.train_accuracy,
+            "testAccuracy": self.test_accuracy,
             "history": {k: [_finite(v) for v in values[::-step][::-1]] for k, values in self.history.items()},
             "thumbs": thumbs,
             "bigId": focus or "output",
