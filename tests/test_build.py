@@ -9,7 +9,6 @@ import sys
 import tarfile
 import urllib.request
 import zipfile
-from pathlib import Path
 
 import pytest
 

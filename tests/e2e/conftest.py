@@ -21,7 +21,6 @@ CHROMIUM_FLAGS = [
 READY = "#pydl-status[data-state=ready], #pydl-status[data-state=error]"
 page_timings: dict[str, float] = {}
 
-pytestmark = pytest.mark.e2e
 
 
 def chromium_executable(playwright) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import READY, BrowserPage
 from tests.site import ROOT, serving
+
+pytestmark = pytest.mark.e2e
 
 # Every folder under web/ with an index.html is a demo page; common/ and home/ only support pages.
 DEMOS = sorted(p.parent.name for p in (ROOT / "web").glob("*/index.html") if p.parent.name not in ("common", "home"))

@@ -13,7 +13,6 @@ from tests.site import built_dist, find_node
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "run_in_pyodide.mjs"
 
-pytestmark = pytest.mark.pyodide
 
 
 @pytest.fixture(scope="session")

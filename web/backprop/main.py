@@ -210,8 +210,6 @@ class BackpropPage:
         apply([{"id": "bp-units", "html": units}, {"id": "bp-inputs", "html": inputs},
                {"id": "bp-weights", "html": "".join(weights)},
                {"id": "bp-n-inputs", "value": str(sizes[0])}, {"id": "bp-n-layers", "value": str(len(sizes) - 2)}])
-        for selector in ("#bp-units select", "#bp-inputs input", "#bp-weights input"):
-            when("change", selector)(self.guard(self.on_change if "select" not in selector else self.on_structure))
 
     def read_raw(self):
         fields = json.loads(dom.read("#bp-setup input, #bp-setup select"))
@@ -244,12 +242,20 @@ class BackpropPage:
             self.sizes = network.sizes
             self.start_over()
 
-    def on_structure(self):
+    def on_setup_change(self):
+        """Any field of the setup changed (one listener for all, so fields rebuilt later are covered too)."""
         fields = json.loads(dom.read("#bp-setup select"))
         n_layers = int(fields["bp-n-layers"])
         hidden = [int(fields.get(f"bp-units-{k}") or 2) for k in range(n_layers)]
         sizes = [int(fields["bp-n-inputs"]), *hidden, 1]
+        if sizes != self.sizes:
+            self.on_structure(sizes, fields)
+        else:
+            self.on_change()
+
+    def on_structure(self, sizes, fields):
         self.sizes = sizes
+        hidden = sizes[1:-1]
         # Target, rate and activation carry over (on_change reads them); inputs and weights start afresh.
         network = bp.Network(bp.default_inputs(sizes[0]), hidden, None, self.network.target,
                              self.network.learning_rate, fields.get("bp-activation", "relu"))
@@ -415,10 +421,7 @@ async def main():
                             ("#bp-backward", page.whole_backward), ("#bp-update", page.update),
                             ("#bp-reset", page.start_over)):
         when("click", button)(page.guard(handler))
-    for selector in ("#bp-target", "#bp-rate", "#bp-activation"):
-        when("change", selector)(page.guard(page.on_change))
-    for selector in ("#bp-n-inputs", "#bp-n-layers"):
-        when("change", selector)(page.guard(page.on_structure))
+    when("change", "#bp-setup")(page.guard(page.on_setup_change))
     apply([{"id": b, "disabled": False} for b in ("bp-step", "bp-forward", "bp-backward", "bp-update", "bp-reset")])
 
 

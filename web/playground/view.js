@@ -284,7 +284,10 @@
       send(kind === "weight" ? { type: "weight", ...where, value: input.value } : { type: "bias", ...where, value: input.value });
       hideCard();
     });
-    input.addEventListener("blur", () => setTimeout(hideCard, 150));
+    input.addEventListener("blur", () => {
+      const left = card;  // only close the card that lost focus, not one opened since
+      setTimeout(() => { if (left && card === left) hideCard(); }, 150);
+    });
   }
 
   // ------------------------------------------------------------------ output: points, loss curve
@@ -398,6 +401,7 @@
     $("pg-classes-field").hidden = !(s.problem === "classification" && ["blobs", "multi_spiral"].includes(s.dataset));
     $("pg-description").textContent = structure.description;
     $("pg-layer-count").textContent = structure.layers.length;
+    $("pg-layer-word").textContent = structure.layers.length === 1 ? "hidden layer" : "hidden layers";
     $("pg-add-layer").disabled = structure.layers.length >= structure.limits.layers;
     $("pg-remove-layer").disabled = structure.layers.length === 0;
     document.querySelector(".pg-accuracy").hidden = structure.kind === "regression";
