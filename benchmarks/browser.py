@@ -122,10 +122,18 @@ def run_pyodide(config: dict, dist: Path = DIST, timeout_s: float = 900) -> dict
         return result
 
 
-def pyodide_runs(native: dict, quick: bool = False, size: str = "full", log=print) -> dict:
+# The matrix products of one step of the convnet case (m, k, n): conv1 and conv2 im2col forward, their kernel
+# gradients, conv2's input gradient, and the dense layer.
+CONVNET_PRODUCTS = [(43264, 9, 32), (7744, 288, 64), (9, 43264, 32), (288, 7744, 64), (7744, 64, 288),
+                    (64, 1600, 10)]
+
+
+def pyodide_runs(native: dict, quick: bool = False, size: str = "full", log=print, clock: str = "wall") -> dict:
     """Both Pyodide variants, with every contender's ratio to its own native median."""
-    config = {"cases": [c for c in ("mlp", "convnet") if c in native], "size": size,
-              "repeats": 3 if quick else 5, "sample_s": 0.2, "matmul_sizes": [16, 32, 48, 64, 128, 256]}
+    config = {"cases": [c for c in ("mlp", "convnet") if c in native], "size": size, "clock": clock,
+              "repeats": 3 if quick else 5, "sample_s": 0.2, "matmul_sizes": [16, 24, 32, 48, 64, 128, 256]}
+    if size == "full" and not quick:
+        config["product_shapes"] = CONVNET_PRODUCTS
     out = {}
     for variant, scipy in (("numpy", False), ("numpy+scipy_blas", True)):
         log(f"  Pyodide ({variant}) ...")
@@ -262,8 +270,12 @@ def page_loads(dist: Path = DIST, timeout_s: float = 60, log=print) -> dict:
 # --------------------------------------------------------------------------- all of it
 
 
-def run_all(native: dict, quick: bool = False, size: str = "full", log=print) -> dict:
-    out = {"pyodide": pyodide_runs(native, quick, size, log)}
+def run_all(native: dict, quick: bool = False, size: str = "full", log=print, clock: str = "wall",
+            with_pages: bool = True) -> dict:
+    out = {"pyodide": pyodide_runs(native, quick, size, log, clock)}
+    if not with_pages:
+        out["targets"] = browser_targets(out)
+        return out
     try:
         out["pages"] = page_loads(log=log)
     except Exception as error:  # Playwright or Chromium missing: say so, keep the rest
@@ -309,6 +321,9 @@ def format_report(out: dict) -> str:
                 lines.append(f"    {case:<8} {name:<18}{s['median_ms']:>10.1f}  {rel}")
         if result.get("blas_checks"):
             lines.append(f"    BLAS route vs NumPy inside Pyodide: {result['blas_checks']}")
+        if result.get("products"):
+            lines.append("    convnet-step products (m x k x n), ms: " + "  ".join(
+                f"{shape}: " + "/".join(f"{k}={v:.1f}" for k, v in row.items()) for shape, row in result["products"].items()))
         if result.get("matmul"):
             lines.append("    n x n float32 matmul, ms: " + "  ".join(
                 f"{n}: " + "/".join(f"{k}={v:.3f}" for k, v in row.items()) for n, row in result["matmul"].items()))

@@ -24,6 +24,23 @@ import cases  # noqa: E402
 import harness  # noqa: E402
 from pydl import backend  # noqa: E402
 
+
+def _cpu_seconds():
+    """CPU seconds of the Node process (Pyodide's own process_time is wall time): steady on a busy machine."""
+    usage = js.process.cpuUsage()
+    return (usage.user + usage.system) / 1e6
+
+
+clock = time.perf_counter
+if config.get("clock") == "cpu":
+    try:
+        import js
+
+        _cpu_seconds()
+        clock = _cpu_seconds
+    except Exception:  # not under Node (a browser tab): wall time
+        RESULT["clock_fallback"] = "wall"
+
 RESULT["blas_in_use"] = backend.blas_in_use()
 RESULT["numpy"] = np.__version__
 
@@ -49,14 +66,26 @@ if config.get("matmul_sizes"):
         if RESULT["blas_in_use"]:
             blas = backend._pyodide_blas()
             steps["blas"] = lambda: backend._blas_matmul(blas, a, b)
-        summary = harness.summarize(harness.measure(steps, repeats=5, sample_s=0.02, warmup=2))
+        summary = harness.summarize(harness.measure(steps, repeats=5, sample_s=0.02, warmup=2, clock=clock))
         table[n] = {k: v["median_ms"] for k, v in summary.items()}
     RESULT["matmul"] = table
+
+if config.get("product_shapes"):
+    # The products of one convnet step (im2col forward and backward, dense): what BLAS would save there.
+    table = {}
+    for m, k, n in config["product_shapes"]:
+        a, b = np.ones((m, k), np.float32), np.ones((k, n), np.float32)
+        steps = {"numpy_loop": lambda: a @ b}
+        if RESULT["blas_in_use"]:
+            steps["blas"] = lambda: backend.matmul(a, b)
+        summary = harness.summarize(harness.measure(steps, repeats=3, sample_s=0.05, warmup=1, clock=clock))
+        table[f"{m}x{k}x{n}"] = {key: v["median_ms"] for key, v in summary.items()}
+    RESULT["products"] = table
 
 RESULT["cases"] = {}
 for name in config["cases"]:
     steps = cases.CASES[name](cases.SIZES[config["size"]][name])
     steps.pop("torch", None)
-    samples = harness.measure(steps, repeats=config["repeats"], sample_s=config["sample_s"], warmup=1)
+    samples = harness.measure(steps, repeats=config["repeats"], sample_s=config["sample_s"], warmup=1, clock=clock)
     RESULT["cases"][name] = harness.summarize(samples)
 RESULT["skipped"] = dict(cases.SKIPPED)

@@ -110,6 +110,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (noisier)")
     parser.add_argument("--browser", action="store_true", help="also time Pyodide (Node) and pages (Chromium)")
+    parser.add_argument("--no-pages", action="store_true", help="with --browser: Pyodide steps only, no Chromium")
     parser.add_argument("--json", type=Path, help="write results here too (default: benchmarks/results/)")
     parser.add_argument("--cases", nargs="+", choices=sorted(cases.CASES), help="only these cases")
     parser.add_argument("--size", choices=sorted(cases.SIZES), default="full", help=argparse.SUPPRESS)
@@ -140,7 +141,8 @@ def main(argv=None) -> int:
     if args.browser:
         import browser
 
-        report["browser"] = browser.run_all(native, quick=args.quick, log=lambda m: print(m, flush=True))
+        report["browser"] = browser.run_all(native, quick=args.quick, size=args.size, clock=args.clock,
+                                            log=lambda m: print(m, flush=True), with_pages=not args.no_pages)
         print(browser.format_report(report["browser"]))
     report["targets"] = harness.check_targets(native) + report.get("browser", {}).get("targets", [])
     for key, why in cases.SKIPPED.items():

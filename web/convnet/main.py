@@ -413,18 +413,24 @@ def refresh_views():
     """Redraw everything that depends on the model's weights."""
     from pydl.lessons.convnet import conv_layers, evaluate_test
 
+    started = time.perf_counter()
     lab.evaluation = evaluate_test(lab.model, lab.data.x_test, lab.data.y_test)
+    timings = {"evaluate": round(time.perf_counter() - started, 3)}
     names = [layer.name for layer in conv_layers(lab.model)]
     select = element("arith-layer")
     chosen = select.value if select.value in names else names[0]
     select.innerHTML = "".join(f'<option{" selected" if n == chosen else ""}>{n}</option>' for n in names)
     for view, message in ((render_filters, None), (render_feature_maps, "fm-message"), (render_arithmetic, None),
                           (render_confusion, None), (render_cell, None), (render_drawing, None)):
+        began = time.perf_counter()
         try:
             view()
         except ValueError as error:  # a control out of range: that view says so, the others still draw
             show_message(message or "arith-message", str(error), "error")
+        timings[view.__name__] = round(time.perf_counter() - began, 3)
     element("lab").dataset.epochs = str(lab.epochs_trained)
+    element("lab").dataset.refreshSeconds = f"{time.perf_counter() - started:.3f}"
+    element("lab").dataset.refreshTimings = repr(timings)
 
 
 def trained_note():

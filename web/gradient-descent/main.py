@@ -43,15 +43,27 @@ def show_message(box_id, message):
     apply([message_op(box_id, message)])
 
 
-def guarded(box_id):
-    """Run an event handler so that any failure becomes a message in the section, never a dead page."""
+handled_clicks = 0
+
+
+def guarded(box_id, is_click=False):
+    """Run an event handler so that any failure becomes a message in the section, never a dead page.
+
+    Clicks are counted on <body data-clicks>, once fully handled, so tests (and curious people) can tell when
+    the page has caught up with them.
+    """
     def wrap(handler):
         def run(event=None):
+            global handled_clicks
             try:
                 handler()
             except Exception as error:  # shown to the person; the page keeps working
                 traceback.print_exc()
                 show_message(box_id, f"Something went wrong: {type(error).__name__}: {error}")
+            finally:
+                if is_click:
+                    handled_clicks += 1
+                    apply([{"sel": "body", "data": {"clicks": str(handled_clicks)}}])
         return run
     return wrap
 
@@ -421,7 +433,7 @@ class MiniBatchSection:
 
 # ---------------------------------------------------------------------------------------------- wiring
 def wire(selector, event, box_id, handler):
-    when(event, selector)(guarded(box_id)(handler))
+    when(event, selector)(guarded(box_id, is_click=event == "click")(handler))
 
 
 async def main():
