@@ -105,5 +105,7 @@ def format_table(results: dict, units: dict | None = None) -> str:
 def format_targets(checked: list) -> str:
     lines = ["\nTargets (same machine, same run):"]
     for t in checked:
-        lines.append(f"  [{'met' if t['met'] else 'MISSED':>6}] {t['target']}: {t['ratio']:.2f}x (limit {t['limit']}x)")
+        unit = t.get("unit", "x")  # ratios are "x"; page loads report seconds and megabytes
+        lines.append(f"  [{'met' if t['met'] else 'MISSED':>6}] {t['target']}: {t['ratio']:.2f}{unit} "
+                     f"(limit {t['limit']}{unit})")
     return "\n".join(lines)

@@ -581,7 +581,7 @@ def render_arithmetic():
         f'<p>+ bias {step["bias"]:+.4f} = <b>{step["pre_activation"]:.4f}</b></p>{relu}'
         f'<p>{name}\'s own output at row {row}, column {col}, filter {f}: {step["layer_value"]:.4f} — {ok}</p>'
         f'</div>{pool_html}'
-        f'<p class="hint">Numbers of the model with {trained_note()}. Grey cells are “same” padding (zeros).</p>')
+        f'<p class="hint">Numbers of the model as it is now: {trained_note()}. Grey cells are “same” padding (zeros).</p>')
     box.dataset.matches = "true" if step["matches"] else "false"
     box.dataset.value = str(step["value"])
     box.dataset.layerValue = str(step["layer_value"])

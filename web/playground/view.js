@@ -142,7 +142,8 @@
       column.forEach((node, i) => { positions[node.id] = { x, y: top + i * ROW, node }; });
     });
     const rows = Math.max(...columns.map((c) => c.length));
-    return { columns, positions, width, height: top + rows * ROW + 8 };
+    const spacing = columns.length > 1 ? (right - left) / (columns.length - 1) : width;
+    return { columns, positions, width, height: top + rows * ROW + 8, compact: spacing < 78 };
   }
 
   function el(tag, attrs, parent) {
@@ -162,8 +163,9 @@
     box.querySelectorAll(".pg-node, .pg-layer-head").forEach((n) => n.remove());
     const svg = $("pg-edges");
     svg.textContent = "";
-    const { columns, positions, width, height } = layout();
+    const { columns, positions, width, height, compact } = layout();
     box.style.height = height + "px";
+    box.classList.toggle("pg-compact", compact);  // narrow columns: "8" instead of "8 neurons"
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
 
@@ -198,7 +200,9 @@
       const minus = el("button", { type: "button", className: "pg-mini", "aria-label": `remove a neuron from layer ${l + 1}`, "data-neurons": `${l}-`, text: "−" }, buttons);
       plus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: 1 }));
       minus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: -1 }));
-      el("div", { className: "pg-layer-units", text: `${layer.units} neuron${layer.units > 1 ? "s" : ""}` }, head);
+      const units = el("div", { className: "pg-layer-units" }, head);
+      el("b", { text: String(layer.units) }, units);
+      el("span", { text: ` neuron${layer.units > 1 ? "s" : ""}` }, units);
       const select = el("select", { className: "pg-layer-activation", "data-layer": String(l), "aria-label": `activation of layer ${l + 1}` }, head);
       fillSelect(select, ["relu", "tanh", "sigmoid", "linear"]);
       select.value = layer.activation;

@@ -138,7 +138,7 @@ def filter_images(model) -> list:
         tiles = []
         for f in range(filters):
             slices = images.diverging(np.moveaxis(kernel[:, :, :, f], -1, 0), scale)  # (C, kh, kw, 3)
-            tiles.append(images.tile(slices, gap=1, fill=200) if channels > 1 else slices[0])
+            tiles.append(images.tile(slices, gap=1, fill=215) if channels > 1 else slices[0])
         out.append({"layer": layer.name, "shape": kernel.shape, "scale": scale, "filters": tiles})
     return out
 

@@ -128,11 +128,15 @@ def _check_shapes(stack: list, input_shape: tuple) -> None:
         if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D)):
             window = layer.kernel_size if isinstance(layer, layers.Conv2D) else layer.pool_size
             if layer.padding == "valid" and (shape[1] < window[0] or shape[2] < window[1]):
-                what = (f"its {window[0]}x{window[1]} kernel" if isinstance(layer, layers.Conv2D)
-                        else "2x2 pooling")
+                if isinstance(layer, layers.Conv2D):
+                    raise ValueError(
+                        f"{layer.name} gets a {shape[1]}x{shape[2]} input, smaller than its {window[0]}x{window[1]} "
+                        "kernel with 'valid' padding. Use 'same' padding, a smaller kernel, fewer pooling steps or a "
+                        "larger image size.")
+                conv = layer.name.replace("pool", "conv")
                 raise ValueError(
-                    f"{layer.name} gets a {shape[1]}x{shape[2]} input, smaller than {what} with 'valid' padding. "
-                    "Use 'same' padding, a smaller kernel, fewer pooling steps or a larger image size.")
+                    f"{layer.name} gets a {shape[1]}x{shape[2]} input, too small for 2x2 max-pooling. Untick "
+                    f"{conv}'s max-pool, use 'same' padding, or a larger image size.")
         shape = layer.compute_output_shape(shape)
 
 

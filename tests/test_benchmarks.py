@@ -1,0 +1,57 @@
+"""Smoke test of the benchmark harness: tiny sizes, few rounds, well-formed table and JSON. No timing is judged."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "benchmarks" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    proc = subprocess.run([sys.executable, str(RUN), "--size", "tiny", "--repeats", "2", "--threads", "1",
+                           "--json", str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout, json.loads(out.read_text())
+
+
+def test_table_lists_every_case_and_contender(tiny_run):
+    stdout, report = tiny_run
+    for case in ("mlp", "convnet", "chain"):
+        assert f"\n{case}  (" in stdout
+    assert "numpy" in report["native"]["mlp"]["contenders"]
+    assert "pydl_tensor" in report["native"]["mlp"]["contenders"]
+    assert "pydl" in report["native"]["chain"]["contenders"]
+    assert "Targets (same machine, same run):" in stdout
+
+
+def test_json_is_well_formed(tiny_run):
+    _, report = tiny_run
+    assert {"machine", "native", "targets", "skipped", "clock", "threads"} <= set(report)
+    assert report["machine"]["cpus"] >= 1 and report["machine"]["numpy"]
+    for case in report["native"].values():
+        assert case["unit"] in ("ms/step", "ms/op")
+        for summary in case["contenders"].values():
+            assert summary["n"] == 2 and len(summary["samples_ms"]) == 2
+            assert 0 < summary["q1_ms"] <= summary["median_ms"] <= summary["q3_ms"]
+        for ratio in case["ratios"].values():
+            assert ratio > 0
+    for target in report["targets"]:
+        assert {"target", "ratio", "limit", "met"} <= set(target) and isinstance(target["met"], bool)
+
+
+def test_cases_build_without_torch(monkeypatch):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import cases
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    monkeypatch.setattr(cases, "_torch", lambda: None)
+    steps = cases.chain(cases.SIZES["tiny"]["chain"])
+    assert set(steps) == {"pydl"} and "chain/torch" in cases.SKIPPED
+    steps["pydl"]()
