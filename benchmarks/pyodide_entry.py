@@ -1,7 +1,8 @@
 """Runs inside Pyodide (under Node, via tests/pyodide/run_in_pyodide.mjs): the MLP and convnet steps of cases.py.
 
 Reads ``bench_config.json`` (written by browser.py next to this file) and leaves the timings in ``RESULT``.
-With ``"scipy": true`` it first loads Pyodide's SciPy, so pydl's matrix products take the BLAS route
+With ``"openblas": true`` it first loads Pyodide's OpenBLAS the way a page opts in
+(``await pydl.backend.load_browser_blas()``), so pydl's matrix products take the cblas route
 (``pydl.backend.matmul``), and checks that route against NumPy's own product inside Pyodide.
 """
 
@@ -11,18 +12,16 @@ import time
 config = json.load(open("bench_config.json"))
 RESULT = {"config": config}
 
-if config.get("scipy"):
-    import pyodide_js
-
-    t0 = time.perf_counter()
-    await pyodide_js.loadPackage("scipy")  # noqa: F704  (top-level await: run with runPythonAsync)
-    RESULT["scipy_load_s"] = time.perf_counter() - t0
-
 import numpy as np  # noqa: E402
 
 import cases  # noqa: E402
 import harness  # noqa: E402
 from pydl import backend  # noqa: E402
+
+if config.get("openblas"):
+    t0 = time.perf_counter()
+    await backend.load_browser_blas()  # noqa: F704  (top-level await: run with runPythonAsync)
+    RESULT["blas_load_s"] = time.perf_counter() - t0
 
 
 def _cpu_seconds():
@@ -58,14 +57,13 @@ if RESULT["blas_in_use"]:
     RESULT["blas_checks"] = checks
 
 if config.get("matmul_sizes"):
-    # Where BLAS starts to pay: plain NumPy loop vs the BLAS route on n x n float32 products.
+    # Where BLAS starts to pay (backend._BLAS_MIN_WORK): plain NumPy loop vs the cblas call on n x n float32 products.
     table = {}
     for n in config["matmul_sizes"]:
         a, b = np.ones((n, n), np.float32), np.ones((n, n), np.float32)
         steps = {"numpy_loop": lambda: a @ b}
         if RESULT["blas_in_use"]:
-            blas = backend._pyodide_blas()
-            steps["blas"] = lambda: backend._blas_matmul(blas, a, b)
+            steps["blas"] = lambda: backend._cblas.matmul(a, b)
         summary = harness.summarize(harness.measure(steps, repeats=5, sample_s=0.02, warmup=2, clock=clock))
         table[n] = {k: v["median_ms"] for k, v in summary.items()}
     RESULT["matmul"] = table

@@ -7,6 +7,18 @@ an explicit request for the GPU raises.
 >>> from pydl import backend
 >>> backend.get_backend()
 'numpy'
+
+**Matrix products in the browser.** Pyodide's NumPy has no BLAS (its matmul is a plain loop, ~70x slower than
+native). ``matmul`` (which every op uses instead of ``@``) sends 2-D float32/float64 products through OpenBLAS's
+``cblas_?gemm`` (ctypes; no copies for C- or F-ordered operands) once Pyodide's ``openblas`` package is loaded.
+A page opts in with one line, at any time (before or after its first product)::
+
+    await pydl.backend.load_browser_blas()   # fetches vendor/pyodide/openblas-0.3.26.zip (6.1 MB) once
+
+It returns ``blas_in_use()``, which says whether the route is on. (OpenBLAS loaded by other means, e.g.
+``pyodide_js.loadPackage("openblas")`` or SciPy, which depends on it, is picked up if it is there before pydl's
+first large product, or after the next call of ``blas_in_use()``.) Natively nothing changes: NumPy already uses a
+BLAS, and ``load_browser_blas()`` returns False.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ except Exception:  # ImportError, or a CuPy build whose CUDA libraries fail to l
 __all__ = [
     "np", "BackendError", "DeviceMismatchError", "set_backend", "get_backend", "xp", "get_array_module",
     "device_of", "to_numpy", "to_device", "gpu_available", "floatx", "set_floatx", "matmul", "blas_in_use",
+    "load_browser_blas",
 ]
 
 _BACKENDS = ("numpy", "cupy")
@@ -140,65 +153,135 @@ def to_device(array, device: str):
 
 # ----------------------------------------------------------------- matrix products in the browser
 #
-# Pyodide's NumPy is built without BLAS: its matmul is a plain triple loop, about 68x slower than native NumPy.
-# Pyodide does ship OpenBLAS, inside its SciPy package (about 20 MB, so only pages that need the speed load it).
-# When SciPy is importable under Pyodide, 2-D float products go through scipy.linalg.blas.?gemm instead
-# (measured 2.6x to 3x faster). Natively NumPy already uses a BLAS, and nothing here changes.
+# Pyodide's NumPy is built without BLAS: its matmul is a plain triple loop, about 70x slower than native NumPy.
+# Pyodide ships OpenBLAS as a package of its own (openblas-0.3.26.zip, one 6.1 MB libopenblas.so, shipped by
+# build.py in dist/vendor/pyodide/ and downloaded only by pages that ask for it). Once it is loaded, pydl calls its
+# cblas_sgemm / cblas_dgemm through ctypes (see the module docstring for how a page switches it on). Natively
+# NumPy already uses a BLAS, and nothing here runs.
 
 _IN_PYODIDE = sys.platform == "emscripten"
-_blas = None  # scipy.linalg.blas once looked up; False where it is not available
+_LIBOPENBLAS = "/usr/lib/libopenblas.so"  # where Pyodide's loadPackage("openblas") (or "scipy") puts the library
 _BLAS_MIN_WORK = 32 * 32 * 32  # m*k*n below which the plain loop wins over the call's fixed cost (measured)
+_FLOAT_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+_cblas = None  # the loaded _Cblas, or None while OpenBLAS is not (yet) loaded
+_cblas_error = None  # why loading an existing libopenblas.so failed (then it is not tried again)
+_cblas_probed = False  # whether _find_cblas ran (matmul looks only once by itself)
+
+# CBLAS enum values (cblas.h): they are C ints in every ABI.
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
 
-def _pyodide_blas():
-    """``scipy.linalg.blas`` under Pyodide when the page loaded SciPy, else False (looked up once)."""
-    global _blas
-    if _blas is None:
-        _blas = False
-        if _IN_PYODIDE:
-            try:  # only pages that list scipy in their packages have it; the rest keep NumPy's loop
-                from scipy.linalg import blas
-            except Exception:  # ImportError, or a broken SciPy: fall back to NumPy, never fail a product
-                blas = False
-            _blas = blas
-    return _blas
+class _Cblas:
+    """``cblas_sgemm`` / ``cblas_dgemm`` of one shared library, called through ctypes.
+
+    ``prefix``/``suffix`` and ``int_type`` describe how the library names its symbols and how wide its integer
+    arguments are: Pyodide's libopenblas.so has plain names and 32-bit ints; the OpenBLAS inside native NumPy and
+    SciPy wheels (used by the tests) has ``scipy_`` prefixes, and NumPy's is ILP64 (``64_`` suffix, 64-bit ints).
+    The argument types must match the C signature exactly: WebAssembly traps on a mismatched indirect call.
+    """
+
+    def __init__(self, path: str, prefix: str = "", suffix: str = "", int_type=None):
+        import ctypes
+
+        self.path = path
+        self.library = ctypes.CDLL(path)
+        index, enum, pointer = int_type or ctypes.c_int, ctypes.c_int, ctypes.c_void_p
+        self.gemm = {}
+        for dtype, letter, scalar in ((_FLOAT_DTYPES[0], "s", ctypes.c_float), (_FLOAT_DTYPES[1], "d", ctypes.c_double)):
+            function = getattr(self.library, f"{prefix}cblas_{letter}gemm{suffix}")
+            function.argtypes = [enum, enum, enum, index, index, index, scalar, pointer, index, pointer, index,
+                                 scalar, pointer, index]
+            function.restype = None
+            self.gemm[dtype] = function
+
+    def matmul(self, a, b):
+        """``a @ b`` for 2-D arrays of one float dtype (float32 or float64) with matching inner sizes."""
+        m, k = a.shape
+        n = b.shape[1]
+        a, trans_a, lda = _cblas_operand(a)
+        b, trans_b, ldb = _cblas_operand(b)
+        out = numpy.empty((m, n), dtype=a.dtype)
+        # Row-major C = op(A) @ op(B) with beta = 0 (C is not read, so empty memory is fine).
+        self.gemm[a.dtype](_ROW_MAJOR, trans_a, trans_b, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb,
+                           0.0, out.ctypes.data, max(n, 1))
+        return out
+
+
+def _cblas_operand(m):
+    """``(array, transpose flag, leading dimension)`` of a 2-D operand for a row-major cblas call.
+
+    Rows laid out with unit steps (C order, or rows of a wider C array) pass as they are with ``NoTrans`` and the
+    row stride as leading dimension; columns with unit steps (F order: a transposed view, as in the backward pass
+    of a product) pass as they are with ``Trans``. Anything else (a strided view, negative or zero strides,
+    unaligned or overlapping memory) is copied once to C order.
+    """
+    if m.flags.aligned:
+        item = m.itemsize
+        rows, cols = m.shape
+        row_step, col_step = m.strides
+        if cols == 1 or col_step == item:  # each row is contiguous
+            if rows == 1:
+                return m, _NO_TRANS, max(cols, 1)
+            if row_step >= cols * item and row_step % item == 0:
+                return m, _NO_TRANS, row_step // item
+        if rows == 1 or row_step == item:  # each column is contiguous: the transpose is row-major
+            if cols == 1:
+                return m, _TRANS, max(rows, 1)
+            if col_step >= rows * item and col_step % item == 0:
+                return m, _TRANS, col_step // item
+    m = numpy.ascontiguousarray(m)
+    return m, _NO_TRANS, max(m.shape[1], 1)
+
+
+def _find_cblas():
+    """Look for a loaded OpenBLAS under Pyodide (once more on every call while none was found); returns it or None.
+
+    ``matmul`` calls this only for its first eligible product (a file check costs ~50 us in Pyodide, too much for
+    every product); ``blas_in_use()`` and ``load_browser_blas()`` call it again, so OpenBLAS loaded later is found
+    by them.
+    """
+    global _cblas, _cblas_error, _cblas_probed
+    _cblas_probed = True
+    if _cblas is None and _IN_PYODIDE and _cblas_error is None and os.path.exists(_LIBOPENBLAS):
+        try:
+            _cblas = _Cblas(_LIBOPENBLAS)
+        except Exception as error:  # a broken library: keep NumPy's loop, never fail a product
+            _cblas_error = f"{type(error).__name__}: {error}"
+    return _cblas
 
 
 def blas_in_use() -> bool:
-    """True when 2-D float matrix products go through SciPy's BLAS (Pyodide with SciPy loaded)."""
-    return _IN_PYODIDE and bool(_pyodide_blas())
+    """True when 2-D float matrix products go through OpenBLAS (Pyodide with the ``openblas`` package loaded)."""
+    return _find_cblas() is not None
 
 
-def _gemm_operand(m):
-    """``(array, trans)`` with ``array`` Fortran-ordered and ``op(array) == m.T``: BLAS wants column-major
-    data, and a C-ordered matrix is exactly the column-major storage of its transpose (no copy)."""
-    if m.flags.c_contiguous:
-        return m.T, 0
-    if m.flags.f_contiguous:  # a transposed view, as in the backward pass of a matrix product
-        return m, 1
-    return numpy.ascontiguousarray(m).T, 0
+async def load_browser_blas() -> bool:
+    """Under Pyodide: load the ``openblas`` package (once) and switch pydl's products to it; returns
+    ``blas_in_use()``. Natively a no-op that returns False (NumPy has its own BLAS there)."""
+    if not _IN_PYODIDE:
+        return False
+    if _find_cblas() is None:
+        import pyodide_js  # type: ignore[import-not-found]
 
-
-def _blas_matmul(blas, a, b):
-    gemm = blas.sgemm if a.dtype == numpy.float32 else blas.dgemm
-    # C = A @ B is computed as C.T = B.T @ A.T in column-major order; its Fortran-ordered result, transposed,
-    # is C in C order. So neither inputs nor the output are copied.
-    bt, trans_b = _gemm_operand(b)
-    at, trans_a = _gemm_operand(a)
-    return gemm(1.0, bt, at, trans_a=trans_b, trans_b=trans_a).T
+        await pyodide_js.loadPackage("openblas")
+    return blas_in_use()
 
 
 def matmul(a, b):
-    """``a @ b`` for backend arrays; under Pyodide with SciPy loaded, 2-D float32/float64 products use BLAS.
+    """``a @ b`` for backend arrays; under Pyodide with OpenBLAS loaded, float32/float64 products of 2-D (or 1-D by
+    2-D, 2-D by 1-D) arrays of one dtype, of at least ``_BLAS_MIN_WORK`` multiply-adds, use ``cblas_?gemm``.
 
     Ops call this instead of ``@`` so the browser gets the fast path from one place.
     """
-    if (_IN_PYODIDE and a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype
-            and a.dtype in (numpy.float32, numpy.float64)
-            and a.shape[0] * a.shape[1] * b.shape[1] >= _BLAS_MIN_WORK):
-        blas = _pyodide_blas()
-        if blas:
-            return _blas_matmul(blas, a, b)
+    if (_IN_PYODIDE and a.dtype == b.dtype and a.dtype in _FLOAT_DTYPES and 1 <= a.ndim <= 2 and 1 <= b.ndim <= 2
+            and a.ndim + b.ndim > 2):
+        a2 = a if a.ndim == 2 else a.reshape(1, -1)
+        b2 = b if b.ndim == 2 else b.reshape(-1, 1)
+        if a2.shape[1] == b2.shape[0] and a2.shape[0] * a2.shape[1] * b2.shape[1] >= _BLAS_MIN_WORK:
+            cblas = _cblas if _cblas is not None or _cblas_probed else _find_cblas()
+            if cblas is not None:
+                out = cblas.matmul(a2, b2)
+                return out if a.ndim == b.ndim else out.reshape(-1)
     return a @ b
 
 

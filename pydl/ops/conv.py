@@ -15,6 +15,7 @@ multiplies by the transposed matrices and scatters patch gradients back with one
 
 from __future__ import annotations
 
+from pydl import backend
 from pydl.tensor import Function
 
 __all__ = ["conv2d", "Conv2DFunction", "conv_output_length", "same_padding", "pair"]
@@ -138,7 +139,7 @@ class Conv2DFunction(Function):
         # The one copy of the forward pass: patches -> (N*out_h*out_w, kh*kw*C) matrix.
         cols = im2col(xp, x, self.window, strides, self.out_hw)
         self.kernel_matrix = kernel.reshape(kh * kw * c, o)
-        out = cols @ self.kernel_matrix
+        out = backend.matmul(cols, self.kernel_matrix)  # OpenBLAS in the browser when loaded (see backend.matmul)
         if bias is not None:
             out += bias
         self.cols = cols if self.needs_input_grad[1] else None
@@ -150,13 +151,13 @@ class Conv2DFunction(Function):
         kh, kw = self.window
         o = grad.shape[-1]
         g2 = grad.reshape(-1, o)
-        grad_k = (self.cols.T @ g2).reshape(kh, kw, -1, o) if need_k else None
+        grad_k = backend.matmul(self.cols.T, g2).reshape(kh, kw, -1, o) if need_k else None
         # A ones-vector product sums the rows through BLAS: 4x faster than g2.sum(axis=0) on (43264, 32).
-        grad_b = xp.ones(g2.shape[0], dtype=g2.dtype) @ g2 if need_b else None
+        grad_b = backend.matmul(xp.ones(g2.shape[0], dtype=g2.dtype), g2) if need_b else None
         grad_x = None
         if need_x:
             n, (ho, wo), c = grad.shape[0], self.out_hw, self.input_shape[3]
-            dcols = (g2 @ self.kernel_matrix.T).reshape(n, ho, wo, kh, kw, c)
+            dcols = backend.matmul(g2, self.kernel_matrix.T).reshape(n, ho, wo, kh, kw, c)
             padded = xp.zeros(self.padded_shape, dtype=grad.dtype)
             # col2im: each kernel offset adds its patch gradients to the pixels it read (overlaps accumulate).
             for (i, j), where in offset_slices(self.window, self.strides, self.out_hw):

@@ -31,6 +31,15 @@ def go(session, query):
     page = session.page
     page.evaluate("q => { location.hash = q; }", query)
     pairs = [pair for pair in query.split("&") if pair]
+    try:
+        _wait_for_state(page, pairs)
+    except Exception:
+        where = page.evaluate("({hash: location.hash, data: {...document.getElementById('pg').dataset},"
+                              " message: document.getElementById('pg-message').textContent})")
+        pytest.fail(f"the page did not apply #{query}: {where}; console: {session.console_errors}", pytrace=False)
+
+
+def _wait_for_state(page, pairs):
     page.wait_for_function(
         "pairs => { const h = '&' + location.hash.slice(1) + '&';"
         " return h.startsWith('&problem=') && pairs.every(p => h.includes('&' + p + '&'))"

@@ -1,25 +1,19 @@
 """The backprop page's glue: fields in, pydl.lessons.backprop out, drawn as SVG and tables.
 
 Every number shown comes from the lesson module (tests/lessons/test_backprop.py checks the same numbers
-natively). DOM changes go through dom.js in batches, because each call from this worker is a round trip.
+natively). DOM changes go through pydl_page.apply in batches, because each call from this worker is a round trip.
 """
 
 import html
-import json
 import traceback
 
-from pyscript import when, window
+from pyscript import when
 
-from pydl_page import run_page
+from pydl_page import apply, read, run_page
 
 bp = None  # pydl.lessons.backprop, imported once pydl is loaded
-dom = window.lessonDom
 SLOPE_COLOUR = "#dc2626"
 MARKS = {True: "\u2713", False: "\u2717"}
-
-
-def apply(ops):
-    dom.apply(json.dumps(ops))
 
 
 def esc(text):
@@ -212,7 +206,7 @@ class BackpropPage:
                {"id": "bp-n-inputs", "value": str(sizes[0])}, {"id": "bp-n-layers", "value": str(len(sizes) - 2)}])
 
     def read_raw(self):
-        fields = json.loads(dom.read("#bp-setup input, #bp-setup select"))
+        fields = read(selector="#bp-setup input, #bp-setup select")
         sizes = [int(fields["bp-n-inputs"])] + [int(fields[f"bp-units-{k}"]) for k in range(len(self.sizes) - 2)] + [1]
         weights = [[[fields.get(f"bp-w-{layer}-{i}-{j}") for j in range(sizes[layer + 1])]
                     for i in range(sizes[layer])] for layer in range(len(sizes) - 1)]
@@ -244,7 +238,7 @@ class BackpropPage:
 
     def on_setup_change(self):
         """Any field of the setup changed (one listener for all, so fields rebuilt later are covered too)."""
-        fields = json.loads(dom.read("#bp-setup select"))
+        fields = read(selector="#bp-setup select")
         n_layers = int(fields["bp-n-layers"])
         hidden = [int(fields.get(f"bp-units-{k}") or 2) for k in range(n_layers)]
         sizes = [int(fields["bp-n-inputs"]), *hidden, 1]

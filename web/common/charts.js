@@ -2,6 +2,12 @@
  *
  * Python in the worker calls these through `pyscript.window.pydlPage.charts` with JSON strings, because
  * plain strings cross the worker boundary unchanged (see web/common/pydl_page.py: LineChart).
+ *
+ * create(containerId, optionsJson) -> chart id; options (all but series optional):
+ *   {series, title, xLabel, yLabel, height, yAxisWidth, liveLegend (default true), zoom (drag to zoom, default true)}
+ *   series: a name each (a line with points, in the next default colour) or a style
+ *   {label, color, width, dash: [on, off], points: size | false, line: false (points only)}.
+ * setData(id, dataJson): {x: [...], <series label>: [...]} replaces the points (null leaves a gap).
  */
 (function () {
   "use strict";
@@ -9,25 +15,58 @@
   const charts = new Map();
   let nextId = 1;
 
+  /* Short tick labels: 1.7e12 rather than a number wider than the axis, 0.0002 rather than uPlot's rounded 0. */
+  function tickLabels(u, values) {
+    return values.map((v) => (v == null ? "" : Math.abs(v) >= 1e5 ? v.toExponential(1).replace("e+", "e") : +v.toPrecision(6) + ""));
+  }
+
+  /* The width the chart may take: its container's content width, or (an empty .chart is display:none, so
+   * it has none yet) its parent's; never the parent's when the container has its own, which in a grid is one cell. */
+  function availableWidth(container) {
+    const box = container.clientWidth ? container : container.parentElement || container;
+    const style = getComputedStyle(box);
+    const inner = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return Math.max(280, Math.min(Math.floor(inner), 720));
+  }
+
+  function seriesOptions(spec, i) {
+    const s = typeof spec === "string" ? { label: spec } : spec;
+    const color = s.color || COLORS[i % COLORS.length];
+    let points = { show: true, size: 5 };
+    if (s.points === false) points = { show: false };
+    else if (s.points) points = { show: true, size: s.points, fill: color, stroke: color };
+    const series = { label: s.label, stroke: color, width: s.line === false ? 0 : s.width || 2, points };
+    if (s.dash) series.dash = s.dash;
+    if (s.line === false) series.paths = () => null;
+    return series;
+  }
+
   function create(containerId, optionsJson) {
     const options = JSON.parse(optionsJson);
     const container = document.getElementById(containerId);
     if (!container) throw new Error(`no element #${containerId} for a chart`);
+    const previous = charts.get(container.dataset.chart);
+    if (previous) {
+      previous.plot.destroy();
+      charts.delete(container.dataset.chart);
+    }
     container.textContent = "";
-    // An empty .chart is display:none (no width yet), so size by its parent.
-    const width = Math.max(280, Math.min((container.parentElement || container).clientWidth - 8, 720));
-    const plot = new uPlot({
+    const labels = options.series.map((s) => (typeof s === "string" ? s : s.label));
+    const yAxis = { label: options.yLabel || "", values: tickLabels };
+    if (options.yAxisWidth) yAxis.size = options.yAxisWidth;
+    const config = {
       title: options.title || "",
-      width,
+      width: availableWidth(container),
       height: options.height || 220,
       scales: { x: { time: false } },
-      axes: [{ label: options.xLabel || "" }, { label: options.yLabel || "" }],
-      series: [{ label: options.xLabel || "x" }].concat(options.series.map((label, i) => ({
-        label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: true, size: 5 },
-      }))),
-    }, [[]].concat(options.series.map(() => [])), container);
+      legend: { live: options.liveLegend !== false },
+      axes: [{ label: options.xLabel || "", values: tickLabels }, yAxis],
+      series: [{ label: options.xLabel || "x" }].concat(options.series.map(seriesOptions)),
+    };
+    if (options.zoom === false) config.cursor = { drag: { x: false, y: false } };
+    const plot = new uPlot(config, [[]].concat(labels.map(() => [])), container);
     const id = "chart-" + nextId++;
-    charts.set(id, { plot, series: options.series });
+    charts.set(id, { plot, series: labels });
     container.dataset.chart = id;
     return id;
   }

@@ -105,6 +105,35 @@
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 10000);
     },
+    /** Many DOM changes in one call. Each call from the worker is a round trip to this thread (a few ms), so a
+     * render sends all its changes at once: [{id | sel, text, html, value, hidden, disabled, attrs: {}, data: {}}]
+     * (`sel` is a CSS selector for the first match; `attrs` are attributes, `data` data-* attributes). */
+    apply(opsJson) {
+      for (const op of JSON.parse(opsJson)) {
+        const el = op.id ? document.getElementById(op.id) : document.querySelector(op.sel);
+        if (!el) throw new Error(`no element ${op.id ? "#" + op.id : op.sel}`);
+        if ("text" in op) el.textContent = op.text;
+        if ("html" in op) el.innerHTML = op.html;
+        if ("value" in op) el.value = op.value;
+        if ("hidden" in op) el.hidden = op.hidden;
+        if ("disabled" in op) el.disabled = op.disabled;
+        for (const [k, v] of Object.entries(op.attrs || {})) el.setAttribute(k, v);
+        for (const [k, v] of Object.entries(op.data || {})) el.dataset[k] = v;
+      }
+    },
+    /** Form field values in one call, as JSON {id: value} (checkboxes give true/false). queryJson is a list of
+     * ids (a missing one gives null) or a CSS selector string (every matching element that has an id). */
+    read(queryJson) {
+      const query = JSON.parse(queryJson);
+      const value = (el) => (!el ? null : el.type === "checkbox" ? el.checked : el.value);
+      const out = {};
+      if (typeof query === "string") {
+        document.querySelectorAll(query).forEach((el) => { if (el.id) out[el.id] = value(el); });
+      } else {
+        for (const id of query) out[id] = value(document.getElementById(id));
+      }
+      return JSON.stringify(out);
+    },
   };
   window.pydlPage = page;
 

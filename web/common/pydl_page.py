@@ -4,6 +4,8 @@ Every page's main.py runs in a PyScript worker, so long computations never freez
 reaches the page through `pyscript.window` / `pyscript.document`: with cross-origin isolation those
 calls are synchronous, so a progress bar updated from inside a synchronous `model.fit` repaints at
 once. Values cross the worker boundary as strings (JSON or base64), the one type that always does.
+Each call is a round trip to the page (a few ms), so a page that changes many elements at once batches
+them with apply() and reads its fields with read().
 
     from pydl_page import run_page, LineChart, TrainingProgress
 
@@ -80,12 +82,45 @@ def offer_download(filename, data, mime="application/octet-stream"):
     page.download(filename, base64.b64encode(data).decode("ascii"), mime)
 
 
-class LineChart:
-    """A uPlot line chart that grows point by point: chart.add(epoch, loss=0.3, accuracy=0.9)."""
+def apply(ops):
+    """Make many DOM changes in one round trip to the page (each call from the worker costs a few ms).
 
-    def __init__(self, element_id, series, title="", x_label="epoch", y_label=""):
-        self.series = list(series)
-        options = {"title": title, "series": self.series, "xLabel": x_label, "yLabel": y_label}
+    ops: a list of {"id" or "sel" (a CSS selector, first match), "text", "html", "value", "hidden", "disabled",
+    "attrs": {attribute: value}, "data": {data-* name: value}}; any key may be left out:
+
+        apply([{"id": "count", "text": "3 runs", "data": {"runs": "3"}}, {"sel": "#runs tbody", "html": rows}])
+    """
+    page.apply(json.dumps(ops))
+
+
+def read(*ids, selector=None):
+    """Form field values in one round trip, by id: read("rate", "epochs") -> {"rate": "0.1", "epochs": "5"}.
+
+    read(selector="#setup input, #setup select") reads every matching field that has an id (for fields a page
+    builds itself). Values are the fields' text, True/False for checkboxes, None for an id the page lacks.
+    """
+    return json.loads(page.read(json.dumps(list(ids) if selector is None else selector)))
+
+
+class LineChart:
+    """A uPlot line chart (web/common/charts.js) that grows point by point or is redrawn whole.
+
+        chart = LineChart("chart-id", ["loss", "val_loss"], title="training")
+        chart.add(epoch, loss=0.3, val_loss=0.4)         # one more point
+        chart.set_data(xs, loss=[...], val_loss=[...])   # all the points at once (None leaves a gap)
+
+    A series is a name, or a style {"label", "color", "width", "dash": [on, off], "points": size or False,
+    "line": False (points only)}. Labels that are not Python names are passed as **{"mini-batch": value}.
+    height and y_axis_width are in pixels; live_legend=False keeps the legend from following the cursor and
+    zoom=False turns off drag-to-zoom.
+    """
+
+    def __init__(self, element_id, series, title="", x_label="epoch", y_label="", height=None, y_axis_width=None,
+                 live_legend=True, zoom=True):
+        series = list(series)
+        self.series = [s if isinstance(s, str) else s["label"] for s in series]
+        options = {"title": title, "series": series, "xLabel": x_label, "yLabel": y_label, "height": height,
+                   "yAxisWidth": y_axis_width, "liveLegend": live_legend, "zoom": zoom}
         self.chart_id = page.charts.create(element_id, json.dumps(options))
         self.x = []
         self.values = {name: [] for name in self.series}
@@ -93,9 +128,21 @@ class LineChart:
     def add(self, x, **values):
         self.x.append(float(x))
         for name in self.series:
-            value = values.get(name)
-            self.values[name].append(None if value is None else float(value))
+            self.values[name].append(_number_or_none(values.get(name)))
+        self._draw()
+
+    def set_data(self, x, **values):
+        self.x = [float(v) for v in x]
+        self.values = {name: [_number_or_none(v) for v in values[name]] if name in values else [None] * len(self.x)
+                       for name in self.series}
+        self._draw()
+
+    def _draw(self):
         page.charts.setData(self.chart_id, json.dumps({"x": self.x, **self.values}))
+
+
+def _number_or_none(value):
+    return None if value is None else float(value)
 
 
 def training_progress(progress_id, text_id, chart_id=None, min_interval=0.1):
@@ -207,5 +254,5 @@ def redirect_output(target):
     return stack
 
 
-__all__ = ["run_page", "load_pydl", "element", "offer_download", "LineChart", "training_progress",
+__all__ = ["run_page", "load_pydl", "element", "offer_download", "apply", "read", "LineChart", "training_progress",
            "LiveOutput", "redirect_output", "page"]

@@ -110,7 +110,7 @@ def show_data():
     for field in ("arith-image", "fm-image"):
         element(field).max = str(len(data.x_test) - 1)
     lab.previous_val = None
-    reset_model()
+    reset_model(force=True)
 
 
 def show_baseline():
@@ -148,6 +148,8 @@ def show_augmentation():
 async def on_dataset_change(event=None):
     from pydl.lessons.convnet import load_digits_data
 
+    if element("dataset").value == "mnist":
+        return  # the entry that stands for the learner's files; picking files loads them
     stop_training()
     lab.data = load_digits_data(int(element("dataset").value))
     show_message("data-message")
@@ -189,8 +191,11 @@ async def on_idx_files(event):
     stop_training()
     lab.data = data
     element("data-card").dataset.idx = "loaded"
+    option = element("dataset-mnist")
+    option.hidden = False
+    element("dataset").value = "mnist"
     show_message("data-message", f"Using your files ({', '.join(name for name, _ in picked)}). "
-                                 "Choose an option under Images to go back to the bundled digits.", "ok")
+                                 "Choose digits under Images to go back to the bundled digits.", "ok")
     show_data()
 
 
@@ -262,8 +267,9 @@ def render_table(model):
     table.dataset.totalParams = str(total)
 
 
-def reset_model():
-    """A fresh, untrained model from the controls (when they are valid), shown everywhere."""
+def reset_model(force=False):
+    """Show the model the controls describe. It replaces the page's model only when that one is untrained (or
+    ``force``, for new data): a trained model stays in the views below until Train trains the new one."""
     from pydl.lessons.convnet import build_model
 
     show_message("spec-message")
@@ -276,25 +282,17 @@ def reset_model():
         return
     element("train").disabled = False
     render_table(model)
-    if lab.run is None or lab.run.done or lab.generation_stopped:
-        lab.model, lab.epochs_trained, lab.evaluation = model, 0, None
+    if force or (lab.epochs_trained == 0 and lab.generation_stopped):
+        lab.model, lab.epochs_trained, lab.evaluation, lab.run = model, 0, None, None
         element("train-status").textContent = "Not trained yet: the model below has random weights."
         element("train-result").innerHTML = ""
         refresh_views()
+    else:
+        show_message("spec-message", "The table shows the model that Train will build; the views below still show "
+                                     "the model trained last.", "info")
 
 
 async def on_spec_change(event=None):
-    if lab.run is not None and not lab.run.done and not lab.generation_stopped:
-        # Training goes on with the model it started; the table shows what the next Train builds.
-        from pydl.lessons.convnet import build_model
-
-        try:
-            render_table(build_model(read_spec(), lab.data.input_shape))
-            show_message("spec-message", "Training continues with the model it started with; press Train to "
-                                         "train this one.", "info")
-        except ValueError as error:
-            show_message("spec-message", str(error), "error")
-        return
     reset_model()
 
 
@@ -679,7 +677,7 @@ def render_drawing():
     element("draw-input").innerHTML = figure(ink_image(image), f"{lab.data.size}×{lab.data.size} input", "drawn")
     show_message("draw-message", f"The model says {best} ({pct(probs[best])} sure), {trained_note()}.", "ok")
     bars = "".join(
-        f'<div class="bar-row{" top" if c == best else ""}" data-class="{c}" data-probability="{probs[c]!r}">'
+        f'<div class="bar-row{" top" if c == best else ""}" data-class="{c}" data-probability="{float(probs[c])!r}">'
         f'<span class="digit">{c}</span><span class="bar"><span style="width:{100 * probs[c]:.1f}%"></span></span>'
         f'<span class="pct">{pct(probs[c])}</span></div>' for c in range(10))
     box = element("probabilities")

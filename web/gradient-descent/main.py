@@ -1,7 +1,8 @@
 """The gradient-descent page's glue: read the controls, call pydl.lessons.gradient_descent, show the results.
 
 Every number shown comes from the lesson module (tests/lessons/test_gradient_descent.py checks the same
-numbers natively). Drawing is done by plots.js; this file only moves values between the two.
+numbers natively). The charts are the shared LineChart, the loss surface is drawn by surface.js, and DOM
+changes go through pydl_page.apply in batches, because each call from this worker is a round trip.
 """
 
 import asyncio
@@ -13,20 +14,11 @@ import traceback
 
 from pyscript import when, window
 
-from pydl_page import LineChart, run_page
+from pydl_page import LineChart, apply, read, run_page
 
 gd = None  # pydl.lessons.gradient_descent, imported once pydl is loaded
-plots = window.lessonPlots
-
-
-def apply(ops):
-    """Send a render's DOM changes in one call (each call is a round trip from this worker to the page)."""
-    plots.apply(json.dumps(ops))
-
-
-def read(*ids):
-    """Form field values by id, in one round trip."""
-    return json.loads(plots.read(json.dumps(ids)))
+surface_canvas = window.lossSurface
+LESSON_CHART = {"y_axis_width": 64, "live_legend": False, "zoom": False}  # room for 1.7e12; nothing moves on hover
 
 
 def message_op(box_id, message):
@@ -75,6 +67,12 @@ class OneWeightSection:
 
     def __init__(self):
         self.values = dict(gd.ONE_WEIGHT_DEFAULTS)
+        self.chart = LineChart("ow-chart", [
+            {"label": "loss", "color": "#2563eb", "width": 2, "points": False},
+            {"label": "tangent", "color": "#ea580c", "width": 2, "dash": [6, 4], "points": False},
+            {"label": "visited", "color": "#6b7280", "line": False, "points": 7},
+            {"label": "current weight", "color": "#dc2626", "line": False, "points": 12},
+        ], x_label="weight", y_label="loss", height=280, **LESSON_CHART)
         self.restart()
 
     def read(self):
@@ -172,17 +170,8 @@ class OneWeightSection:
 
     def draw(self):
         curve = self.lesson.curve()
-        spec = {
-            "x": curve["w"], "xLabel": "weight", "yLabel": "loss", "height": 280,
-            "series": [
-                {"label": "loss", "values": curve["loss"], "color": "#2563eb", "width": 2},
-                {"label": "tangent", "values": curve["tangent"], "color": "#ea580c", "width": 2, "dash": [6, 4]},
-                {"label": "visited", "values": curve["visited"], "color": "#6b7280", "line": False, "points": 7},
-                {"label": "current weight", "values": curve["current"], "color": "#dc2626", "line": False,
-                 "points": 12},
-            ],
-        }
-        plots.chart("ow-chart", json.dumps(spec))
+        self.chart.set_data(curve["w"], loss=curve["loss"], tangent=curve["tangent"], visited=curve["visited"],
+                            **{"current weight": curve["current"]})
 
 
 # ---------------------------------------------------------------------------------------------- race
@@ -222,7 +211,7 @@ class RaceSection:
             "axes": {"bottomLeft": f"x {gd.fmt(x0)}, y {gd.fmt(y0)}", "bottomRight": f"x {gd.fmt(x1)}",
                      "topRight": f"y {gd.fmt(y1)}"},
         }
-        plots.setSurface("race-canvas", base64.b64encode(pixels.tobytes()).decode("ascii"), json.dumps(meta))
+        surface_canvas.setSurface("race-canvas", base64.b64encode(pixels.tobytes()).decode("ascii"), json.dumps(meta))
         self.new_race()
 
     def settings(self):
@@ -254,7 +243,7 @@ class RaceSection:
         append = race.fractions(self.sent)
         self.sent = {r["key"]: len(r["path"]) for r in race.racers}
         update = {"reset": reset, "append": append, "start": self.surface.fraction_of(*self.start)}
-        plots.race("race-canvas", json.dumps(update))
+        surface_canvas.race("race-canvas", json.dumps(update))
         rows = []
         for row in race.summary():
             rows.append(
@@ -308,7 +297,7 @@ class RaceSection:
         self.new_race()
 
     def pick(self):
-        pick = json.loads(plots.lastPick("race-canvas"))
+        pick = json.loads(surface_canvas.lastPick("race-canvas"))
         self.start = self.surface.point_at(pick["x"], pick["y"])
         self.new_race()
 
@@ -325,6 +314,12 @@ class MiniBatchSection:
         self.values = None
         self.playing = False
         self.task = None
+        self.data_chart = LineChart("mb-data", [
+            {"label": "points", "color": "#94a3b8", "line": False, "points": 6},
+            {"label": "this batch", "color": "#ea580c", "line": False, "points": 10},
+            {"label": "mini-batch line", "color": "#2563eb", "width": 2, "points": False},
+            {"label": "full-batch line", "color": "#16a34a", "width": 2, "dash": [6, 4], "points": False},
+        ], x_label="x", y_label="y", height=260, **LESSON_CHART)
         self.sync()
 
     def sync(self):
@@ -364,20 +359,10 @@ class MiniBatchSection:
 
     def render(self):
         view = self.lesson.view()
-        x = self.lesson.x.tolist()
         y = self.lesson.y.tolist()
         batch = [v if hit else None for v, hit in zip(y, view["in_batch"])]
-        spec = {
-            "x": x, "xLabel": "x", "yLabel": "y", "height": 260,
-            "series": [
-                {"label": "points", "values": y, "color": "#94a3b8", "line": False, "points": 6},
-                {"label": "this batch", "values": batch, "color": "#ea580c", "line": False, "points": 10},
-                {"label": "mini-batch line", "values": view["fit_mini"], "color": "#2563eb", "width": 2},
-                {"label": "full-batch line", "values": view["fit_full"], "color": "#16a34a", "width": 2,
-                 "dash": [6, 4]},
-            ],
-        }
-        plots.chart("mb-data", json.dumps(spec))
+        self.data_chart.set_data(self.lesson.x.tolist(), points=y, **{
+            "this batch": batch, "mini-batch line": view["fit_mini"], "full-batch line": view["fit_full"]})
         if view["steps"]:
             counters = (f"Step {view['steps']} \u00b7 epoch {view['epoch']}, batch {view['batch_in_epoch']} "
                                     f"of {view['batches_per_epoch']} \u00b7 {view['epochs']} epochs of data seen "

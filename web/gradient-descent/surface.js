@@ -1,57 +1,12 @@
-/* Drawing for the gradient-descent page: styled uPlot charts and the loss-surface canvas.
+/* The gradient-descent page's loss-surface canvas: a contour image with optimizer paths drawn over it.
  *
  * The page's Python (a PyScript worker, see main.py) computes every number with pydl and calls these
  * functions with JSON strings, the one type that crosses the worker boundary unchanged. Nothing here
- * computes anything a person reads as a result: it only draws what it is given.
+ * computes anything a person reads as a result: it only draws what it is given. (Its charts are the shared
+ * web/common/charts.js; its other DOM changes go through pydlPage.apply.)
  */
 (function () {
   "use strict";
-  const charts = new Map();
-
-  /* Short tick labels: 1.7e12 rather than a number wider than the axis. */
-  function tickLabels(u, values) {
-    return values.map((v) => (v == null ? "" : Math.abs(v) >= 1e5 ? v.toExponential(1).replace("e+", "e") : +v.toPrecision(6) + ""));
-  }
-
-  /* A uPlot chart in `containerId`, replaced when its series change and updated in place otherwise.
-   * spec: {x: [...], series: [{label, values, color, width, dash, points, line}], xLabel, yLabel, height} */
-  function chart(containerId, specJson) {
-    const spec = JSON.parse(specJson);
-    const container = document.getElementById(containerId);
-    if (!container) throw new Error(`no element #${containerId} for a chart`);
-    if (!window.uPlot) throw new Error("uPlot is not loaded yet");
-    const key = spec.series.map((s) => s.label).join("|") + "|" + (spec.yLabel || "");
-    const data = [spec.x].concat(spec.series.map((s) => s.values));
-    const known = charts.get(containerId);
-    if (known && known.key === key && container.contains(known.plot.root)) {
-      known.plot.setData(data, true);
-    } else {
-      if (known) known.plot.destroy();
-      container.textContent = "";
-      const width = Math.max(300, Math.min(container.clientWidth || 600, 900));
-      const plot = new uPlot({
-        width,
-        height: spec.height || 260,
-        scales: { x: { time: false } },
-        cursor: { drag: { x: false, y: false } },
-        legend: { live: false },
-        axes: [{ label: spec.xLabel || "", values: tickLabels }, { label: spec.yLabel || "", size: 64, values: tickLabels }],
-        series: [{ label: spec.xLabel || "x" }].concat(spec.series.map((s) => ({
-          label: s.label,
-          stroke: s.color,
-          width: s.line === false ? 0 : (s.width || 2),
-          dash: s.dash || undefined,
-          spanGaps: !!s.spanGaps,
-          paths: s.line === false ? () => null : undefined,
-          points: s.points ? { show: true, size: s.points, fill: s.fill || s.color, stroke: s.color } : { show: false },
-        }))),
-      }, data, container);
-      charts.set(containerId, { key, plot });
-    }
-    container.dataset.points = String(spec.x.length);
-  }
-
-  /* ------------------------------------------------------------------ loss-surface canvas */
   const surfaces = new Map();
 
   function decodeRgba(base64, width, height) {
@@ -168,37 +123,10 @@
     }
   }
 
-  /* ------------------------------------------------------------------ batched DOM updates
-   * Each call from the Python worker is a round trip to this thread, so a render sends all its changes at
-   * once: [{id | sel, text, html, value, hidden, disabled, attrs: {}, data: {}}]. */
-  function apply(opsJson) {
-    for (const op of JSON.parse(opsJson)) {
-      const el = op.id ? document.getElementById(op.id) : document.querySelector(op.sel);
-      if (!el) throw new Error(`no element ${op.id ? "#" + op.id : op.sel}`);
-      if ("text" in op) el.textContent = op.text;
-      if ("html" in op) el.innerHTML = op.html;
-      if ("value" in op) el.value = op.value;
-      if ("hidden" in op) el.hidden = op.hidden;
-      if ("disabled" in op) el.disabled = op.disabled;
-      for (const [k, v] of Object.entries(op.attrs || {})) el.setAttribute(k, v);
-      for (const [k, v] of Object.entries(op.data || {})) el.dataset[k] = v;
-    }
-  }
-
-  /* The values of form fields by id, as JSON (checkboxes give true/false). */
-  function read(idsJson) {
-    const out = {};
-    for (const id of JSON.parse(idsJson)) {
-      const el = document.getElementById(id);
-      out[id] = !el ? null : el.type === "checkbox" ? el.checked : el.value;
-    }
-    return JSON.stringify(out);
-  }
-
   /* Where the latest click on a surface canvas landed, as fractions of its width and height. */
   function lastPick(canvasId) {
     return JSON.stringify(surfaces.get(canvasId).pick || null);
   }
 
-  window.lessonPlots = { chart, setSurface, race, apply, read, lastPick };
+  window.lossSurface = { setSurface, race, lastPick };
 })();
