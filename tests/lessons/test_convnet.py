@@ -19,7 +19,7 @@ from pydl.lessons.convnet import (
 )
 from pydl.lessons.convnet.images import png_bytes
 
-MAIN_PY = Path(__file__).resolve().parents[2] / "web" / "convnet" / "main.py"
+PAGE = Path(__file__).resolve().parents[2] / "web" / "convnet"
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_augmented_training_sees_new_copies_each_epoch(data):
     assert run.history["loss"] and np.isfinite(run.history["loss"][0])
 
 
-# ------------------------------------------------------------------------------------------------ convolution arithmetic
+# ----------------------------------------------------------------------------------------------- convolution arithmetic
 POSITIONS = [("conv1", 0, 0, 0), ("conv1", 5, 3, 4), ("conv1", 15, 7, 7), ("conv1", 3, 0, 7),
              ("conv2", 0, 0, 0), ("conv2", 31, 3, 3), ("conv2", 17, 1, 2)]
 
@@ -96,7 +96,7 @@ def test_arithmetic_view_equals_the_layers_own_output(data, trained, layer_name,
     assert step["pre_activation"] == pytest.approx(step["sum"] + step["bias"])
     assert step["value"] == pytest.approx(max(step["pre_activation"], 0.0))
     # The kernel shown is the layer's weight slice, the bias its bias.
-    layer = next(l for l in model.layers if l.name == layer_name)
+    layer = next(m for m in model.layers if m.name == layer_name)
     np.testing.assert_array_equal(step["kernel"], layer.kernel.numpy()[:, :, :, filter_index])
     assert step["bias"] == pytest.approx(float(layer.bias.numpy()[filter_index]))
     pool = step["pool"]
@@ -153,11 +153,12 @@ def test_baseline_shown_is_the_function_the_page_calls(data):
         assert result["accuracy"][metric] == baseline_accuracy(data.x_train, data.y_train, data.x_test, data.y_test,
                                                                metric)
         assert 0.8 < result["accuracy"][metric] < 0.95  # a real baseline, well below a convnet
-    # The page imports evaluate_baseline from pydl.lessons.convnet and computes nothing of its own.
-    tree = ast.parse(MAIN_PY.read_text())
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    # The page's glue (main.py, views.py) imports evaluate_baseline from pydl.lessons.convnet and calls it.
+    trees = [ast.parse((PAGE / name).read_text()) for name in ("main.py", "views.py")]
+    nodes = [node for tree in trees for node in ast.walk(tree)]
+    imported = {alias.name for node in nodes if isinstance(node, ast.ImportFrom)
                 and node.module == "pydl.lessons.convnet" for alias in node.names}
-    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    called = {node.func.id for node in nodes if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     assert "evaluate_baseline" in imported and "evaluate_baseline" in called
     assert {"conv_arithmetic", "evaluate_test", "filter_images", "feature_maps", "layer_table",
             "predict_probabilities", "preprocess_drawing", "TrainingRun", "build_model"} <= imported

@@ -7,7 +7,9 @@
 * :mod:`.images`: arrays as small PNG images.
 """
 
-from pydl.lessons.convnet.baseline import METRICS, baseline_accuracy, baseline_predict, class_means, distances, evaluate_baseline
+from pydl.lessons.convnet.baseline import (
+    METRICS, baseline_accuracy, baseline_predict, class_means, distances, evaluate_baseline,
+)
 from pydl.lessons.convnet.data import (
     SIZES, LabData, augment, load_digits_data, load_idx_data, preprocess_drawing, resize, sample_indices,
 )

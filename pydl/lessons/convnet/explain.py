@@ -42,7 +42,8 @@ def _layer(model, name):
     for index, layer in enumerate(model.layers):
         if layer.name == name:
             return index, layer
-    raise ValueError(f"The model has no layer {name!r}; its layers are {', '.join(l.name for l in model.layers)}.")
+    names = ", ".join(layer.name for layer in model.layers)
+    raise ValueError(f"The model has no layer {name!r}; its layers are {names}.")
 
 
 def _close(a, b) -> bool:
@@ -115,7 +116,8 @@ def _pool_step(pool, fmap, pooled, row, col):
     rows, cols = np.arange(ph) + py * sh - top, np.arange(pw) + px * sw - left
     inside = ((rows >= 0) & (rows < fmap.shape[0]))[:, None] & ((cols >= 0) & (cols < fmap.shape[1]))[None, :]
     window = np.full((ph, pw), -np.inf)
-    window[inside] = fmap[np.clip(rows, 0, fmap.shape[0] - 1)[:, None], np.clip(cols, 0, fmap.shape[1] - 1)[None, :]][inside]
+    clipped = fmap[np.clip(rows, 0, fmap.shape[0] - 1)[:, None], np.clip(cols, 0, fmap.shape[1] - 1)[None, :]]
+    window[inside] = clipped[inside]
     winner = np.unravel_index(int(np.argmax(window)), window.shape)  # the first maximum, as the layer takes it
     maximum, layer_value = float(window[winner]), float(pooled[py, px])
     return {"covered": True, "layer": pool.name, "row": int(py), "col": int(px), "window": window,

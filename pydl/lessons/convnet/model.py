@@ -167,7 +167,8 @@ def _describe(layer) -> tuple:
     if isinstance(layer, layers.Flatten):
         return "one long vector per image", "no weights"
     if isinstance(layer, layers.Dense):
-        return f"{layer.units} units, {activation_name(layer.activation)}", f"({layer.kernel.shape[0]} + 1)·{layer.units}"
+        formula = f"({layer.kernel.shape[0]} + 1)·{layer.units}"
+        return f"{layer.units} units, {activation_name(layer.activation)}", formula
     return type(layer).__name__, ""
 
 
