@@ -187,6 +187,10 @@ def render_arithmetic(lab):
     elif pool is not None:
         pool_html = f'<div class="arith-block"><h4>max-pool</h4><p>{html.escape(pool["message"])}</p></div>'
     box = element("arith")
+    box.dataset.matches = "true" if step["matches"] else "false"
+    box.dataset.value = str(step["value"])
+    box.dataset.layerValue = str(step["layer_value"])
+    box.dataset.poolMatches = "" if not (pool and pool["covered"]) else ("true" if pool["matches"] else "false")
     box.innerHTML = (
         f'<div class="arith-maps"><div><h4>{in_label}, channel {channel}</h4>{in_grid}</div>'
         f'<div><h4>{name} output, filter {f} (click a cell)</h4>{out_grid}</div></div>'
@@ -200,10 +204,7 @@ def render_arithmetic(lab):
         f'</div>{pool_html}'
         f'<p class="hint">Numbers of the model as it is now: {trained_note(lab)}. '
         'Grey cells are “same” padding (zeros).</p>')
-    box.dataset.matches = "true" if step["matches"] else "false"
-    box.dataset.value = str(step["value"])
-    box.dataset.layerValue = str(step["layer_value"])
-    box.dataset.poolMatches = "" if not (pool and pool["covered"]) else ("true" if pool["matches"] else "false")
+
 
 
 def render_confusion(lab):
@@ -282,5 +283,5 @@ def render_drawing(lab):
         f'<span class="digit">{c}</span><span class="bar"><span style="width:{100 * probs[c]:.1f}%"></span></span>'
         f'<span class="pct">{pct(probs[c])}</span></div>' for c in range(10))
     box = element("probabilities")
+    box.dataset.sum = repr(float(probs.sum()))  # before the bars, so whoever sees the bars sees their sum
     box.innerHTML = bars
-    box.dataset.sum = repr(float(probs.sum()))
