@@ -221,8 +221,8 @@ _READY = ("() => document.body && (document.body.dataset.ready === 'true' || doc
           " || ['ready', 'error', 'file'].includes(document.querySelector('#pydl-status')?.dataset.state))")
 
 
-def page_loads(dist: Path = DIST, timeout_s: float = 60, log=print) -> dict:
-    """Cold and warm time to ready and bytes served, for every page."""
+def page_loads(dist: Path = DIST, timeout_s: float = 60, log=print, only=None) -> dict:
+    """Cold and warm time to ready and bytes served, for every page (or the paths in ``only``)."""
     from playwright.sync_api import sync_playwright
 
     counter = _Counter()
@@ -231,7 +231,7 @@ def page_loads(dist: Path = DIST, timeout_s: float = 60, log=print) -> dict:
     results = {}
     try:
         with sync_playwright() as pw:
-            for page_path in pages(dist):
+            for page_path in (only or pages(dist)):
                 log(f"  page {page_path} ...")
                 # A new profile folder per page: the first load finds an empty disk cache (cold), the second
                 # finds what the first stored (warm), as for a returning visitor. (Playwright's new_context() is an

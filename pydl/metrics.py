@@ -131,7 +131,9 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None):
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
             raise ValueError(f"confusion_matrix: {name} has labels outside [0, {num_classes}).")
-    counts = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
+    # intp, not int64: bincount refuses int64 on 32-bit NumPy (Pyodide's wasm32).
+    pairs = (y_true * num_classes + y_pred).astype(np.intp)
+    counts = np.bincount(pairs, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)
 
 

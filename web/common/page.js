@@ -137,6 +137,16 @@
   };
   window.pydlPage = page;
 
+  /* build-info.json names the pydl wheel. Fetched now, while PyScript and Pyodide start, so that Python can load
+   * NumPy and the wheel in one go without a round trip first (pydl_page.load_pydl reads pydlPage.buildInfo). */
+  page.buildInfo = null;
+  if (location.protocol !== "file:") {
+    fetch(page.url("build-info.json"), { cache: "no-cache" })
+      .then((r) => (r.ok ? r.text() : null))
+      .then((text) => { page.buildInfo = text; })
+      .catch(() => {});  // Python fetches it itself and reports the failure
+  }
+
   function addStylesheet(href) {
     const link = document.createElement("link");
     link.rel = "stylesheet";

@@ -18,10 +18,8 @@ import base64
 import importlib
 import io
 import json
-import site
 import time
 import traceback
-import zipfile
 
 from pyscript import document, window
 
@@ -29,27 +27,38 @@ page = window.pydlPage
 
 
 async def load_pydl():
-    """Load NumPy and the pydl wheel that build.py put in dist/, reporting each step on the page."""
-    import pyodide_js
-    from pyodide.http import pyfetch
+    """Load NumPy and the pydl wheel that build.py put in dist/, reporting each step on the page.
 
-    page.step("numpy", "active")
+    Both come from one loadPackage call, so the two downloads overlap; the wheel's URL is in build-info.json,
+    which page.js fetched while the runtime was starting (pydlPage.buildInfo), so no round trip is left between.
+    """
+    import pyodide_js
+    from pyodide.ffi import to_js
+
     started = time.perf_counter()
-    # Resolved through vendor/pyodide/pyodide-lock.json, whose sha256 entries Pyodide checks.
-    await pyodide_js.loadPackage("numpy")
+    page.step("numpy", "active")
+    page.step("pydl", "active", "downloading…")
+    wheel = page.url(json.loads(await _build_info())["pydl_wheel"])
+    # NumPy resolves through vendor/pyodide/pyodide-lock.json, whose sha256 entries Pyodide checks; a wheel URL
+    # is installed as is (a pure-Python wheel: unpacked into site-packages).
+    await pyodide_js.loadPackage(to_js(["numpy", wheel]))
     import numpy
 
     page.step("numpy", "done", f"NumPy {numpy.__version__} in {time.perf_counter() - started:.1f} s")
-
-    page.step("pydl", "active")
-    info = await _fetch(pyfetch, page.url("build-info.json"))
-    wheel = await _fetch(pyfetch, page.url(json.loads(info)["pydl_wheel"]))
-    # A pure-Python wheel is a zip laid out as site-packages expects; no installer needed.
-    zipfile.ZipFile(io.BytesIO(wheel)).extractall(site.getsitepackages()[0])
     importlib.invalidate_caches()
     import pydl
 
-    page.step("pydl", "done", f"pydl {pydl.__version__}")
+    page.step("pydl", "done", f"pydl {pydl.__version__} at {time.perf_counter() - started:.1f} s")
+
+
+async def _build_info():
+    """build-info.json's text: fetched by page.js at page start, else (page.js not done yet) fetched here."""
+    text = page.buildInfo
+    if text:
+        return text
+    from pyodide.http import pyfetch
+
+    return (await _fetch(pyfetch, page.url("build-info.json"))).decode()
 
 
 async def _fetch(pyfetch, url):

@@ -98,7 +98,7 @@ def grid(values, fmt="{:.2f}", css="", marks=None, mark_class="hit", pad=None, c
                 classes.append("pad")
             attrs = cell_attrs(r, c) if cell_attrs else ""
             style = f' style="background:{colors(r, c)}"' if colors else ""
-            text = fmt.format(values[r, c]) if fmt else ""
+            text = fmt.format(values[r, c] + 0.0) if fmt else ""  # + 0.0: no "-0.00" for padding
             cells.append(f'<td class="{" ".join(classes)}"{style} {attrs}>{text}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f'<table class="grid {css}">' + "".join(rows) + "</table>"

@@ -164,12 +164,7 @@ def evaluate_test(model, x_test, y_test) -> dict:
     probabilities = model.predict(x_test, batch_size=256)
     predicted = probabilities.argmax(axis=1)
     y_test = np.asarray(y_test)
-    try:
-        matrix = metrics.confusion_matrix(y_test, predicted, num_classes=10)
-    except TypeError:
-        # NOTE: pydl.metrics' np.bincount of int64 fails on 32-bit NumPy (Pyodide's wasm32); count the same pairs.
-        matrix = np.zeros((10, 10), dtype=np.int64)
-        np.add.at(matrix, (y_test.astype(np.intp), predicted.astype(np.intp)), 1)
+    matrix = metrics.confusion_matrix(y_test, predicted, num_classes=10)
     return {"matrix": matrix, "predicted": predicted, "accuracy": float((predicted == y_test).mean()),
             "probabilities": probabilities}
 
