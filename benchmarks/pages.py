@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         print("steps:", out["steps"])
         print(f"ready at {out['ready_s']:.2f} s, {out['bytes'] / 1e6:.2f} MB served, "
               f"{sum(1 for v in out['served'].values() if v)} requests served")
-        dup = {p: n for p, n in out["served"].items() if n > 1.5 * (os.path.getsize(args.dist[0] / p.lstrip('/'))
+        dup = {p: n for p, n in out["served"].items() if n > 10000 and n > 1.5 * (os.path.getsize(args.dist[0] / p.lstrip('/'))
                                                                       if (args.dist[0] / p.lstrip('/')).is_file() else 1e12)}
         if dup:
             print("served more than once:", dup)
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
             for page, row in rows.items():
                 for phase in ("cold", "warm"):
                     samples[str(dist)].setdefault(page, {}).setdefault(phase, []).append(
-                        (row[phase]["ready_s"], row[phase]["bytes"], row[phase]["state"]))
+                        (row[phase]["ready_s"], row[phase]["bytes"], row[phase]["state"], row[phase]["blas_ready_s"]))
     print()
     for site, pages in samples.items():
         print(f"{site}: median (min-max) time to ready over {args.runs} rounds, MB served")
@@ -104,7 +104,9 @@ def main(argv=None) -> int:
                 times = [r[0] for r in rows if r[0] is not None]
                 bad = [r[2] for r in rows if r[0] is None or r[2] != "true"]
                 t = f"{statistics.median(times):5.2f} s ({min(times):.2f}-{max(times):.2f})" if times else "never"
+                blas = [r[3] for r in rows if r[3] is not None]
                 cells.append(f"{phase} {t} {statistics.median(r[1] for r in rows) / 1e6:5.2f} MB"
+                             + (f" (BLAS on at {statistics.median(blas):.2f} s)" if blas else "")
                              + (f" [{len(bad)} not ready: {bad[0]}]" if bad else ""))
             print(f"  {page:<30} " + " | ".join(cells))
     if args.json:

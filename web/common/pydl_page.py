@@ -33,7 +33,8 @@ async def load_pydl():
     which page.js fetched while the runtime was starting (pydlPage.buildInfo), so no round trip is left between.
     """
     import pyodide_js
-    from pyodide.ffi import to_js
+    from js import Object
+    from pyodide.ffi import create_proxy, to_js
 
     started = time.perf_counter()
     page.step("numpy", "active")
@@ -41,7 +42,18 @@ async def load_pydl():
     wheel = page.url(json.loads(await _build_info())["pydl_wheel"])
     # NumPy resolves through vendor/pyodide/pyodide-lock.json, whose sha256 entries Pyodide checks; a wheel URL
     # is installed as is (a pure-Python wheel: unpacked into site-packages).
-    await pyodide_js.loadPackage(to_js(["numpy", wheel]))
+    errors = []
+    on_error = create_proxy(errors.append)
+    try:
+        await pyodide_js.loadPackage(to_js(["numpy", wheel]),
+                                     to_js({"errorCallback": on_error}, dict_converter=Object.fromEntries))
+    finally:
+        on_error.destroy()
+    if errors:  # loadPackage reports a failed download instead of raising: say which file, and why
+        from pyodide.http import pyfetch
+
+        await _fetch(pyfetch, wheel)  # raises "could not fetch ...: HTTP 404" if the wheel is the one missing
+        raise RuntimeError("could not load NumPy and pydl: " + " ".join(errors))
     import numpy
 
     page.step("numpy", "done", f"NumPy {numpy.__version__} in {time.perf_counter() - started:.1f} s")
@@ -68,8 +80,12 @@ async def _fetch(pyfetch, url):
     return await response.bytes()
 
 
-async def run_page(main):
-    """Load everything, run the page's async `main()`, then flag the page ready; any failure is shown."""
+async def run_page(main, browser_blas=False):
+    """Load everything, run the page's async `main()`, then flag the page ready; any failure is shown.
+
+    browser_blas=True: once the page is ready, load OpenBLAS in the background (pydl.backend.load_browser_blas(),
+    6.1 MB once) so that later training uses cblas_?gemm; <body data-blas> goes "loading", then "true"/"false".
+    """
     try:
         await load_pydl()
         await main()
@@ -77,6 +93,25 @@ async def run_page(main):
         page.fail(f"{type(error).__name__}: {error}", traceback.format_exc())
         raise
     page.ready()
+    if browser_blas:
+        import asyncio
+
+        _background.add(asyncio.ensure_future(_load_blas_in_background()))
+
+
+_background = set()  # strong references to background tasks, so that they are not collected half-way
+
+
+async def _load_blas_in_background():
+    import pydl.backend
+
+    document.body.dataset.blas = "loading"
+    try:
+        in_use = await pydl.backend.load_browser_blas()
+    except Exception as error:  # the page works without BLAS, only slower: say so in the console, not as a failure
+        window.console.warn(f"pydl: OpenBLAS not loaded ({type(error).__name__}: {error}); products use NumPy")
+        in_use = False
+    document.body.dataset.blas = "true" if in_use else "false"
 
 
 def element(element_id):

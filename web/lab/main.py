@@ -4,6 +4,7 @@ Cells share one namespace, like a notebook. Each cell element carries data-state
 error) and data-runs (finished runs) for people and tests; any fit() a cell calls shows a progress bar and a loss chart while it runs.
 """
 
+import asyncio
 import html
 import json
 import os
@@ -130,17 +131,28 @@ async def fetch_text(url):
     return await response.string()
 
 
-async def main():
+async def fetch_cells():
     here = str(window.location.href)
     cells = json.loads(await fetch_text(urljoin(here, "cells.json")))
+    codes = await asyncio.gather(*(fetch_text(urljoin(here, cell["file"])) for cell in cells))
+    return cells, codes
+
+
+# Started now, so the cells download while NumPy and pydl load (run_page awaits those first).
+cells_fetched = asyncio.ensure_future(fetch_cells())
+
+
+async def main():
+    cells, codes = await cells_fetched
     element("cells").innerHTML = "".join(cell_html(c) for c in cells)
-    for cell in cells:
+    for cell, code_text in zip(cells, codes):
         code = element(f"code-{cell['id']}")
-        code.value = await fetch_text(urljoin(here, cell["file"]))
-        code.rows = code.value.count("\n") + 1  # show the whole cell without scrolling
+        code.value = code_text
+        code.rows = code_text.count("\n") + 1  # show the whole cell without scrolling
         when("click", f"#run-{cell['id']}")(lambda event, cell=cell: run_cell(cell))
         if cell.get("download"):
             when("click", f"#download-{cell['id']}")(lambda event, cell=cell: download(cell))
 
 
-await run_page(main)  # noqa: F704  (PyScript runs this file with top-level await)
+# Training cells use OpenBLAS for matrix products; it loads in the background once the page is ready.
+await run_page(main, browser_blas=True)  # noqa: F704  (PyScript runs this file with top-level await)

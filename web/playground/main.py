@@ -120,4 +120,5 @@ async def main():
     view.ready()
 
 
-await run_page(main)  # noqa: F704  (PyScript runs this file with top-level await)
+# Training uses OpenBLAS for matrix products; it loads in the background once the page is ready.
+await run_page(main, browser_blas=True)  # noqa: F704  (PyScript runs this file with top-level await)
