@@ -18,7 +18,11 @@ PATH = "web/convnet/"
 def lab(browser, site_url):
     session = BrowserPage(browser, site_url)
     session.page.set_default_timeout(90_000)  # a busy machine; each wait still ends as soon as its condition holds
-    session.open(PATH)
+    session.open(PATH)  # ready: the data card is shown and the controls respond
+    # The baseline, the model table and the views arrive after ready, each card flipping from "pending" to "ready".
+    session.page.wait_for_selector("#lab[data-state=ready], #pydl-status[data-state=error]")
+    if session.page.get_attribute("#pydl-status", "data-state") == "error":
+        pytest.fail(f"{PATH} failed while preparing: {session.page.inner_text('#pydl-status')}", pytrace=False)
     yield session
     session.context.close()
     session.assert_clean()
@@ -36,6 +40,8 @@ def attr(page, selector, name):
 
 def test_page_loads_with_samples_and_baseline(lab):
     page = lab.page
+    assert page.get_attribute("#lab", "aria-busy") == "false"
+    assert page.locator(".card[data-state=pending]").count() == 0
     assert page.locator("#samples img").count() == 30
     assert page.locator("#baseline-means img").count() == 10
     assert 0.8 < float(attr(page, "#baseline-result", "data-test-accuracy")) < 0.95

@@ -63,8 +63,10 @@
       const li = render().querySelector(`[data-step="${id}"]`);
       if (!li) return;
       li.dataset.state = state;
-      li.querySelector(".pydl-step-detail").textContent =
-        detail || (state === "done" ? "ready at " + seconds() : state === "active" ? "loading…" : state);
+      // Every "done" carries the time since the page started, so the three steps read on one clock.
+      li.querySelector(".pydl-step-detail").textContent = state === "done"
+        ? (detail ? detail + ", " : "") + "ready at " + seconds()
+        : detail || (state === "active" ? "loading…" : state);
       // The runtime is up as soon as Python asks for anything else.
       if (id !== "runtime" && state === "active") page.step("runtime", "done");
     },

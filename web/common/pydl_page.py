@@ -36,7 +36,6 @@ async def load_pydl():
     from js import Object
     from pyodide.ffi import create_proxy, to_js
 
-    started = time.perf_counter()
     page.step("numpy", "active")
     page.step("pydl", "active", "downloading…")
     wheel = page.url(json.loads(await _build_info())["pydl_wheel"])
@@ -56,11 +55,11 @@ async def load_pydl():
         raise RuntimeError("could not load NumPy and pydl: " + " ".join(errors))
     import numpy
 
-    page.step("numpy", "done", f"NumPy {numpy.__version__} in {time.perf_counter() - started:.1f} s")
+    page.step("numpy", "done", f"NumPy {numpy.__version__}")
     importlib.invalidate_caches()
     import pydl
 
-    page.step("pydl", "done", f"pydl {pydl.__version__} at {time.perf_counter() - started:.1f} s")
+    page.step("pydl", "done", f"pydl {pydl.__version__}")
 
 
 async def _build_info():

@@ -4,6 +4,13 @@ Every number shown comes from pydl.lessons.convnet (tested natively in tests/les
 only reads controls, calls it, and writes HTML. Training runs in slices of about 0.1 s with an `await` between
 them, so clicks (pause, resume, drawing) are handled while a model trains. Cards carry data-* attributes with
 their state and key numbers for people and tests.
+
+Loading: main() fills the controls and the data card and wires the events, and the page is then ready (its
+controls respond). The rest is prepared in the background, one part at a time with an `await` between (see
+prepare()): the baseline, the model and its table, then the views of cards 5-7. Each of those cards says
+"preparing…" (data-state="pending" in index.html) until its part arrives (data-state="ready"); #lab gets
+data-state="ready" (and aria-busy="false") once all have. A handler that needs those parts waits for them; a new
+data set does not wait, it replaces them.
 """
 
 import asyncio
@@ -11,10 +18,11 @@ import html
 import time
 import traceback
 
-from pyscript import document, when, window
+from pyscript import document, window
+from pyodide.ffi import create_proxy
 
 import views
-from pydl_page import LineChart, element, run_page
+from pydl_page import LineChart, apply, element, page, run_page
 from views import figure, ink_image, pct, show_message
 
 SLICE_SECONDS = 0.1  # training time between two yields to the browser
@@ -32,18 +40,25 @@ class Lab:
     epochs_trained = 0
     cell = None  # the confusion-matrix cell shown
     generation_stopped = True  # no training loop is running
+    preparing = None  # the background task of prepare(), started by main()
 
 
 lab = Lab()
 
 
 # ------------------------------------------------------------------------------------------------ small helpers
-def guarded(message_id):
-    """Show a handler's ValueError (a person's mistake) or any other error in the card, never only in the console."""
+def guarded(message_id, wait=True):
+    """Show a handler's ValueError (a person's mistake) or any other error in the card, never only in the console.
+
+    wait: first let prepare() finish (the handler needs the baseline, the model or its views); a handler that loads
+    new data passes False: it replaces all of those itself.
+    """
 
     def wrap(handler):
         async def run(*args):
             try:
+                if wait and lab.preparing is not None and not lab.preparing.done():
+                    await asyncio.wait([lab.preparing])  # never raises; prepare() reports its own failures
                 result = handler(*args)
                 if asyncio.iscoroutine(result):
                     await result
@@ -59,40 +74,65 @@ def guarded(message_id):
 
 
 # ------------------------------------------------------------------------------------------------ 1. data
-def show_data():
-    from pydl.lessons.convnet import evaluate_baseline, sample_indices
+# The cards that prepare() fills after the page is ready (each is data-state="pending" in index.html until then).
+PREPARED_CARDS = ("baseline-card", "model-card", "arith-card", "learned-card", "draw-card")
+
+
+def ready_ops(*cards):
+    return [{"id": card, "data": {"state": "ready"}} for card in cards]
+
+
+ALL_PREPARED = ready_ops(*PREPARED_CARDS) + [{"id": "lab", "attrs": {"aria-busy": "false"}, "data": {"state": "ready"}}]
+
+
+def data_ops():
+    """The data card (summary and samples) and the test-image fields' limits, as apply() ops (one round trip)."""
+    from pydl.lessons.convnet import sample_indices
 
     data = lab.data
-    element("data-summary").textContent = data.describe() + "."
     picks = sample_indices(data.y_train, 3)
-    element("samples").innerHTML = "".join(figure(ink_image(data.x_train[i]), int(data.y_train[i]), "sample")
-                                           for i in picks)
-    lab.baseline = evaluate_baseline(data.x_train, data.y_train, data.x_test, data.y_test, data.x_val, data.y_val)
-    show_baseline()
+    last = str(len(data.x_test) - 1)
+    return [{"id": "data-summary", "text": data.describe() + "."},
+            {"id": "samples", "html": "".join(figure(ink_image(data.x_train[i]), int(data.y_train[i]), "sample")
+                                              for i in picks)},
+            {"id": "arith-image", "attrs": {"max": last}}, {"id": "fm-image", "attrs": {"max": last}}]
+
+
+def show_data():
+    """Everything that depends on the data, at once: a new data set replaces the baseline, the model and the views."""
+    apply(data_ops())
+    compute_baseline()
     show_augmentation()
-    for field in ("arith-image", "fm-image"):
-        element(field).max = str(len(data.x_test) - 1)
     lab.previous_val = None
     reset_model(force=True)
+    apply(ALL_PREPARED)  # a data set picked while prepare() ran: prepare() stops, everything is shown now
+
+
+def compute_baseline():
+    from pydl.lessons.convnet import evaluate_baseline
+
+    data = lab.data
+    lab.baseline = evaluate_baseline(data.x_train, data.y_train, data.x_test, data.y_test, data.x_val, data.y_val)
+    show_baseline()
 
 
 def show_baseline():
     from pydl.lessons.convnet.images import ink
 
     result = lab.baseline
-    element("baseline-means").innerHTML = "".join(
-        figure(ink(result["means"][c][..., 0]), f"mean {c}", "mean") for c in range(10))
     acc, val = result["accuracy"], result["val_accuracy"]
     best = result["best"]
-    box = element("baseline-result")
-    box.innerHTML = (
+    means = "".join(figure(ink(result["means"][c][..., 0]), f"mean {c}", "mean") for c in range(10))
+    table = (
         '<table class="small"><tr><th>distance</th><th>validation accuracy</th><th>test accuracy</th></tr>'
         + "".join(f'<tr class="{"best" if m == best else ""}"><td>{"L1 (mean |a − b|)" if m == "l1" else "RMSE"}</td>'
                   f"<td>{pct(val[m])}</td><td>{pct(acc[m])}</td></tr>" for m in ("l1", "rmse"))
         + f"</table><p>The number to beat: <strong>{pct(acc[best])}</strong> on the test set "
         f"({'L1' if best == 'l1' else 'RMSE'}).</p>")
-    box.dataset.testAccuracy = str(acc[best])
-    box.dataset.valAccuracy = str(max(val.values()))
+    apply([{"id": "baseline-means", "html": means},
+           {"id": "baseline-result", "html": table,
+            "data": {"testAccuracy": str(acc[best]), "valAccuracy": str(max(val.values()))}}]
+          + ready_ops("baseline-card"))
 
 
 def show_augmentation():
@@ -192,15 +232,18 @@ def current_blocks():
     return blocks
 
 
-def render_conv_rows(count):
+def conv_rows_html(count, blocks=None):
     from pydl.lessons.convnet import DEFAULT_SPEC
 
-    blocks = current_blocks() or [dict(b) for b in DEFAULT_SPEC["conv"]]
+    blocks = blocks or [dict(b) for b in DEFAULT_SPEC["conv"]]
     while len(blocks) < count:
         last = blocks[-1]
         blocks.append({**last, "filters": min(int(float(last["filters"] or 8)) * 2, 64)})
-    element("conv-controls").querySelector("tbody").innerHTML = "".join(
-        conv_row(i, b) for i, b in enumerate(blocks[:count]))
+    return "".join(conv_row(i, b) for i, b in enumerate(blocks[:count]))
+
+
+def render_conv_rows(count):
+    apply([{"sel": "#conv-controls tbody", "html": conv_rows_html(count, current_blocks())}])
 
 
 def read_spec():
@@ -234,9 +277,10 @@ def render_table(model):
     table.dataset.totalParams = str(total)
 
 
-def reset_model(force=False):
+def reset_model(force=False, refresh=True):
     """Show the model the controls describe. It replaces the page's model only when that one is untrained (or
-    ``force``, for new data): a trained model stays in the views below until Train trains the new one."""
+    ``force``, for new data): a trained model stays in the views below until Train trains the new one.
+    refresh=False leaves redrawing the views to the caller (prepare() does it a view at a time)."""
     from pydl.lessons.convnet import build_model
 
     show_message("spec-message")
@@ -249,12 +293,14 @@ def reset_model(force=False):
         return
     element("train").disabled = False
     render_table(model)
+    apply(ready_ops("model-card"))
     if force or (lab.epochs_trained == 0 and lab.generation_stopped):
         lab.model, lab.epochs_trained, lab.evaluation, lab.run = model, 0, None, None
         element("train-status").textContent = "Not trained yet: the model below has random weights."
         element("train-result").innerHTML = ""
         element("train-result").removeAttribute("data-test-accuracy")
-        refresh_views()
+        if refresh:
+            refresh_views()
     else:
         show_message("spec-message", "The table shows the model that Train will build; the views below still show "
                                      "the model trained last.", "info")
@@ -378,6 +424,12 @@ def show_result_if_evaluated():
 # ------------------------------------------------------------------------------------------------ 5.-7. views
 def refresh_views():
     """Redraw everything that depends on the model's weights."""
+    for _ in refresh_steps():
+        pass
+
+
+def refresh_steps():
+    """refresh_views() a view at a time: a generator that yields between views (prepare() awaits there)."""
     from pydl.lessons.convnet import conv_layers, evaluate_test
 
     started = time.perf_counter()
@@ -390,6 +442,7 @@ def refresh_views():
     shown = ((views.render_filters, None), (views.render_feature_maps, "fm-message"), (views.render_arithmetic, None),
              (views.render_confusion, None), (views.render_cell, None), (views.render_drawing, None))
     for view, message in shown:
+        yield
         began = time.perf_counter()
         try:
             view(lab)
@@ -427,34 +480,99 @@ async def on_clear(event=None):
 
 
 # ------------------------------------------------------------------------------------------------ wiring
+async def on_augment(event=None):
+    show_augmentation()
+    await on_spec_change()
+
+
+# Events are delegated: one "change" and one "click" listener on #lab find the handler by the target's id (each
+# listener costs round trips to the page while it loads). Conv-layer fields have no id: they are "conv-controls".
+ON_CHANGE = {
+    "dataset": guarded("data-message", wait=False)(on_dataset_change),
+    "idx-files": guarded("data-message", wait=False)(on_idx_files),
+    "conv-count": guarded("spec-message")(on_conv_count),
+    **{name: guarded("spec-message")(on_spec_change)
+       for name in ("conv-controls", "dense", "epochs", "batch-size", "learning-rate")},
+    "augment": guarded("spec-message")(on_augment),
+    **{name: guarded("arith-message")(lambda event: views.render_arithmetic(lab))
+       for name in ("arith-image", "arith-layer", "arith-filter", "arith-row", "arith-col", "arith-channel")},
+    "fm-image": guarded("fm-message")(lambda event: views.render_feature_maps(lab)),
+}
+ON_CLICK = {
+    "train": guarded("spec-message")(on_train),
+    "pause": guarded("spec-message")(on_pause),
+    "draw-clear": guarded("draw-message")(on_clear),
+}
+on_arith_click_guarded = guarded("arith-message")(on_arith_click)
+on_confusion_click_guarded = guarded("arith-message")(on_confusion_click)
+
+
+async def on_change(event):
+    target = event.target
+    name = str(target.id or "")
+    if not name and target.closest("#conv-controls") is not None:
+        name = "conv-controls"
+    handler = ON_CHANGE.get(name)
+    if handler is not None:
+        await handler(event)
+
+
+async def on_click(event):
+    target = event.target
+    handler = ON_CLICK.get(str(target.id or ""))
+    if handler is not None:
+        await handler(event)
+    elif target.hasAttribute("data-row"):  # a cell of the arithmetic view's output map
+        await on_arith_click_guarded(event)
+    elif target.hasAttribute("data-true"):  # a cell of the confusion matrix
+        await on_confusion_click_guarded(event)
+
+
+def preparation():
+    """What the page shows after it is ready, a part at a time (a generator: prepare() awaits at each yield)."""
+    compute_baseline()
+    yield
+    show_augmentation()
+    lab.previous_val = None
+    reset_model(force=True, refresh=False)  # the model and its table
+    if lab.model is not None:
+        yield from refresh_steps()
+    apply(ALL_PREPARED)
+
+
+async def prepare():
+    """Run preparation() in the background, yielding to the browser between parts so that clicks are handled."""
+    data = lab.data
+    steps = preparation()
+    try:
+        while True:
+            await asyncio.sleep(0)
+            if lab.data is not data:
+                return  # new data was picked meanwhile: show_data() has shown everything for it
+            if next(steps, StopIteration) is StopIteration:
+                return
+    except Exception as error:  # a bug: the page is not usable, say so where run_page says it
+        page.fail(f"{type(error).__name__}: {error}", traceback.format_exc())
+        raise
+
+
 async def main():
     from pydl.lessons.convnet import DEFAULT_SPEC, load_digits_data
 
-    element("epochs").value = str(DEFAULT_SPEC["epochs"])
-    element("batch-size").value = str(DEFAULT_SPEC["batch_size"])
-    element("learning-rate").value = str(DEFAULT_SPEC["learning_rate"])
-    element("dense").value = str(DEFAULT_SPEC["dense"])
-    element("conv-count").value = str(len(DEFAULT_SPEC["conv"]))
-    render_conv_rows(len(DEFAULT_SPEC["conv"]))
     lab.data = load_digits_data(8)
-    show_data()
-
-    when("change", "#dataset")(guarded("data-message")(on_dataset_change))
-    when("change", "#idx-files")(guarded("data-message")(on_idx_files))
-    when("change", "#conv-count")(guarded("spec-message")(on_conv_count))
-    for selector in ("#conv-controls", "#dense", "#epochs", "#batch-size", "#learning-rate"):
-        when("change", selector)(guarded("spec-message")(on_spec_change))
-    when("change", "#augment")(guarded("spec-message")(lambda event: (show_augmentation(), on_spec_change())[1]))
-    when("click", "#train")(guarded("spec-message")(on_train))
-    when("click", "#pause")(guarded("spec-message")(on_pause))
-    for selector in ("#arith-image", "#arith-layer", "#arith-filter", "#arith-row", "#arith-col", "#arith-channel"):
-        when("change", selector)(guarded("arith-message")(lambda event: views.render_arithmetic(lab)))
-    when("click", "#arith")(guarded("arith-message")(on_arith_click))
-    when("change", "#fm-image")(guarded("fm-message")(lambda event: views.render_feature_maps(lab)))
-    when("click", "#confusion")(guarded("arith-message")(on_confusion_click))
-    when("digit-drawn", "#draw-canvas")(guarded("draw-message")(lambda event: views.render_drawing(lab)))
-    when("click", "#draw-clear")(guarded("draw-message")(on_clear))
-    element("lab").setAttribute("aria-busy", "false")
+    box = element("lab")
+    box.addEventListener("change", create_proxy(on_change))
+    box.addEventListener("click", create_proxy(on_click))
+    element("draw-canvas").addEventListener(  # "digit-drawn" does not bubble
+        "digit-drawn", create_proxy(guarded("draw-message")(lambda event: views.render_drawing(lab))))
+    # The first view, in one round trip: the controls' defaults, the conv-layer rows and the data card.
+    apply([{"id": "epochs", "value": str(DEFAULT_SPEC["epochs"])},
+           {"id": "batch-size", "value": str(DEFAULT_SPEC["batch_size"])},
+           {"id": "learning-rate", "value": str(DEFAULT_SPEC["learning_rate"])},
+           {"id": "dense", "value": str(DEFAULT_SPEC["dense"])},
+           {"id": "conv-count", "value": str(len(DEFAULT_SPEC["conv"]))},
+           {"sel": "#conv-controls tbody", "html": conv_rows_html(len(DEFAULT_SPEC["conv"]))}] + data_ops())
+    lab.preparing = asyncio.ensure_future(prepare())  # starts once the page is flagged ready
 
 
 await run_page(main)  # noqa: F704  (PyScript runs this file with top-level await)
