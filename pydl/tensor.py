@@ -409,9 +409,7 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, (int, float)) and not isinstance(x, bool):
-        if like.dtype.kind == "f":
-            return Tensor._wrap(backend.get_array_module(like.data).asarray(x, dtype=like.dtype))
-        if isinstance(x, int):
+        if like.dtype.kind == "f" or isinstance(x, int):  # a float scalar with an int tensor follows the policy
             return Tensor._wrap(backend.get_array_module(like.data).asarray(x, dtype=like.dtype))
     return Tensor(x)
 

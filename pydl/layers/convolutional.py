@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pydl import activations, initializers, regularizers
-from pydl.layers.base import Layer, _shape_tuple
+from pydl.layers.base import _shape_tuple
+from pydl.layers.core import KernelLayer
 from pydl.ops.conv import _check_padding, conv2d, conv_output_length, pair
 
 __all__ = ["Conv2D"]
 
 
-class Conv2D(Layer):
+class Conv2D(KernelLayer):
     """2-D convolution over (N, H, W, C) input with a (kh, kw, C_in, filters) kernel, then an activation.
 
     Args:
@@ -31,29 +31,21 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, **kwargs)
         if int(filters) <= 0:
             raise ValueError(f"Conv2D needs a positive number of filters, got {filters!r}.")
         self.filters = int(filters)
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = _check_padding(padding)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
         input_shape = _shape_tuple(input_shape)
         if len(input_shape) != 4 or input_shape[-1] is None:
             raise ValueError(f'Layer "{self.name}" expects 4-D input (batch, height, width, channels) with known '
                              f"channels, got shape {input_shape}.")
-        self.kernel = self.add_weight("kernel", self.kernel_size + (input_shape[-1], self.filters),
-                                      self.kernel_initializer, self.kernel_regularizer)
-        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
-                     if self.use_bias else None)
+        self.add_kernel_and_bias(self.kernel_size + (input_shape[-1], self.filters))
         super().build(input_shape)
 
     def call(self, inputs, training=None):
@@ -67,9 +59,4 @@ class Conv2D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+                "strides": list(self.strides), "padding": self.padding}

@@ -61,7 +61,36 @@ def _input_name():
 InputLayer = Input
 
 
-class Dense(Layer):
+class KernelLayer(Layer):
+    """Base of the layers computing ``activation(linear map with a kernel + bias)`` (Dense, Conv2D): it owns the
+    options they share (activation, bias, initializers, regularizers), their weights and their config."""
+
+    def __init__(self, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def add_kernel_and_bias(self, kernel_shape):
+        """Create ``self.kernel`` with ``kernel_shape`` and ``self.bias`` (one per output, its last axis)."""
+        self.kernel = self.add_weight("kernel", tuple(kernel_shape), self.kernel_initializer, self.kernel_regularizer)
+        self.bias = (self.add_weight("bias", (kernel_shape[-1],), self.bias_initializer, self.bias_regularizer)
+                     if self.use_bias else None)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+
+
+class Dense(KernelLayer):
     """Fully connected layer: ``activation(inputs @ kernel + bias)`` over the last axis.
 
     Args:
@@ -79,25 +108,17 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, **kwargs)
         if int(units) <= 0:
             raise ValueError(f"Dense needs a positive number of units, got {units!r}.")
         self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
         input_shape = _shape_tuple(input_shape)
         if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(f'Layer "{self.name}" needs inputs with a known last axis, got shape {input_shape}.')
-        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer,
-                                      self.kernel_regularizer)
-        self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
-                     if self.use_bias else None)
+        self.add_kernel_and_bias((input_shape[-1], self.units))
         super().build(input_shape)
 
     def call(self, inputs, training=None):
@@ -110,12 +131,7 @@ class Dense(Layer):
         return _shape_tuple(input_shape)[:-1] + (self.units,)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+        return {**super().get_config(), "units": self.units}
 
 
 class Activation(Layer):
