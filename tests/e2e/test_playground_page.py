@@ -29,6 +29,10 @@ def go(session, query):
     The page rewrites a hand-edited hash into its full form (which starts with ``problem=``) once it has applied it.
     """
     page = session.page
+    # Let the previous test's last update land first: a structure still in flight when the hash is typed rewrites
+    # the address bar with its own (older) state.
+    page.wait_for_function("() => { const d = document.getElementById('pg').dataset;"
+                           " return d.drawn === 'true' && d.playing === 'false'; }", timeout=30_000)
     page.evaluate("q => { location.hash = q; }", query)
     pairs = [pair for pair in query.split("&") if pair]
     try:
