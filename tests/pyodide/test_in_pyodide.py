@@ -33,3 +33,11 @@ def test_seeded_float64_training_gives_native_losses_inside_pyodide(run_in_pyodi
     assert pyodide_losses[-1] < 0.85 * pyodide_losses[0], "the run should actually learn"
     for epoch, (a, b) in enumerate(zip(native_losses, pyodide_losses)):
         assert abs(a - b) <= 1e-9 * abs(a), f"epoch {epoch}: native {a!r} vs Pyodide {b!r}"
+
+
+def test_imports_inside_pyodide_compile_no_source_the_build_compiled(run_in_pyodide):
+    result = run_in_pyodide(HERE / "compiled_imports_entry.py", HERE / "compile_control.py")
+    assert result["numpy"] == "2.0.2" and result["pydl"] == "0.1.0"
+    assert result["control_compiled"], "the audit hook saw no compile of a module without bytecode"
+    assert result["compiled_from_source"] == [], "these were compiled at import (no usable .pyc shipped)"
+    assert result["modules_checked"] > 300

@@ -1,0 +1,1 @@
+VALUE = "compiled at import: no bytecode was shipped for me"
