@@ -306,10 +306,14 @@ def browser_targets(out: dict) -> list:
     checked = []
     limit = BROWSER_TARGETS["mlp_vs_native"]
     for variant, result in out["pyodide"].items():
+        # The target holds for the route a training page takes (OpenBLAS, opted into after ready); Pyodide's
+        # NumPy alone (a plain matmul loop) is listed for reference, met: None ("info").
+        judged = result.get("blas_in_use", False)
         for name, s in result.get("cases", {}).get("mlp", {}).items():
             if name.startswith("pydl") and "vs_native" in s:
                 checked.append({"target": f"Browser MLP step ({name}, Pyodide {variant}) <= {limit:g}x native",
-                                "ratio": s["vs_native"], "limit": limit, "met": s["vs_native"] <= limit})
+                                "ratio": s["vs_native"], "limit": limit,
+                                "met": s["vs_native"] <= limit if judged else None})
     for page, row in out.get("pages", {}).items():
         if not isinstance(row, dict) or "cold" not in row:
             continue

@@ -106,6 +106,7 @@ def format_targets(checked: list) -> str:
     lines = ["\nTargets (same machine, same run):"]
     for t in checked:
         unit = t.get("unit", "x")  # ratios are "x"; page loads report seconds and megabytes
-        lines.append(f"  [{'met' if t['met'] else 'MISSED':>6}] {t['target']}: {t['ratio']:.2f}{unit} "
+        verdict = "info" if t["met"] is None else "met" if t["met"] else "MISSED"
+        lines.append(f"  [{verdict:>6}] {t['target']}: {t['ratio']:.2f}{unit} "
                      f"(limit {t['limit']}{unit})")
     return "\n".join(lines)

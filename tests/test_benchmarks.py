@@ -55,3 +55,23 @@ def test_cases_build_without_torch(monkeypatch):
     steps = cases.chain(cases.SIZES["tiny"]["chain"])
     assert set(steps) == {"pydl"} and "chain/torch" in cases.SKIPPED
     steps["pydl"]()
+
+
+def test_browser_mlp_target_is_judged_on_the_blas_route_and_numpy_alone_is_listed_for_reference():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import browser
+        import harness
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    mlp = lambda ratio: {"cases": {"mlp": {"pydl_sequential": {"vs_native": ratio}}}}  # noqa: E731
+    out = {"pyodide": {"numpy": {**mlp(80.0), "blas_in_use": False},
+                       "numpy+openblas": {**mlp(40.0), "blas_in_use": True}},
+           "pages": {"index.html": {"cold": {"ready_s": 6.0, "bytes": 12e6}}}}
+    verdicts = {t["target"]: t["met"] for t in browser.browser_targets(out)}
+    assert verdicts["Browser MLP step (pydl_sequential, Pyodide numpy) <= 30x native"] is None
+    assert verdicts["Browser MLP step (pydl_sequential, Pyodide numpy+openblas) <= 30x native"] is False
+    assert verdicts["index.html: ready <= 5 s cold"] is False and verdicts["index.html: <= 25 MB transferred"] is True
+    report = harness.format_targets(browser.browser_targets(out))
+    assert "[  info] Browser MLP step (pydl_sequential, Pyodide numpy)" in report
+    assert "[MISSED] Browser MLP step (pydl_sequential, Pyodide numpy+openblas)" in report
