@@ -2,7 +2,8 @@
 
 Each optimizer keeps per-parameter slots (momentum, running averages) created on a parameter's first update, and
 puts the maths of one update in ``update_step(grad, param, slots)``. Updates happen in place on ``param.data``
-(outside the autograd graph); ``param.grad`` is read, never modified.
+(outside the autograd graph); ``param.grad`` is read, never modified. ``get_state``/``set_state`` copy the slots and
+the iteration count out and back in (saved model files use them, so training resumes exactly).
 
 Two ways to use them:
 
@@ -20,6 +21,7 @@ Two ways to use them:
 from __future__ import annotations
 
 import math
+import numbers
 
 from pydl import backend
 from pydl.tensor import Tensor
@@ -39,6 +41,13 @@ def _check_range(name: str, value, low: float, high: float | None = None, includ
         interval = f"[{low}{bound}" if high is not None else f">= {low}"
         raise ValueError(f"{name} must be in {interval}, got {value}.")
     return value
+
+
+def _check_count(name: str, value) -> int:
+    """``value`` if it is a non-negative int (a step or iteration count), else a ValueError naming it."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"The {name} must be a non-negative integer, got {value!r}.")
+    return int(value)
 
 
 class Optimizer:
@@ -87,6 +96,64 @@ class Optimizer:
 
     def build_slots(self, param: Tensor, state: dict) -> None:
         """Hook for slots that do not start at zero (Adagrad's accumulator)."""
+
+    def get_state(self, params) -> dict:
+        """Copies of the slots of ``params`` (keyed by position) and the iteration count, for saving.
+
+        ``{"iterations": 7, "slots": {0: {"step": 7, "arrays": {"m": array, "v": array}}, ...}}``; parameters
+        never updated have no entry. :meth:`set_state` with the same ``params`` resumes exactly where this left off.
+        """
+        slots = {}
+        for index, param in enumerate(params):
+            entry = self._slots.get(id(param))
+            if entry is not None and entry[0] is param:
+                state = entry[1]
+                arrays = {name: backend.to_numpy(state[name]).copy() for name in self.slot_names}
+                slots[index] = {"step": state["step"], "arrays": arrays}
+        return {"iterations": self.iterations, "slots": slots}
+
+    def set_state(self, params, state: dict) -> None:
+        """Replace every slot and the iteration count with ``state`` (from :meth:`get_state` on matching ``params``).
+
+        Raises:
+            ValueError: naming what does not fit (a position, a slot name, a shape, a step); nothing is changed.
+        """
+        params = list(params)
+        iterations = _check_count("iteration count", state.get("iterations"))
+        slots = state.get("slots")
+        if not isinstance(slots, dict):
+            raise ValueError(f"The optimizer state needs a dict of slots, got {type(slots).__name__}.")
+        restored = {}
+        for index, slot in slots.items():
+            param = self._param_at(params, index)
+            restored[id(param)] = (param, self._restored_slot(param, slot))
+        self._slots = restored
+        self.iterations = iterations
+
+    @staticmethod
+    def _param_at(params: list, index) -> Tensor:
+        if _check_count("slot position", index) >= len(params):
+            raise ValueError(f"Slot position {index} is out of range for {len(params)} parameters.")
+        return params[index]
+
+    def _restored_slot(self, param: Tensor, slot) -> dict:
+        """The internal slot dict for ``param`` built from a saved ``{"step", "arrays"}``, checked before any copy."""
+        where = f"parameter {param.name!r}" if param.name else f"unnamed parameter of shape {tuple(param.shape)}"
+        arrays = slot.get("arrays") if isinstance(slot, dict) else None
+        if not isinstance(arrays, dict):
+            raise ValueError(f"The slot of the {where} is not a {{'step', 'arrays'}} dict.")
+        if set(arrays) != set(self.slot_names):
+            raise ValueError(f"The slot of the {where} holds {list(arrays)} but {type(self).__name__} keeps "
+                             f"{list(self.slot_names)}.")
+        for name, array in arrays.items():
+            if tuple(backend.np.shape(array)) != tuple(param.shape):
+                raise ValueError(f"Slot {name!r} of the {where} has shape {tuple(backend.np.shape(array))}, not "
+                                 f"the parameter's {tuple(param.shape)}.")
+        step = _check_count(f"step of the {where}", slot.get("step"))
+        xp = backend.get_array_module(param.data)
+        state = {name: xp.array(arrays[name], dtype=param.dtype) for name in self.slot_names}  # private copies
+        state["step"] = step
+        return state
 
     # ----------------------------------------------------------------- applying gradients
     def update_step(self, grad, param: Tensor, state: dict) -> None:

@@ -28,9 +28,10 @@ def private_cache(tmp_path, monkeypatch):
 
 
 def make_zip(path, files):
+    """A zip of files with a fixed date: the same files always give the same bytes (the cache keys on them)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in files.items():
-            archive.writestr(name, text)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), text)
     return path
 
 

@@ -1,9 +1,16 @@
-"""Model files: ONE zip archive holding ``config.json`` (architecture + compile settings) and ``weights.npz``.
+"""Model files: ONE zip archive holding ``config.json`` (architecture + compile settings), ``weights.npz`` and, for
+a compiled model whose optimizer has state, ``optimizer.npz`` (its slots: momentum, moments, accumulators).
+
+config.json describes that state as ``"optimizer_state": {"iterations": 12, "slots": [{"weight": 0, "step": 12,
+"arrays": ["m", "v"]}, ...]}``, where ``weight`` is a position in ``model.weights`` and optimizer.npz holds the
+listed arrays in order. ``load_model`` restores it, so training resumes exactly as if it had never stopped;
+``load_model(compile=False)`` and ``load_weights`` ignore it. Files without it (older ones, uncompiled models) load
+as before: the member is optional, so the format version stays 1.
 
 Nothing is ever unpickled (``allow_pickle=False``), and a file is checked completely before it touches a model:
 a truncated, corrupt, foreign or hostile file (not a zip, missing members, bad JSON, unknown layer class, wrong
-weight count or shape, non-float or object arrays, oversized members, zip bombs) raises :class:`ModelFileError`
-(a ``ValueError``) and changes nothing.
+weight count or shape, non-float or object arrays, oversized members, zip bombs, optimizer slots that do not fit
+the model or its optimizer) raises :class:`ModelFileError` (a ``ValueError``) and changes nothing.
 
 >>> from pydl import models, layers
 >>> model = models.Sequential([layers.Dense(2, input_shape=(3,))])
@@ -31,6 +38,7 @@ VERSION = 1
 MAX_FILE_BYTES = 2 << 30
 MAX_CONFIG_BYTES = 16 << 20
 MAX_WEIGHTS_BYTES = 2 << 30
+MAX_OPTIMIZER_BYTES = 2 << 30  # up to two arrays per weight (Adam), still within MAX_FILE_BYTES
 MAX_WEIGHT_ARRAYS = 100_000
 MAX_CONFIG_INT = 1 << 24  # units, filters, shape entries: anything larger is not a model this library can run
 
@@ -41,26 +49,48 @@ class ModelFileError(ValueError):
 
 # ----------------------------------------------------------------- writing
 def model_to_bytes(model) -> bytes:
-    """Serialize ``model`` (config, compile settings, weights) into the bytes of a zip archive."""
+    """Serialize ``model`` (config, compile settings, weights, optimizer state) into the bytes of a zip archive."""
     try:
         compile_config = model._compile_config()
     except ValueError as error:
         warnings.warn(f"The compile settings are not saved ({error}); compile the loaded model again.",
                       UserWarning, stacklevel=3)
         compile_config = None
-    weights = model.get_weights()
     header = {
         "format": FORMAT, "version": VERSION, "class_name": type(model).__name__, "config": model.get_config(),
         "compile_config": compile_config,
         "weights": [{"name": w.name, "shape": list(w.shape), "dtype": str(w.dtype)} for w in model.weights],
     }
-    arrays = io.BytesIO()
-    np.savez(arrays, *weights)
+    members = {"weights.npz": _npz_bytes(model.get_weights())}
+    if compile_config is not None:  # without compile settings the loaded model has no optimizer to resume
+        description, slot_arrays = _describe_optimizer_state(model.optimizer, model.weights)
+        if description is not None:
+            header["optimizer_state"] = description
+            members["optimizer.npz"] = _npz_bytes(slot_arrays)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("config.json", json.dumps(header, indent=1), compress_type=zipfile.ZIP_DEFLATED)
-        archive.writestr("weights.npz", arrays.getvalue(), compress_type=zipfile.ZIP_STORED)
+        for name, data in members.items():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
+
+
+def _npz_bytes(arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, *arrays)
+    return buffer.getvalue()
+
+
+def _describe_optimizer_state(optimizer, weights):
+    """config.json's description of the optimizer's state and its arrays in file order; (None, []) if it has none."""
+    state = optimizer.get_state(weights)
+    if not state["iterations"] and not state["slots"]:
+        return None, []
+    slots, arrays = [], []
+    for index, slot in state["slots"].items():
+        slots.append({"weight": index, "step": slot["step"], "arrays": list(slot["arrays"])})
+        arrays.extend(slot["arrays"].values())
+    return {"iterations": state["iterations"], "slots": slots}, arrays
 
 
 def save_model(model, filepath) -> None:
@@ -162,43 +192,85 @@ def _parse_header(raw: bytes) -> dict:
     return header
 
 
-def _read_weights(raw: bytes, specs: list) -> list:
-    """The arrays of ``weights.npz``, each checked against its spec BEFORE its data is allocated."""
+def _read_arrays(archive: zipfile.ZipFile, member: str, shapes: list, limit: int) -> list:
+    """The float arrays of the npz ``member``, each checked against its expected shape BEFORE its data is allocated."""
+    raw = _read_member(archive, member, limit)
     try:
         inner = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ModelFileError(f"weights.npz is not a valid npz archive: {error}") from None
-    names = [f"arr_{i}.npy" for i in range(len(specs))]
+        raise ModelFileError(f"{member} is not a valid npz archive: {error}") from None
+    names = [f"arr_{i}.npy" for i in range(len(shapes))]
     if sorted(inner.namelist()) != sorted(names):
-        raise ModelFileError(f"weights.npz holds {len(inner.namelist())} arrays but config.json lists "
-                             f"{len(specs)} weights.")
+        raise ModelFileError(f"{member} holds {len(inner.namelist())} arrays but config.json lists {len(shapes)}.")
     arrays = []
-    for name, spec in zip(names, specs):
-        data = _read_member(inner, name, MAX_WEIGHTS_BYTES)
+    for name, expected_shape in zip(names, shapes):
+        data = _read_member(inner, name, limit)
         stream = io.BytesIO(data)
         try:
             version = np.lib.format.read_magic(stream)
             reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
             shape, fortran, dtype = reader(stream)
         except (ValueError, OSError, SyntaxError, TypeError) as error:
-            raise ModelFileError(f"weights.npz/{name} has no valid .npy header: {error}") from None
+            raise ModelFileError(f"{member}/{name} has no valid .npy header: {error}") from None
         if dtype.hasobject or dtype.kind != "f":
-            raise ModelFileError(f"weights.npz/{name} has dtype {dtype}; weights must be floating point "
+            raise ModelFileError(f"{member}/{name} has dtype {dtype}; saved arrays must be floating point "
                                  "(object arrays are never loaded).")
-        if list(shape) != spec["shape"]:
-            raise ModelFileError(f"weights.npz/{name} has shape {tuple(shape)} but config.json says "
-                                 f"{tuple(spec['shape'])}.")
+        if list(shape) != expected_shape:
+            raise ModelFileError(f"{member}/{name} has shape {tuple(shape)} but config.json says "
+                                 f"{tuple(expected_shape)}.")
         if math.prod(shape) * dtype.itemsize > len(data) - stream.tell():
-            raise ModelFileError(f"weights.npz/{name} is truncated.")
+            raise ModelFileError(f"{member}/{name} is truncated.")
         stream.seek(0)
         try:
             arrays.append(np.lib.format.read_array(stream, allow_pickle=False))
         except (ValueError, OSError, EOFError) as error:
-            raise ModelFileError(f"weights.npz/{name} could not be read: {error}") from None
+            raise ModelFileError(f"{member}/{name} could not be read: {error}") from None
     return arrays
 
 
-def _read_archive(source):
+def _parse_optimizer_slots(description, weight_count: int) -> list:
+    """The slot entries of config.json's ``optimizer_state``, checked far enough to know which arrays to read.
+
+    Steps, the iteration count and slot names are checked by ``Optimizer.set_state``, which knows the optimizer.
+    """
+    slots = description.get("slots") if isinstance(description, dict) else None
+    if not isinstance(slots, list):
+        raise ModelFileError("config.json: optimizer_state has no list of slots.")
+    seen, array_count = set(), 0
+    for i, slot in enumerate(slots):
+        index = slot.get("weight") if isinstance(slot, dict) else None
+        if type(index) is not int or not 0 <= index < weight_count:
+            raise ModelFileError(f"config.json: optimizer slot {i} names weight {index!r}, but the model's weights "
+                                 f"are numbered 0 to {weight_count - 1}.")
+        if index in seen:
+            raise ModelFileError(f"config.json: weight {index} has more than one optimizer slot.")
+        seen.add(index)
+        names = slot.get("arrays")
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names) \
+                or len(set(names)) != len(names):
+            raise ModelFileError(f"config.json: optimizer slot {i} has no list of distinct array names.")
+        array_count += len(names)
+    if array_count > MAX_WEIGHT_ARRAYS:
+        raise ModelFileError(f"config.json lists {array_count:,} optimizer arrays, over the {MAX_WEIGHT_ARRAYS:,} "
+                             "limit.")
+    return slots
+
+
+def _read_optimizer_state(archive: zipfile.ZipFile, header: dict) -> dict:
+    """The state (in ``Optimizer.set_state``'s form) that config.json describes and optimizer.npz holds."""
+    description = header["optimizer_state"]
+    slots = _parse_optimizer_slots(description, len(header["weights"]))
+    shapes = [header["weights"][slot["weight"]]["shape"] for slot in slots for _ in slot["arrays"]]
+    arrays = iter(_read_arrays(archive, "optimizer.npz", shapes, MAX_OPTIMIZER_BYTES))
+    return {
+        "iterations": description.get("iterations"),
+        "slots": {slot["weight"]: {"step": slot.get("step"), "arrays": {name: next(arrays) for name in slot["arrays"]}}
+                  for slot in slots},
+    }
+
+
+def _read_archive(source, with_optimizer_state: bool = False):
+    """(header, weight arrays, optimizer state or None); the state is read only when asked for and compiled for."""
     data = _read_source(source)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -206,8 +278,12 @@ def _read_archive(source):
         raise ModelFileError(f"Not a pydl model file (not a readable zip archive: {error}).") from None
     with archive:
         header = _parse_header(_read_member(archive, "config.json", MAX_CONFIG_BYTES))
-        arrays = _read_weights(_read_member(archive, "weights.npz", MAX_WEIGHTS_BYTES), header["weights"])
-    return header, arrays
+        shapes = [spec["shape"] for spec in header["weights"]]
+        arrays = _read_arrays(archive, "weights.npz", shapes, MAX_WEIGHTS_BYTES)
+        optimizer_state = None
+        if with_optimizer_state and header.get("compile_config") and header.get("optimizer_state") is not None:
+            optimizer_state = _read_optimizer_state(archive, header)
+    return header, arrays, optimizer_state
 
 
 def _check_against(model, arrays) -> None:
@@ -222,7 +298,7 @@ def _check_against(model, arrays) -> None:
 
 def load_weights_into(model, source) -> None:
     """Assign the weights stored in ``source`` to ``model``, after checking every count and shape."""
-    _, arrays = _read_archive(source)
+    _, arrays, _ = _read_archive(source)
     if not model.built:
         raise ValueError(f"Model {model.name!r} is not built, so its weights cannot be loaded yet; build it first.")
     _check_against(model, arrays)
@@ -232,13 +308,16 @@ def load_weights_into(model, source) -> None:
 def load_model(source, compile: bool = True):
     """A model from a path, a binary file object or bytes written by ``model.save``.
 
+    With ``compile=True`` the model is compiled as it was saved, and its optimizer gets back its saved state
+    (slots and iteration count), so ``fit`` continues exactly where it stopped; ``compile=False`` skips both.
+
     Raises:
         ModelFileError: (a ValueError) if the file is not a valid, consistent pydl model file.
     """
     from pydl import losses, optimizers
     from pydl.models.sequential import Sequential
 
-    header, arrays = _read_archive(source)
+    header, arrays, optimizer_state = _read_archive(source, with_optimizer_state=compile)
     try:
         model = Sequential.from_config(header["config"])
     except MemoryError:
@@ -256,6 +335,11 @@ def load_model(source, compile: bool = True):
                           loss=losses.get(compile_config["loss"]), metrics=compile_config.get("metrics") or None)
         except (ValueError, TypeError, KeyError) as error:
             raise ModelFileError(f"config.json has invalid compile settings: {error}") from None
+        if optimizer_state is not None:
+            try:
+                model.optimizer.set_state(model.weights, optimizer_state)
+            except ValueError as error:
+                raise ModelFileError(f"The saved optimizer state does not fit {model.optimizer!r}: {error}") from None
     return model
 
 

@@ -240,7 +240,8 @@ class Sequential(Trainer):
 
     # ----------------------------------------------------------------- saving
     def save(self, filepath) -> None:
-        """Write architecture, compile settings and weights to ONE zip file (``config.json`` + ``weights.npz``).
+        """Write architecture, compile settings, weights and optimizer state to ONE zip file (``config.json``,
+        ``weights.npz`` and, once the optimizer has state, ``optimizer.npz``), so training can resume exactly.
 
         ``filepath`` may be a path or a writable binary file object; see :func:`pydl.models.load_model`.
         """
