@@ -60,9 +60,31 @@ def guarded(box_id, is_click=False):
     return wrap
 
 
+class FieldsSection:
+    """A card whose form fields set its lesson: sync() picks up edits and starts the lesson over when they changed."""
+    FIELDS: dict = {}  # field id -> label
+    MESSAGE = ""       # id of the card's message element
+
+    def checked(self):
+        """(values, "") from the card's fields, or (None, message) naming what is wrong."""
+        raise NotImplementedError
+
+    def sync(self):
+        """Pick up edited fields; False (message shown, state kept) when one is invalid."""
+        values, message = self.checked()
+        apply([message_op(self.MESSAGE, message), *invalid_ops(self.FIELDS, message)])
+        if values is None:
+            return False
+        if values != self.values:
+            self.values = values
+            self.restart()
+        return True
+
+
 # ---------------------------------------------------------------------------------------------- one weight
-class OneWeightSection:
+class OneWeightSection(FieldsSection):
     FIELDS = {"ow-x": "Input", "ow-target": "Target", "ow-weight": "Weight", "ow-rate": "Learning rate"}
+    MESSAGE = "ow-message"
     KEYS = {"ow-x": "x", "ow-target": "target", "ow-weight": "weight", "ow-rate": "learning_rate"}
 
     def __init__(self):
@@ -75,22 +97,9 @@ class OneWeightSection:
         ], x_label="weight", y_label="loss", height=280, **LESSON_CHART)
         self.restart()
 
-    def read(self):
-        """The fields' values if they all make sense; else None, with the lesson's message shown."""
+    def checked(self):
         fields = read(*self.FIELDS)
-        values, message = gd.check_one_weight({self.KEYS[f]: fields[f] for f in self.FIELDS})
-        apply([message_op("ow-message", message), *invalid_ops(self.FIELDS, message)])
-        return values
-
-    def sync(self):
-        """Pick up edited fields; False (message shown, state kept) when one is invalid."""
-        values = self.read()
-        if values is None:
-            return False
-        if values != self.values:
-            self.values = values
-            self.restart()
-        return True
+        return gd.check_one_weight({self.KEYS[f]: fields[f] for f in self.FIELDS})
 
     def restart(self):
         self.lesson = gd.OneWeight(**self.values)
@@ -306,8 +315,9 @@ class RaceSection:
 
 
 # ---------------------------------------------------------------------------------------------- mini-batch
-class MiniBatchSection:
+class MiniBatchSection(FieldsSection):
     FIELDS = {"mb-batch": "Batch size", "mb-rate": "Learning rate"}
+    MESSAGE = "mb-message"
     MAX_PLAY_STEPS = 300
 
     def __init__(self):
@@ -322,17 +332,10 @@ class MiniBatchSection:
         ], x_label="x", y_label="y", height=260, **LESSON_CHART)
         self.sync()
 
-    def sync(self):
+    def checked(self):
         fields = read("mb-batch", "mb-rate", "mb-shuffle")
-        raw = {"batch_size": fields["mb-batch"], "learning_rate": fields["mb-rate"], "shuffle": bool(fields["mb-shuffle"])}
-        values, message = gd.check_mini_batch(raw)
-        apply([message_op("mb-message", message), *invalid_ops(self.FIELDS, message)])
-        if values is None:
-            return False
-        if values != self.values:
-            self.values = values
-            self.restart()
-        return True
+        return gd.check_mini_batch({"batch_size": fields["mb-batch"], "learning_rate": fields["mb-rate"],
+                                    "shuffle": bool(fields["mb-shuffle"])})
 
     def restart(self):
         self.lesson = gd.MiniBatch(**self.values)
