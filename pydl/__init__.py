@@ -13,7 +13,7 @@ from pydl.gradcheck import GradcheckError, gradcheck, numerical_grad
 from pydl.graph import trace
 from pydl.ops.elementwise import abs, clip, elu, exp, leaky_relu, log, maximum, minimum, relu, sigmoid, sqrt, tanh, where
 from pydl.ops.reduction import log_softmax, logsumexp, max, mean, min, softmax, sum, var
-from pydl.ops.shape import concatenate, expand_dims, reshape, squeeze, stack, transpose
+from pydl.ops.shape import concatenate, expand_dims, reshape, squeeze, stack, transpose, unstack
 from pydl.ops.arithmetic import matmul
 from pydl.random import seed
 from pydl.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
@@ -26,5 +26,7 @@ from pydl import (  # noqa: E402
     activations, callbacks, datasets, initializers, layers, losses, metrics, models, optimizers, preprocessing,
     regularizers,
 )
+from pydl.layers.core import Input  # noqa: E402  (`from keras import Input` becomes `from pydl import Input`)
+from pydl.models.functional import Model  # noqa: E402  (keras.Model)
 
 __version__ = "0.1.0"

@@ -21,7 +21,7 @@ from pydl.random import generator
 
 __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "GlorotUniform", "GlorotNormal",
-    "HeNormal", "HeUniform", "compute_fans", "get", "serialize",
+    "HeNormal", "HeUniform", "Orthogonal", "compute_fans", "get", "serialize",
 ]
 
 # Standard deviation of a unit normal truncated to [-2, 2]; dividing by it restores the requested variance.
@@ -179,10 +179,44 @@ class HeUniform(_VarianceScaling):
     scale, mode = 2.0, "fan_in"
 
 
+class Orthogonal(_Random):
+    """A random orthogonal matrix times ``gain`` (the default for recurrent kernels): multiplying a state by it
+    keeps the state's length, so signals neither explode nor vanish over the first steps of training.
+
+    Shapes with more than two axes are flattened to ``(prod(shape[:-1]), shape[-1])``; a wide matrix gets
+    orthonormal rows, a tall one orthonormal columns (as in Keras).
+
+    >>> from pydl.backend import np
+    >>> q = Orthogonal(seed=0)((4, 4), dtype="float64")
+    >>> bool(np.allclose(q @ q.T, np.eye(4)))
+    True
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"The orthogonal initializer needs a shape with at least 2 axes, got {shape}.")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        values = self._generator().standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(values)
+        q *= np.sign(np.diag(r))  # makes the decomposition unique, so q is uniformly distributed
+        if rows < cols:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(self._dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
-    "he_normal": HeNormal, "he_uniform": HeUniform,
+    "he_normal": HeNormal, "he_uniform": HeUniform, "orthogonal": Orthogonal,
+    "uniform": RandomUniform, "normal": RandomNormal,  # Keras' short aliases ("uniform" is Embedding's default)
 }
 _BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
 

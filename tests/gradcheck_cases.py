@@ -106,7 +106,69 @@ CASES = [
     Case("node used twice", lambda a: a * a + a, ((3, 4),)),
     Case("diamond", lambda a, b: (a * b).exp() * (a + b), ((3,), (3,))),
     Case("two layer network", lambda x, w1, w2: ((x @ w1).tanh() @ w2).log_softmax(axis=1), ((4, 3), (3, 5), (5, 2))),
+    Case("unstack", lambda a: pydl.stack([p * (i + 1.0) for i, p in enumerate(pydl.unstack(a, axis=1))]),
+         ((2, 3, 4),)),
 ]
+
+
+def _layer_case(name, make_layer, input_shape, values="normal"):
+    """A case whose inputs are the layer's input and every weight (kernel, recurrent_kernel, bias, ...).
+
+    ``make_layer`` returns a fresh float64 layer; it is built once here only to learn the weight shapes. The
+    case's function builds another one and puts the checked tensors in place of its weights, found by name.
+    """
+    shapes = (input_shape,) + tuple(tuple(w.shape) for w in _built(make_layer(), input_shape).weights)
+
+    def fn(x, *weights):
+        layer = _built(make_layer(), input_shape)
+        for own, checked in zip(layer.weights, weights):
+            setattr(layer, own.name.split("/")[-1], checked)
+        return layer.call(x)
+
+    return Case(name, fn, shapes, values)
+
+
+def _built(layer, input_shape):
+    layer.build((None,) + tuple(input_shape[1:]))
+    return layer
+
+
+def _embedding_case():
+    """The table is the checked input; the indices repeat a token, so the scatter-add must accumulate."""
+    indices = np.array([[0, 3, 3, 1], [4, 0, 3, 2]])
+
+    def fn(table):
+        layer = _built(pydl.layers.Embedding(5, 3, dtype="float64", name="case"), (2, 4))
+        layer.embeddings = table
+        return layer.call(pydl.tensor(pydl.backend.get_array_module(table.data).asarray(indices)))  # same device
+
+    return Case("Embedding lookup with repeated tokens", fn, ((5, 3),))
+
+
+def _sequence_layer_cases():
+    from pydl import layers
+
+    f64 = dict(dtype="float64", name="case")
+    cases = [_embedding_case()]
+    for return_sequences in (False, True):
+        suffix = " return_sequences" if return_sequences else ""
+        for cls in (layers.SimpleRNN, layers.LSTM, layers.GRU):
+            cases.append(_layer_case(f"{cls.__name__}{suffix}", lambda c=cls, r=return_sequences: c(
+                3, return_sequences=r, **f64), (2, 4, 3)))
+    cases += [
+        _layer_case("GRU reset_after=False", lambda: layers.GRU(3, reset_after=False, **f64), (2, 3, 2)),
+        _layer_case("LSTM without bias", lambda: layers.LSTM(2, use_bias=False, **f64), (2, 3, 2)),
+        _layer_case("Conv1D valid", lambda: layers.Conv1D(3, 3, activation="tanh", **f64), (2, 6, 2)),
+        _layer_case("Conv1D same strided", lambda: layers.Conv1D(2, 2, strides=2, padding="same", **f64), (2, 5, 3)),
+        _layer_case("MaxPooling1D", lambda: layers.MaxPooling1D(2, **f64), (2, 6, 3)),
+        _layer_case("AveragePooling1D same", lambda: layers.AveragePooling1D(2, padding="same", **f64), (2, 5, 3)),
+        _layer_case("GlobalMaxPooling1D", lambda: layers.GlobalMaxPooling1D(**f64), (2, 5, 3)),
+        _layer_case("GlobalAveragePooling1D", lambda: layers.GlobalAveragePooling1D(**f64), (2, 5, 3)),
+    ]
+    return cases
+
+
+CASES += _sequence_layer_cases()
 
 
 def make_inputs(case: Case, seed: int = 0) -> list:

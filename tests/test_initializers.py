@@ -63,3 +63,26 @@ def test_get_accepts_names_classes_configs_and_callables():
     assert initializers.get(custom) is custom
     with pytest.raises(ValueError, match="valid names"):
         initializers.get("orthogonal_magic")
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (4, 12), (12, 4), (2, 3, 8)])
+def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
+    values = initializers.get("orthogonal")(shape, dtype="float64").reshape(-1, shape[-1])
+    small = min(values.shape)
+    product = values @ values.T if values.shape[0] == small else values.T @ values
+    np.testing.assert_allclose(product, np.eye(small), atol=1e-12)
+    assert initializers.Orthogonal(gain=2.0, seed=3)(shape).std() > 1.9 * initializers.Orthogonal(seed=3)(shape).std()
+    assert np.array_equal(initializers.Orthogonal(seed=3)(shape), initializers.Orthogonal(seed=3)(shape))
+
+
+def test_orthogonal_needs_a_matrix_and_round_trips():
+    with pytest.raises(ValueError, match="at least 2 axes"):
+        initializers.Orthogonal()((5,))
+    clone = initializers.get(initializers.serialize(initializers.Orthogonal(gain=0.5, seed=1)))
+    assert isinstance(clone, initializers.Orthogonal) and clone.gain == 0.5 and clone.seed == 1
+
+
+def test_keras_short_aliases():
+    values = initializers.get("uniform")((1000,))
+    assert isinstance(initializers.get("uniform"), initializers.RandomUniform) and np.abs(values).max() <= 0.05
+    assert isinstance(initializers.get("normal"), initializers.RandomNormal)

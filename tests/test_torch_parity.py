@@ -99,3 +99,15 @@ def test_elementwise_family():
     assert out.item() == pytest.approx(t_out.item(), rel=1e-9)
     _assert_same(x.grad, tx.grad)
     _assert_same(y.grad, ty.grad)
+
+
+def test_unstack_matches_unbind():
+    rng = np.random.default_rng(5)
+    x, tx = _pair(rng, 3, 4, 2)
+    weights = rng.standard_normal(4)
+    out = sum((part * float(w)).tanh() for part, w in zip(pydl.unstack(x, axis=1), weights)).sum()
+    t_out = sum((part * float(w)).tanh() for part, w in zip(torch.unbind(tx, dim=1), weights)).sum()
+    out.backward()
+    t_out.backward()
+    assert out.item() == pytest.approx(t_out.item(), rel=1e-9)
+    _assert_same(x.grad, tx.grad)

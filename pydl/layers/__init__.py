@@ -13,14 +13,21 @@
 from __future__ import annotations
 
 from pydl.layers.base import Layer, reset_name_counters
-from pydl.layers.convolutional import Conv2D
+from pydl.layers.convolutional import Conv1D, Conv2D
 from pydl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+from pydl.layers.embedding import Embedding
 from pydl.layers.normalization import BatchNormalization
 from pydl.layers.pooling import AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, MaxPool2D, MaxPooling2D
+from pydl.layers.pooling import (
+    AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPool1D, MaxPooling1D,
+)
+from pydl.layers.recurrent import GRU, LSTM, SimpleRNN
 
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Conv2D",
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D", "BatchNormalization",
+    "Embedding", "SimpleRNN", "LSTM", "GRU", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
+    "GlobalAveragePooling1D", "MaxPool1D", "AvgPool1D",
     "get", "serialize", "deserialize", "register", "reset_name_counters",
 ]
 
@@ -38,7 +45,21 @@ def register(cls):
 for _cls in (Input, Dense, Activation, Dropout, Flatten, Reshape, Conv2D, MaxPooling2D, AveragePooling2D,
              GlobalAveragePooling2D, BatchNormalization):
     register(_cls)
+for _cls in (Embedding, SimpleRNN, LSTM, GRU, Conv1D, MaxPooling1D, AveragePooling1D, GlobalMaxPooling1D,
+             GlobalAveragePooling1D):
+    register(_cls)
 _REGISTRY.update({"InputLayer": Input, "MaxPool2D": MaxPooling2D, "AvgPool2D": AveragePooling2D})
+_REGISTRY.update({"MaxPool1D": MaxPooling1D, "AvgPool1D": AveragePooling1D})
+
+# Merge layers, the joints of functional graphs, and their lowercase helpers: layers.concatenate([a, b]).
+from pydl.layers.merge import (  # noqa: E402
+    Add, Average, Concatenate, Multiply, Subtract, add, average, concatenate, multiply, subtract,
+)
+
+__all__ += ["Concatenate", "Add", "Subtract", "Multiply", "Average",
+            "concatenate", "add", "subtract", "multiply", "average"]
+for _cls in (Concatenate, Add, Subtract, Multiply, Average):
+    register(_cls)
 
 
 def serialize(layer: Layer) -> dict:

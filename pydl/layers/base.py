@@ -4,6 +4,9 @@
 * ``build(input_shape)`` creates the weights with :meth:`Layer.add_weight`, once the input shape is known.
 * ``call(inputs, training=None)`` does the maths with pydl ops.
 * ``get_config()`` / ``from_config(config)`` round-trip the configuration through plain JSON.
+* ``compute_output_shape(input_shape)`` gives the output shape without computing: calling a layer on an ``Input``
+  (or on another layer's symbolic output) builds it and records the call in a graph (:mod:`pydl.layers.symbolic`),
+  the functional API of :class:`pydl.models.Model`.
 
 Shapes passed to ``build`` and ``compute_output_shape`` include the batch axis as ``None``: ``(None, 784)``.
 
@@ -21,6 +24,7 @@ import re
 
 from pydl import backend
 from pydl.backend import np
+from pydl.layers.symbolic import record_call, symbolic_inputs
 from pydl.tensor import Tensor
 
 __all__ = ["Layer", "reset_name_counters"]
@@ -235,21 +239,36 @@ class Layer:
                 "Reshape the data or change the layer's input shape."
             )
 
+    def _build_or_check(self, input_shape) -> None:
+        """On the first call, build for ``input_shape`` (fixing the dtype); later, check it against that shape.
+
+        Shared by calls on data and on symbolic tensors (``Input``), so both check the same way.
+        """
+        if isinstance(input_shape, list):
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) takes one input, but was called on a list of '
+                f"{len(input_shape)} with shapes {input_shape}. Merge them first, e.g. layers.concatenate([...])."
+            )
+        if self.built:
+            self._check_shape(self.input_spec_shape, input_shape)
+            return
+        if self._dtype is None:
+            self._dtype = backend.floatx()  # fixed at build: a later set_floatx does not change built layers
+        if self.batch_input_shape is not None:
+            self._check_shape(self.batch_input_shape, input_shape)
+        self.build((None,) + tuple(input_shape[1:]))
+        self.built = True
+        if self.input_spec_shape is None:
+            self.input_spec_shape = (None,) + tuple(input_shape[1:])
+
     def __call__(self, inputs, training=None):
-        if not self.built:
-            if self._dtype is None:
-                self._dtype = backend.floatx()  # fixed at build: a later set_floatx does not change built layers
+        """Compute on data; on an ``Input`` or a symbolic tensor, record the call in a graph instead."""
+        if not isinstance(inputs, Tensor):  # Tensors, the hot path of training, are never symbolic
+            symbolic = symbolic_inputs(inputs)
+            if symbolic is not None:
+                return record_call(self, symbolic)
         inputs = self._convert_input(inputs)
-        actual = tuple(inputs.shape)
-        if not self.built:
-            if self.batch_input_shape is not None:
-                self._check_shape(self.batch_input_shape, actual)
-            self.build((None,) + actual[1:])
-            self.built = True
-            if self.input_spec_shape is None:
-                self.input_spec_shape = (None,) + actual[1:]
-        else:
-            self._check_shape(self.input_spec_shape, actual)
+        self._build_or_check([tuple(t.shape) for t in inputs] if isinstance(inputs, list) else tuple(inputs.shape))
         return self.call(inputs, training=training)
 
     # ----------------------------------------------------------------- serialisation

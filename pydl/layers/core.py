@@ -6,6 +6,7 @@ import math
 
 from pydl import activations, backend, initializers, regularizers
 from pydl.layers.base import Layer, _shape_tuple
+from pydl.layers.symbolic import SymbolicTensor, input_node, symbolic_inputs
 from pydl.ops import shape as shape_ops
 from pydl.random import generator, get_generator
 
@@ -13,16 +14,20 @@ __all__ = ["Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "
 
 
 class Input(Layer):
-    """Placeholder that carries the shape of one sample; put it first in a ``Sequential`` model.
+    """Placeholder that carries the shape of one sample: put it first in a ``Sequential`` model, or call layers on
+    it to start a functional graph (it stands for its own symbolic ``output``; see :class:`pydl.models.Model`).
 
     Args:
         shape: shape of one sample, without the batch axis, e.g. ``(784,)`` or ``(28, 28, 1)``.
+        name: name of the input (the key of this input when a model is fed a dict).
+        dtype: dtype the data is cast to, ``backend.floatx()`` when None (``"int32"`` for token indices).
         batch_size: optional fixed batch size.
         batch_shape: alternative to ``shape`` with the batch axis, e.g. ``(None, 784)``.
 
-    >>> from pydl.layers import Input
-    >>> Input(shape=(784,)).shape
-    (None, 784)
+    >>> from pydl.layers import Dense, Input
+    >>> inputs = Input(shape=(784,))
+    >>> inputs.shape, Dense(10)(inputs).shape
+    ((None, 784), (None, 10))
     """
 
     def __init__(self, shape=None, batch_size=None, name=None, dtype=None, batch_shape=None, **kwargs):
@@ -34,6 +39,8 @@ class Input(Layer):
         super().__init__(name=name or _input_name(), dtype=dtype, batch_input_shape=batch_shape, **kwargs)
         self.input_spec_shape = self.batch_input_shape
         self.built = True
+        self._dtype = self.dtype  # fixed now: the symbolic output below carries it
+        self.output = input_node(self)
 
     @property
     def shape(self) -> tuple:
@@ -41,6 +48,11 @@ class Input(Layer):
         return self.batch_input_shape
 
     def __call__(self, inputs, training=None):
+        """Check ``inputs`` against this input's shape and pass them on (cast to its dtype when they are data)."""
+        symbolic = symbolic_inputs(inputs)
+        if isinstance(symbolic, SymbolicTensor):  # a model called on another graph's tensors
+            self._check_shape(self.batch_input_shape, symbolic.shape)
+            return symbolic
         inputs = self._convert_input(inputs)
         self._check_shape(self.batch_input_shape, tuple(inputs.shape))
         return inputs

@@ -1,4 +1,5 @@
-"""Models: :class:`Sequential`, its training API and its one-file save format.
+"""Models: :class:`Sequential` (a stack of layers), :class:`Model` (a graph of layers: the functional API), their
+shared training API and their one-file save format.
 
 >>> from pydl import models, layers
 >>> model = models.Sequential()
@@ -10,7 +11,8 @@
 True
 """
 
+from pydl.models.functional import Model
 from pydl.models.saving import ModelFileError, from_bytes, load_model, save_model
 from pydl.models.sequential import Sequential
 
-__all__ = ["Sequential", "load_model", "save_model", "from_bytes", "ModelFileError"]
+__all__ = ["Sequential", "Model", "load_model", "save_model", "from_bytes", "ModelFileError"]

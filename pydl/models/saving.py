@@ -7,10 +7,14 @@ listed arrays in order. ``load_model`` restores it, so training resumes exactly 
 ``load_model(compile=False)`` and ``load_weights`` ignore it. Files without it (older ones, uncompiled models) load
 as before: the member is optional, so the format version stays 1.
 
+``class_name`` is ``"Sequential"`` (config: the list of layers) or ``"Model"`` (a functional graph: each layer also
+lists its ``inbound_nodes``, plus ``input_layers`` and ``output_layers``; see :mod:`pydl.models.functional_config`).
+
 Nothing is ever unpickled (``allow_pickle=False``), and a file is checked completely before it touches a model:
 a truncated, corrupt, foreign or hostile file (not a zip, missing members, bad JSON, unknown layer class, wrong
 weight count or shape, non-float or object arrays, oversized members, zip bombs, optimizer slots that do not fit
-the model or its optimizer) raises :class:`ModelFileError` (a ``ValueError``) and changes nothing.
+the model or its optimizer, graphs with unknown layer names, cycles or dangling references) raises
+:class:`ModelFileError` (a ``ValueError``) and changes nothing.
 
 >>> from pydl import models, layers
 >>> model = models.Sequential([layers.Dense(2, input_shape=(3,))])
@@ -41,6 +45,7 @@ MAX_WEIGHTS_BYTES = 2 << 30
 MAX_OPTIMIZER_BYTES = 2 << 30  # up to two arrays per weight (Adam), still within MAX_FILE_BYTES
 MAX_WEIGHT_ARRAYS = 100_000
 MAX_CONFIG_INT = 1 << 24  # units, filters, shape entries: anything larger is not a model this library can run
+MODEL_CLASSES = ("Sequential", "Model")  # a functional Model's config adds its graph: see pydl.models.functional
 
 
 class ModelFileError(ValueError):
@@ -173,8 +178,8 @@ def _parse_header(raw: bytes) -> dict:
         raise ModelFileError("Not a pydl model file: config.json lacks format='pydl-model'.")
     if header.get("version") != VERSION:
         raise ModelFileError(f"Unsupported model file version {header.get('version')!r}; this pydl reads {VERSION}.")
-    if header.get("class_name") != "Sequential":
-        raise ModelFileError(f"Unknown model class {header.get('class_name')!r}; expected 'Sequential'.")
+    if header.get("class_name") not in MODEL_CLASSES:
+        raise ModelFileError(f"Unknown model class {header.get('class_name')!r}; expected one of {MODEL_CLASSES}.")
     config, specs = header.get("config"), header.get("weights")
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ModelFileError("config.json has no list of layers.")
@@ -314,15 +319,16 @@ def load_model(source, compile: bool = True):
     Raises:
         ModelFileError: (a ValueError) if the file is not a valid, consistent pydl model file.
     """
-    from pydl import losses, optimizers
+    from pydl.models.functional import Model
     from pydl.models.sequential import Sequential
 
     header, arrays, optimizer_state = _read_archive(source, with_optimizer_state=compile)
+    model_class = {"Sequential": Sequential, "Model": Model}[header["class_name"]]
     try:
-        model = Sequential.from_config(header["config"])
+        model = model_class.from_config(header["config"])
     except MemoryError:
         raise ModelFileError("The model described in config.json is too large to build.") from None
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
+    except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
         raise ModelFileError(f"config.json describes a model that cannot be built: {error}") from None
     if not model.built:
         raise ModelFileError("config.json does not give the model's input shape, so its weights cannot be placed.")
@@ -331,9 +337,8 @@ def load_model(source, compile: bool = True):
     compile_config = header.get("compile_config")
     if compile and compile_config:
         try:
-            model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
-                          loss=losses.get(compile_config["loss"]), metrics=compile_config.get("metrics") or None)
-        except (ValueError, TypeError, KeyError) as error:
+            model._compile_from_config(compile_config)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise ModelFileError(f"config.json has invalid compile settings: {error}") from None
         if optimizer_state is not None:
             try:

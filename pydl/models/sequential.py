@@ -1,7 +1,8 @@
 """The :class:`Sequential` model: a stack of layers, each feeding the next.
 
-Architecture, weights and configuration live here; ``compile``/``fit``/``evaluate``/``predict`` come from
-:class:`pydl.models.training.Trainer` and ``save``/``load_weights`` from :mod:`pydl.models.saving`.
+The stack and its configuration live here; weights, summary and saving come from
+:class:`pydl.models.base.BaseModel`, and ``compile``/``fit``/``evaluate``/``predict`` from its training loop, which
+sees a Sequential model as the case of one input and one output.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from pydl import backend
 from pydl import layers as layers_module
 from pydl.backend import np
 from pydl.layers.base import Layer, _unique_name
-from pydl.models import saving
-from pydl.models.training import Trainer
+from pydl.layers.symbolic import symbolic_inputs
+from pydl.models.base import BaseModel
 from pydl.tensor import Tensor, no_grad
 
 __all__ = ["Sequential"]
 
 
-class Sequential(Trainer):
+class Sequential(BaseModel):
     """A linear stack of layers, built from the first layer's ``input_shape``, an ``Input`` layer, or on first call.
 
     Args:
@@ -62,7 +63,7 @@ class Sequential(Trainer):
             # Dense); the layer's own check would otherwise reject the previous layer's output.
             layer.batch_input_shape = None
         self.layers.append(layer)
-        if self._input_shape is not None and None not in self._input_shape[1:]:
+        if self._input_shape is not None:
             try:
                 self.build(self._input_shape)
             except Exception:
@@ -88,8 +89,18 @@ class Sequential(Trainer):
         if not shape:
             raise ValueError(f'Model "{self.name}" has no input shape; pass input_shape=... to the first layer, '
                              "start with layers.Input(shape), or call build((None, ...)).")
-        shape = (None,) + tuple(int(d) for d in shape[1:])
+        shape = (None,) + tuple(None if d is None else int(d) for d in shape[1:])
         self._input_shape = shape
+        if None in shape[1:]:
+            # Unknown sizes (an Embedding without input_length): build from shapes alone, as Keras does, so
+            # summary() works before any data; the layers accept any length later.
+            self._output_shapes = []
+            for layer in self.layers:
+                layer._build_or_check(shape)
+                shape = layer.compute_output_shape(shape)
+                self._output_shapes.append(shape)
+            self.built = True
+            return
         with no_grad():
             self._run(np.zeros((1,) + shape[1:], dtype=self._input_dtype()), training=False, record=True)
         self.built = True
@@ -108,11 +119,17 @@ class Sequential(Trainer):
         return x
 
     def call(self, inputs, training=None) -> Tensor:
-        """Run the layers in order on ``inputs`` (a Tensor is returned, part of the graph when recording)."""
+        """Run the layers in order on ``inputs`` (a Tensor is returned, part of the graph when recording; on an
+        ``Input`` the layers' calls join that functional graph)."""
         if not self.layers:
             raise ValueError(f'Model "{self.name}" has no layers; add some with model.add(...).')
         if not self.built:
-            shape = (None,) + tuple(np.shape(inputs.data if isinstance(inputs, Tensor) else inputs)[1:])
+            symbolic = symbolic_inputs(inputs) if not isinstance(inputs, Tensor) else None
+            if isinstance(symbolic, list):
+                raise ValueError(f'Model "{self.name}" (Sequential) takes one input, got a list of {len(symbolic)}.')
+            data_shape = symbolic.shape if symbolic is not None else np.shape(
+                inputs.data if isinstance(inputs, Tensor) else inputs)
+            shape = (None,) + tuple(data_shape[1:])
             if self._input_shape is not None and len(self._input_shape) != len(shape):
                 raise ValueError(f'Model "{self.name}" expects inputs of shape {self._input_shape}, got {shape}.')
             out = self._run(inputs, training, record=True)
@@ -132,90 +149,25 @@ class Sequential(Trainer):
         self._require_built("output_shape")
         return self._output_shapes[-1]
 
-    def _require_built(self, what: str) -> None:
-        if not self.built:
-            raise ValueError(
-                f'Model "{self.name}" is not built yet, so {what} is unknown. Give the first layer '
-                "input_shape=..., start with layers.Input(shape), call model.build((None, ...)) or fit it on data."
-            )
-
-    # ----------------------------------------------------------------- weights
+    # ----------------------------------------------------------------- what the training loop needs
     @property
-    def weights(self) -> list:
-        return [w for layer in self.layers for w in layer.weights]
+    def input_names(self) -> list:
+        return ["input"]
 
     @property
-    def trainable_weights(self) -> list:
-        return [w for layer in self.layers for w in layer.trainable_weights]
+    def output_names(self) -> list:
+        return [self.layers[-1].name] if self.layers else ["output"]
 
-    @property
-    def non_trainable_weights(self) -> list:
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
+    def _forward(self, inputs: list, training=None) -> list:
+        return [self(inputs[0], training=training)]
 
-    @property
-    def trainable(self) -> bool:
-        return all(layer.trainable for layer in self.layers)
+    def _pack_outputs(self, outputs: list):
+        return outputs[0]
 
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        for layer in self.layers:
-            layer.trainable = value
-
-    @property
-    def losses(self) -> list:
-        """Regularization penalties of every layer (Tensors computed from the current weights)."""
-        return [penalty for layer in self.layers for penalty in layer.losses]
-
-    def get_weights(self) -> list:
-        """Copies of every weight as NumPy arrays, layer by layer."""
-        return [w for layer in self.layers for w in layer.get_weights()]
-
-    def set_weights(self, weights) -> None:
-        """Assign NumPy arrays to every weight; nothing changes unless the count and every shape match."""
-        weights = list(weights)
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(f'Model "{self.name}" has {len(own)} weight arrays but set_weights got {len(weights)}.')
-        for w, value in zip(own, weights):
-            if tuple(np.shape(value)) != tuple(w.shape):
-                raise ValueError(f'Weight "{w.name}" has shape {tuple(w.shape)} but set_weights got '
-                                 f"{tuple(np.shape(value))}. Nothing was assigned.")
-        start = 0
-        for layer in self.layers:
-            count = len(layer.weights)
-            layer.set_weights(weights[start:start + count])
-            start += count
-
-    def count_params(self) -> int:
-        self._require_built("the number of parameters")
-        return sum(layer.count_params() for layer in self.layers)
-
-    # ----------------------------------------------------------------- description
-    def summary(self, print_fn=None, line_length: int = 80) -> None:
-        """Print a table of layers (name and type), output shapes and parameter counts, as Keras does."""
-        self._require_built("the summary")
-        print_fn = print_fn or print
-        widths = (int(line_length * 0.45), int(line_length * 0.30))
-        rows = [("Layer (type)", "Output Shape", "Param #")]
-        for layer, shape in zip(self.layers, self._output_shapes):
-            rows.append((f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}"))
-        trainable = sum(w.size for w in self.trainable_weights)
-        frozen = sum(w.size for w in self.non_trainable_weights)
-        nbytes = sum(w.data.nbytes for w in self.weights)
-
-        def row(cells):
-            return cells[0].ljust(widths[0]) + cells[1].ljust(widths[1]) + cells[2].rjust(line_length - sum(widths))
-
-        lines = [f'Model: "{self.name}"', "_" * line_length, row(rows[0]), "=" * line_length]
-        for i, cells in enumerate(rows[1:]):
-            lines.append(row(cells))
-            lines.append("_" * line_length if i < len(rows) - 2 else "=" * line_length)
-        if len(rows) == 1:
-            lines.append("=" * line_length)
-        lines += [f"Total params: {trainable + frozen:,} ({_size(nbytes)})",
-                  f"Trainable params: {trainable:,}", f"Non-trainable params: {frozen:,}", "_" * line_length]
-        for line in lines:
-            print_fn(line)
+    def _summary_rows(self) -> list:
+        return [("Layer (type)", "Output Shape", "Param #")] + [
+            (f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")
+            for layer, shape in zip(self.layers, self._output_shapes)]
 
     def get_config(self) -> dict:
         """``{"name", "layers", "build_input_shape"}``; :meth:`from_config` makes the same (untrained) model."""
@@ -237,31 +189,3 @@ class Sequential(Trainer):
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r}, layers={len(self.layers)}, built={self.built}>"
-
-    # ----------------------------------------------------------------- saving
-    def save(self, filepath) -> None:
-        """Write architecture, compile settings, weights and optimizer state to ONE zip file (``config.json``,
-        ``weights.npz`` and, once the optimizer has state, ``optimizer.npz``), so training can resume exactly.
-
-        ``filepath`` may be a path or a writable binary file object; see :func:`pydl.models.load_model`.
-        """
-        saving.save_model(self, filepath)
-
-    def to_bytes(self) -> bytes:
-        """The saved model as bytes (for a browser download); :func:`pydl.models.from_bytes` reads them back."""
-        return saving.model_to_bytes(self)
-
-    def save_weights(self, filepath) -> None:
-        """Same file format as :meth:`save`; :meth:`load_weights` only takes the weights back."""
-        saving.save_model(self, filepath)
-
-    def load_weights(self, filepath) -> None:
-        """Read weights saved by :meth:`save`/:meth:`save_weights`; validated completely before any is assigned."""
-        saving.load_weights_into(self, filepath)
-
-
-def _size(nbytes: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if nbytes < 1024 or unit == "GB":
-            return f"{nbytes:.2f} {unit}" if unit != "B" else f"{nbytes} B"
-        nbytes /= 1024

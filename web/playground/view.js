@@ -98,8 +98,10 @@
       file.text().then((text) => send({ type: "csv", name: file.name, text }));
       event.target.value = "";  // choosing the same file again is a new load
     });
-    window.addEventListener("hashchange", () => {
-      const hash = location.hash.replace(/^#/, "");
+    window.addEventListener("hashchange", (event) => {
+      // The hash this event is about, not location.hash: a structure landing between the edit and this event
+      // rewrites the address bar with the older state (replaceState fires no event), and the edit would be lost.
+      const hash = new URL(event.newURL).hash.replace(/^#/, "");
       if (hash !== hashWeSet) send({ type: "query", query: hash });
     });
     window.addEventListener("resize", () => { if (structure) { drawNetwork(); if (lastFrame) frame(lastFrame, true); } });

@@ -1,0 +1,109 @@
+"""Symbolic tensors: what a layer returns when it is called on an ``Input`` (or on another layer's symbolic output).
+
+No maths happens: the call is recorded as a :class:`Node` (which layer, fed by which tensors) and the result is a
+:class:`SymbolicTensor` carrying only a shape and a dtype. :class:`pydl.models.Model` later walks these nodes from
+its outputs back to its inputs to run the graph on real data.
+
+>>> from pydl.layers import Dense, Input
+>>> inputs = Input(shape=(64,))
+>>> hidden = Dense(32, activation="relu", name="hidden")(inputs)
+>>> hidden.shape, hidden.node.layer.name, hidden.node.inputs[0] is inputs.output
+((None, 32), 'hidden', True)
+"""
+
+from __future__ import annotations
+
+__all__ = ["SymbolicTensor", "Node", "symbolic_inputs", "record_call", "input_node"]
+
+
+class Node:
+    """One call of ``layer`` in a graph: the tensors it read and the tensors it produced.
+
+    ``takes_list`` remembers whether the layer was given a list (merge layers) or one tensor, so the call can be
+    repeated the same way on data.
+    """
+
+    __slots__ = ("layer", "inputs", "outputs", "takes_list", "returns_list")
+
+    def __init__(self, layer, inputs: list, takes_list: bool):
+        self.layer, self.inputs, self.takes_list = layer, list(inputs), takes_list
+        self.outputs: list = []
+        self.returns_list = False
+
+    def __repr__(self) -> str:
+        return f"<Node {self.layer.name} <- {[t.node.layer.name for t in self.inputs]}>"
+
+
+class SymbolicTensor:
+    """A placeholder for the data that will flow along one edge of a graph: its shape (batch axis None) and dtype.
+
+    Attributes:
+        node: the :class:`Node` that produces it (for an ``Input``, a node of that Input layer with no inputs).
+        index: which output of that node it is (0 unless the layer returns several).
+    """
+
+    __slots__ = ("shape", "dtype", "node", "index")
+
+    def __init__(self, shape, dtype, node: Node, index: int = 0):
+        self.shape, self.dtype, self.node, self.index = tuple(shape), str(dtype), node, index
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def name(self) -> str:
+        """``<layer name>`` for a layer's only output, ``<layer name>/<i>`` for one of several."""
+        layer = self.node.layer.name
+        return f"{layer}/{self.index}" if self.node.returns_list else layer
+
+    def __repr__(self) -> str:
+        return f"<SymbolicTensor shape={self.shape}, dtype={self.dtype}, from layer {self.node.layer.name!r}>"
+
+
+def _as_symbolic(value):
+    """``value`` itself if symbolic, an Input layer's output for the layer, else None (real data)."""
+    if isinstance(value, SymbolicTensor):
+        return value
+    output = getattr(value, "output", None)  # Input layers stand for their own output, as in Keras 2
+    return output if isinstance(output, SymbolicTensor) else None
+
+
+def symbolic_inputs(inputs):
+    """The SymbolicTensor (or list of them) ``inputs`` stands for, or None when ``inputs`` is data.
+
+    Raises:
+        TypeError: for a list mixing symbolic tensors and data, which no graph can replay.
+    """
+    if isinstance(inputs, (list, tuple)):
+        found = [_as_symbolic(item) for item in inputs]
+        if all(item is None for item in found):
+            return None
+        if any(item is None for item in found):
+            raise TypeError("A layer was called on a list mixing symbolic tensors (from Input) and data; "
+                            "in a functional model every input must come from an Input or another layer.")
+        return found
+    return _as_symbolic(inputs)
+
+
+def record_call(layer, inputs):
+    """Build ``layer`` for the symbolic ``inputs`` (or check them against what it was built for), record the call
+    as a Node and return its symbolic output(s)."""
+    takes_list = isinstance(inputs, list)
+    shapes = [t.shape for t in inputs] if takes_list else inputs.shape
+    layer._build_or_check(shapes)
+    output_shape = layer.compute_output_shape(shapes)
+    node = Node(layer, inputs if takes_list else [inputs], takes_list)
+    if isinstance(output_shape, list):  # a layer with several outputs returns a list of shapes
+        node.returns_list = True
+        node.outputs = [SymbolicTensor(shape, layer.dtype, node, i) for i, shape in enumerate(output_shape)]
+        return list(node.outputs)
+    node.outputs = [SymbolicTensor(output_shape, layer.dtype, node)]
+    return node.outputs[0]
+
+
+def input_node(input_layer) -> SymbolicTensor:
+    """The symbolic output of an Input layer: a node without inputs."""
+    node = Node(input_layer, [], takes_list=False)
+    node.outputs = [SymbolicTensor(input_layer.batch_input_shape, input_layer.dtype, node)]
+    return node.outputs[0]

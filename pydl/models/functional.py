@@ -1,0 +1,200 @@
+"""The functional API: a :class:`Model` is the graph of layer calls between ``Input`` placeholders and outputs.
+
+Calling a layer on an ``Input`` (or on another layer's symbolic output) records a node instead of computing (see
+:mod:`pydl.layers.symbolic`); ``Model(inputs, outputs)`` walks those nodes back from the outputs, keeps them in an
+order where every node comes after the nodes feeding it, and replays them on data. A layer called twice is one set
+of weights used in two places. Training is the same loop as ``Sequential``'s, with lists of inputs and outputs.
+
+>>> from pydl import Input, layers, models
+>>> input_tensor = Input(shape=(64,))
+>>> x = layers.Dense(32, activation="relu")(input_tensor)
+>>> output_tensor = layers.Dense(10, activation="softmax")(x)
+>>> model = models.Model(input_tensor, output_tensor)
+>>> model.count_params(), model.output_shape
+(2410, (None, 10))
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydl import layers as layers_module
+from pydl.layers.base import _unique_name
+from pydl.layers.symbolic import SymbolicTensor
+from pydl.models.base import BaseModel
+from pydl.models.functional_config import graph_config, graph_from_config
+
+__all__ = ["Model"]
+
+
+def _endpoints(value, what: str):
+    """(symbolic tensors, their keys if given as a dict, whether given as one tensor) for Model's arguments."""
+    single = not isinstance(value, (list, tuple, dict))
+    keys = list(value) if isinstance(value, dict) else None
+    items = [value] if single else list(value.values()) if keys is not None else list(value)
+    tensors = []
+    for item in items:
+        tensor = item if isinstance(item, SymbolicTensor) else getattr(item, "output", None)
+        if not isinstance(tensor, SymbolicTensor):
+            raise TypeError(f"Model {what} must be Input layers or outputs of layers called on them, got {item!r}.")
+        tensors.append(tensor)
+    if not tensors:
+        raise ValueError(f"Model needs at least one of its {what}.")
+    if keys is not None and not all(isinstance(key, str) for key in keys):
+        raise TypeError(f"The keys of a dict of {what} must be strings (names), got {keys}.")
+    return tensors, keys, single
+
+
+def _nodes_between(inputs: list, outputs: list, output_names: list, model_name: str) -> list:
+    """The nodes computing ``outputs`` from ``inputs``, each after the nodes feeding it (depth-first, no recursion,
+    so deep graphs are fine). Raises for an output that needs an Input missing from ``inputs``."""
+    given = set(inputs)
+    done: dict = {}  # node -> None, in dependency order
+    for output, output_name in zip(outputs, output_names):
+        stack = [] if output in given else [output.node]
+        while stack:
+            node = stack[-1]
+            if node in done:
+                stack.pop()
+                continue
+            if not node.inputs:  # an Input placeholder that is not one of the model's inputs
+                names = [t.node.layer.name for t in inputs]
+                raise ValueError(
+                    f'Graph disconnected: output "{output_name}" of model "{model_name}" needs Input '
+                    f'"{node.layer.name}", which is not among the model\'s inputs {names}. Pass it in inputs=[...].')
+            waiting = [t.node for t in node.inputs if t not in given and t.node not in done]
+            if waiting:
+                stack.extend(reversed(waiting))
+            else:
+                done[node] = None
+                stack.pop()
+    used = {t for node in done for t in node.inputs} | set(outputs)
+    unused = [t.node.layer.name for t in inputs if t not in used]
+    if unused:
+        raise ValueError(f'Model "{model_name}": input(s) {unused} are not connected to any output; remove them from '
+                         "inputs or use them.")
+    return list(done)
+
+
+class Model(BaseModel):
+    """A model whose layers form a graph: several inputs, several outputs, shared layers, merges.
+
+    Args:
+        inputs: an ``Input`` (or its ``.output``), a list of them, or a dict by name.
+        outputs: a symbolic tensor (a layer's output), a list of them, or a dict by name.
+        name: model name (default ``"functional"``, ``"functional_1"``, ...).
+
+    Inputs are named after their ``Input`` layers and outputs after the layers producing them (or after the dict
+    keys): data may be given as a list in that order or a dict by name, and ``compile`` takes a loss per output.
+    Calling the model on data returns the outputs in the same structure (a list for a list, a dict for a dict).
+
+    >>> from pydl import Input, layers, models
+    >>> question, text = Input(shape=(16,), name="question"), Input(shape=(32,), name="text")
+    >>> merged = layers.concatenate([layers.Dense(8)(question), layers.Dense(8)(text)])
+    >>> answer = layers.Dense(5, activation="softmax", name="answer")(merged)
+    >>> model = models.Model([question, text], answer)
+    >>> model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    >>> model.input_names, model.output_names, model.count_params()
+    (['question', 'text'], ['answer'], 485)
+    """
+
+    def __init__(self, inputs, outputs, name: str | None = None):
+        super().__init__()
+        self.name = name or _unique_name("functional")
+        self.inputs, self._input_keys, self._single_input = _endpoints(inputs, "inputs")
+        self.outputs, self._output_keys, self._single_output = _endpoints(outputs, "outputs")
+        for tensor in self.inputs:
+            if tensor.node.inputs or not isinstance(tensor.node.layer, layers_module.Input):
+                raise ValueError(f'Model "{self.name}": inputs must be Input placeholders, but "{tensor.name}" is the '
+                                 "output of a layer.")
+        if len(set(self.inputs)) != len(self.inputs):
+            raise ValueError(f'Model "{self.name}" lists the same Input twice in inputs.')
+        self.input_names = self._input_keys or [t.node.layer.name for t in self.inputs]
+        self.output_names = self._output_keys or _unique([t.name for t in self.outputs])
+        self._nodes = _nodes_between(self.inputs, self.outputs, self.output_names, self.name)
+        self.layers = list({node.layer: None for node in [t.node for t in self.inputs] + self._nodes})
+        duplicates = sorted(name for name, count in Counter(layer.name for layer in self.layers).items() if count > 1)
+        if duplicates:
+            raise ValueError(f'Model "{self.name}" has several different layers named {duplicates}; layer names must '
+                             "be unique (pass name=... to the layers).")
+        self.built = True
+
+    # ----------------------------------------------------------------- running the graph
+    def _forward(self, inputs: list, training=None) -> list:
+        """Replay the nodes on ``inputs`` (data, or symbolic tensors when this model is used inside another graph)."""
+        values = {tensor: tensor.node.layer(data) for tensor, data in zip(self.inputs, inputs)}  # checks shapes
+        for node in self._nodes:
+            args = [values[t] for t in node.inputs]
+            result = node.layer(args if node.takes_list else args[0], training=training)
+            values.update(zip(node.outputs, result if node.returns_list else [result]))
+        return [values[t] for t in self.outputs]
+
+    def _pack_outputs(self, outputs: list):
+        if self._output_keys is not None:
+            return dict(zip(self._output_keys, outputs))
+        return outputs[0] if self._single_output else list(outputs)
+
+    def __call__(self, inputs, training=None):
+        """The outputs for ``inputs`` (one array or Tensor per model input; a list in order or a dict by name).
+
+        On symbolic tensors the model's layers are called again, so its graph becomes part of a bigger one.
+        """
+        return self._pack_outputs(self._forward(self._flatten(inputs, self.input_names, "input"), training))
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if self._single_input else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if self._single_output else shapes
+
+    # ----------------------------------------------------------------- description and config
+    def _summary_rows(self) -> list:
+        rows = [("Layer (type)", "Output Shape", "Param #", "Connected to")]
+        for layer in self.layers:
+            nodes = [node for node in [t.node for t in self.inputs] + self._nodes if node.layer is layer]
+            shapes = [t.shape for t in nodes[0].outputs]
+            sources = [f"{t.node.layer.name}[{self._node_index(t.node)}][{t.index}]"
+                       for node in nodes for t in node.inputs]
+            rows.append((f"{layer.name} ({type(layer).__name__})", str(shapes[0] if len(shapes) == 1 else shapes),
+                         f"{layer.count_params():,}", ", ".join(sources) or "-"))
+        return rows
+
+    def _node_index(self, node) -> int:
+        """Which call of its layer ``node`` is, counting only this model's nodes (as config.json does)."""
+        same_layer = [n for n in [t.node for t in self.inputs] + self._nodes if n.layer is node.layer]
+        return same_layer.index(node)
+
+    def get_config(self) -> dict:
+        """Layers with their ``inbound_nodes`` (which layer's output feeds each call), inputs and outputs, as JSON;
+        :meth:`from_config` rebuilds the same (untrained) graph."""
+        return {"name": self.name, **graph_config(self)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Model":
+        """The model :meth:`get_config` describes; ValueError (naming the problem) for an inconsistent graph."""
+        inputs, outputs, layer_names = graph_from_config(config)
+        name = config.get("name")
+        model = cls(inputs, outputs, name=name if isinstance(name, str) else None)
+        stray = sorted(set(layer_names) - {layer.name for layer in model.layers})
+        if stray:
+            raise ValueError(f"the layers {stray} are not on any path from the inputs to the outputs.")
+        return model
+
+    def __repr__(self) -> str:
+        return (f"<Model name={self.name!r}, inputs={self.input_names}, outputs={self.output_names}, "
+                f"layers={len(self.layers)}>")
+
+
+def _unique(names: list) -> list:
+    """``names`` with repeats suffixed ``_1``, ``_2``, ... (two outputs of one layer need distinct loss keys)."""
+    seen: dict = {}
+    unique = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        unique.append(name if count == 0 else f"{name}_{count}")
+    return unique
