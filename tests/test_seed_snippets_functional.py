@@ -5,7 +5,10 @@ the notes' snippet runs with only the imports changed (``from keras import Input
 The notes summarize the chapter's other functional examples (multi-input, multi-output, shared layers, residual
 connections) without their code; the book's listings for them (7.1-7.6 and sections 7.1.3-7.1.4) follow below, with
 the same import change, the Embedding arguments in Keras' (input_dim, output_dim) order, and sizes reduced so that
-each runs in well under a second."""
+each runs in well under a second.
+
+Chapter 5's snippet for a convnet's intermediate activations (``layer.output`` of a built Sequential model, fed to
+``models.Model``) runs on the book's MNIST convnet (listing 5.1), with one digit upscaled to 28x28 as its image."""
 
 import numpy as np
 import pytest
@@ -200,3 +203,44 @@ def test_book_section_7_1_3_residual_connection():
     for layer in model.layers[1:4]:
         convolved = layer(convolved).numpy()
     np.testing.assert_allclose(model.predict(images), convolved + images, rtol=1e-5)
+
+
+def test_intermediate_activations_of_a_convnet():
+    # --- book listing 5.1 (the convnet the chapter visualizes), import changed ---
+    from pydl import layers
+    from pydl import models
+
+    model = models.Sequential()
+    model.add(layers.Conv2D(32, (3, 3), activation='relu', input_shape=(28, 28, 1)))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation='relu'))
+    model.add(layers.MaxPooling2D((2, 2)))
+    model.add(layers.Conv2D(64, (3, 3), activation='relu'))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(64, activation='relu'))
+    model.add(layers.Dense(10, activation='softmax'))
+    # --- end ---
+    # (not in the book) one test digit upscaled 3x and padded to MNIST's 28x28, as the book prepares its image
+    _, (x_test, _) = load_digits()
+    img = np.pad(np.kron(x_test[0], np.ones((3, 3))), 2)[..., None]
+    img_tensor = np.expand_dims(img, axis=0)
+    img_tensor /= 16.
+
+    # --- snippet (seed 001, chapter 5), import changed ---
+    from pydl import models
+
+    # Extract the outputs of the top eight layers
+    layer_outputs = [layer.output for layer in model.layers[:8]]
+    activation_model = models.Model(
+        inputs=model.input, outputs=layer_outputs)
+    activations = activation_model.predict(img_tensor)
+    # --- end ---
+    first_layer_activation = activations[0]
+    assert first_layer_activation.shape == (1, 26, 26, 32)  # the book prints (1, 148, 148, 32) for 150x150 images
+    assert [a.shape[1:] for a in activations[1:]] == [(13, 13, 32), (11, 11, 64), (5, 5, 64), (3, 3, 64), (576,),
+                                                      (64,), (10,)]
+    x = img_tensor
+    for layer, activation in zip(model.layers, activations):  # the same layers and weights, run by hand
+        x = layer(x).numpy()
+        np.testing.assert_allclose(activation, x, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(activations[-1], model.predict(img_tensor))  # the eighth layer is the output

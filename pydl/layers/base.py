@@ -7,6 +7,10 @@
 * ``compute_output_shape(input_shape)`` gives the output shape without computing: calling a layer on an ``Input``
   (or on another layer's symbolic output) builds it and records the call in a graph (:mod:`pydl.layers.symbolic`),
   the functional API of :class:`pydl.models.Model`.
+* ``layer.input`` / ``layer.output`` are the symbolic tensors of that call (a built ``Sequential`` model calls its
+  layers on an ``Input`` too), so ``Model(model.input, [layer.output for layer in model.layers[:3]])`` extracts
+  intermediate activations with the same layers and weights; a layer called several times answers
+  ``layer.get_output_at(i)``.
 
 Shapes passed to ``build`` and ``compute_output_shape`` include the batch axis as ``None``: ``(None, 784)``.
 
@@ -60,6 +64,11 @@ def _shape_tuple(shape) -> tuple:
     return tuple(None if d is None else int(d) for d in shape)
 
 
+def _shape_of(tensors):
+    """The shape of a symbolic tensor, or the list of shapes of a list of them."""
+    return [t.shape for t in tensors] if isinstance(tensors, list) else tensors.shape
+
+
 def _compatible(expected: tuple, actual: tuple) -> bool:
     """Same rank and every known (non-None) dimension equal."""
     return len(expected) == len(actual) and all(e is None or a is None or e == a for e, a in zip(expected, actual))
@@ -84,6 +93,8 @@ class Layer:
     [None, 784]
     """
 
+    is_placeholder = False  # only an Input stands for its own output when given where a tensor is expected
+
     def __init__(self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs):
         allowed = {"batch_input_shape", "input_dim", "batch_size"}
         unknown = sorted(set(kwargs) - allowed)
@@ -105,6 +116,7 @@ class Layer:
         self._weights: list = []  # [(Tensor, trainable flag, regularizer or None)] in creation order
         self.built = False
         self.input_spec_shape = None
+        self._inbound_nodes: list = []  # one symbolic.Node per call on symbolic tensors, in call order (Keras' name)
 
     def _valid_kwargs(self) -> set:
         """Argument names of this class' constructors, for the unknown-argument error."""
@@ -270,6 +282,87 @@ class Layer:
         inputs = self._convert_input(inputs)
         self._build_or_check([tuple(t.shape) for t in inputs] if isinstance(inputs, list) else tuple(inputs.shape))
         return self.call(inputs, training=training)
+
+    # ----------------------------------------------------------------- its calls in graphs
+    @property
+    def input(self):
+        """The symbolic tensor (a list for a merge) this layer was called on in a graph.
+
+        Raises:
+            AttributeError: naming the layer when it was never called on a symbolic tensor, or was called several
+                times (then ``get_input_at(i)`` picks a call).
+        """
+        return self.get_input_at(self._only_call("input"))
+
+    @property
+    def output(self):
+        """The symbolic tensor (a list for a layer with several outputs) this layer produced in a graph, e.g. to
+        build a model of intermediate activations: ``Model(model.input, [l.output for l in model.layers[:3]])``.
+
+        Raises:
+            AttributeError: naming the layer when it was never called on a symbolic tensor, or was called several
+                times (then ``get_output_at(i)`` picks a call).
+        """
+        return self.get_output_at(self._only_call("output"))
+
+    @property
+    def input_shape(self):
+        """The shape of :attr:`input` (a list of shapes for a merge), batch axis None."""
+        return self._shape_of_calls("input", self.get_input_at)
+
+    @property
+    def output_shape(self):
+        """The shape of :attr:`output` (a list of shapes for several outputs), batch axis None."""
+        return self._shape_of_calls("output", self.get_output_at)
+
+    def get_input_at(self, node_index: int):
+        """What call ``node_index`` (0 for the first) of this layer in a graph read: one symbolic tensor, or a list."""
+        node = self._node_at(node_index)
+        tensors = node.inputs or node.outputs  # an Input's placeholder is its own input, as in Keras
+        return list(tensors) if node.takes_list else tensors[0]
+
+    def get_output_at(self, node_index: int):
+        """What call ``node_index`` (0 for the first) of this layer in a graph produced: one symbolic tensor, or a
+        list for a layer with several outputs."""
+        node = self._node_at(node_index)
+        return list(node.outputs) if node.returns_list else node.outputs[0]
+
+    def _node_at(self, node_index: int):
+        calls = len(self._inbound_nodes)
+        if not 0 <= node_index < calls:
+            raise ValueError(f'Layer "{self.name}" has been called {calls} time(s) on symbolic tensors; there is no '
+                             f"call {node_index}.")
+        return self._inbound_nodes[node_index]
+
+    def _only_call(self, what: str) -> int:
+        """0, the index of this layer's one call in a graph; AttributeError (as in Keras) when there is none or
+        several, since ``layer.<what>`` would then be undefined or ambiguous."""
+        calls = len(self._inbound_nodes)
+        if calls == 0:
+            raise AttributeError(
+                f'Layer "{self.name}" has never been called on a symbolic tensor, so it has no {what} tensor. Call it '
+                "on a layers.Input(...) or on another layer's output, or put it in a model whose input shape is "
+                "known (a Sequential model calls its layers on an Input once it is built).")
+        if calls > 1:
+            raise AttributeError(
+                f'Layer "{self.name}" has been called {calls} times on symbolic tensors (it is shared, or its model '
+                f'was called inside another graph), so "layer.{what}" is ambiguous. Use '
+                f"layer.get_{what}_at(i) for call i (0 to {calls - 1}).")
+        return 0
+
+    def _shape_of_calls(self, what: str, tensors_at):
+        """The shape every call of this layer in a graph agrees on (Keras' rule for shared layers)."""
+        if len(self._inbound_nodes) <= 1:
+            return _shape_of(tensors_at(self._only_call(what)))
+        shapes = []
+        for index in range(len(self._inbound_nodes)):
+            shape = _shape_of(tensors_at(index))
+            if shape not in shapes:
+                shapes.append(shape)
+        if len(shapes) > 1:
+            raise AttributeError(f'Layer "{self.name}" was called on symbolic tensors with different {what} shapes '
+                                 f"{shapes}; use layer.get_{what}_at(i).shape for call i.")
+        return shapes[0]
 
     # ----------------------------------------------------------------- serialisation
     def get_config(self) -> dict:

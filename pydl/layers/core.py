@@ -30,6 +30,8 @@ class Input(Layer):
     ((None, 784), (None, 10))
     """
 
+    is_placeholder = True  # a layer called on it is called on its symbolic output, as in Keras 2
+
     def __init__(self, shape=None, batch_size=None, name=None, dtype=None, batch_shape=None, **kwargs):
         batch_shape = kwargs.pop("batch_input_shape", batch_shape)
         if shape is None and batch_shape is None:
@@ -40,7 +42,7 @@ class Input(Layer):
         self.input_spec_shape = self.batch_input_shape
         self.built = True
         self._dtype = self.dtype  # fixed now: the symbolic output below carries it
-        self.output = input_node(self)
+        input_node(self)  # its one call: the placeholder that is its input and its output
 
     @property
     def shape(self) -> tuple:

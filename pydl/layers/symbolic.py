@@ -2,18 +2,23 @@
 
 No maths happens: the call is recorded as a :class:`Node` (which layer, fed by which tensors) and the result is a
 :class:`SymbolicTensor` carrying only a shape and a dtype. :class:`pydl.models.Model` later walks these nodes from
-its outputs back to its inputs to run the graph on real data.
+its outputs back to its inputs to run the graph on real data. Each layer also keeps its own nodes, one per call in
+call order, which is what ``layer.output`` and ``layer.get_output_at(i)`` read (feature extraction, as in Keras).
 
 >>> from pydl.layers import Dense, Input
 >>> inputs = Input(shape=(64,))
 >>> hidden = Dense(32, activation="relu", name="hidden")(inputs)
 >>> hidden.shape, hidden.node.layer.name, hidden.node.inputs[0] is inputs.output
 ((None, 32), 'hidden', True)
+>>> hidden_layer = hidden.node.layer
+>>> hidden_layer.output is hidden, hidden_layer.input is inputs.output
+(True, True)
 """
 
 from __future__ import annotations
 
-__all__ = ["SymbolicTensor", "Node", "symbolic_inputs", "record_call", "input_node"]
+__all__ = ["SymbolicTensor", "Node", "as_symbolic", "symbolic_inputs", "record_call", "input_node",
+           "forget_call"]
 
 
 class Node:
@@ -61,12 +66,21 @@ class SymbolicTensor:
         return f"<SymbolicTensor shape={self.shape}, dtype={self.dtype}, from layer {self.node.layer.name!r}>"
 
 
-def _as_symbolic(value):
-    """``value`` itself if symbolic, an Input layer's output for the layer, else None (real data)."""
+def as_symbolic(value):
+    """``value`` itself if symbolic, an Input layer's output for the layer, else None (real data).
+
+    Raises:
+        TypeError: for any other layer. Only placeholders (``Input``) stand for their own output, as in Keras 2.
+    """
     if isinstance(value, SymbolicTensor):
         return value
-    output = getattr(value, "output", None)  # Input layers stand for their own output, as in Keras 2
-    return output if isinstance(output, SymbolicTensor) else None
+    placeholder = getattr(value, "is_placeholder", None)  # None: not a layer, so data
+    if placeholder:
+        return value.output
+    if placeholder is False:
+        raise TypeError(f'Got the layer "{value.name}" where a tensor was expected; use the tensor its call returned '
+                        f'(or {value.name}.output).')
+    return None
 
 
 def symbolic_inputs(inputs):
@@ -76,14 +90,14 @@ def symbolic_inputs(inputs):
         TypeError: for a list mixing symbolic tensors and data, which no graph can replay.
     """
     if isinstance(inputs, (list, tuple)):
-        found = [_as_symbolic(item) for item in inputs]
+        found = [as_symbolic(item) for item in inputs]
         if all(item is None for item in found):
             return None
         if any(item is None for item in found):
             raise TypeError("A layer was called on a list mixing symbolic tensors (from Input) and data; "
                             "in a functional model every input must come from an Input or another layer.")
         return found
-    return _as_symbolic(inputs)
+    return as_symbolic(inputs)
 
 
 def record_call(layer, inputs):
@@ -94,6 +108,7 @@ def record_call(layer, inputs):
     layer._build_or_check(shapes)
     output_shape = layer.compute_output_shape(shapes)
     node = Node(layer, inputs if takes_list else [inputs], takes_list)
+    layer._inbound_nodes.append(node)
     if isinstance(output_shape, list):  # a layer with several outputs returns a list of shapes
         node.returns_list = True
         node.outputs = [SymbolicTensor(shape, layer.dtype, node, i) for i, shape in enumerate(output_shape)]
@@ -106,4 +121,11 @@ def input_node(input_layer) -> SymbolicTensor:
     """The symbolic output of an Input layer: a node without inputs."""
     node = Node(input_layer, [], takes_list=False)
     node.outputs = [SymbolicTensor(input_layer.batch_input_shape, input_layer.dtype, node)]
+    input_layer._inbound_nodes.append(node)
     return node.outputs[0]
+
+
+def forget_call(node: Node) -> None:
+    """Take ``node`` off its layer's calls: a graph that is replaced (a Sequential model rebuilt or popped) must not
+    leave its layers looking shared."""
+    node.layer._inbound_nodes.remove(node)

@@ -20,7 +20,7 @@ from collections import Counter
 
 from pydl import layers as layers_module
 from pydl.layers.base import _unique_name
-from pydl.layers.symbolic import SymbolicTensor
+from pydl.layers.symbolic import as_symbolic
 from pydl.models.base import BaseModel
 from pydl.models.functional_config import graph_config, graph_from_config
 
@@ -34,8 +34,8 @@ def _endpoints(value, what: str):
     items = [value] if single else list(value.values()) if keys is not None else list(value)
     tensors = []
     for item in items:
-        tensor = item if isinstance(item, SymbolicTensor) else getattr(item, "output", None)
-        if not isinstance(tensor, SymbolicTensor):
+        tensor = as_symbolic(item)
+        if tensor is None:
             raise TypeError(f"Model {what} must be Input layers or outputs of layers called on them, got {item!r}.")
         tensors.append(tensor)
     if not tensors:
@@ -130,9 +130,7 @@ class Model(BaseModel):
         return [values[t] for t in self.outputs]
 
     def _pack_outputs(self, outputs: list):
-        if self._output_keys is not None:
-            return dict(zip(self._output_keys, outputs))
-        return outputs[0] if self._single_output else list(outputs)
+        return _structured(outputs, self._output_keys, self._single_output)
 
     def __call__(self, inputs, training=None):
         """The outputs for ``inputs`` (one array or Tensor per model input; a list in order or a dict by name).
@@ -140,6 +138,17 @@ class Model(BaseModel):
         On symbolic tensors the model's layers are called again, so its graph becomes part of a bigger one.
         """
         return self._pack_outputs(self._forward(self._flatten(inputs, self.input_names, "input"), training))
+
+    @property
+    def input(self):
+        """The Input placeholder(s), structured as given (one tensor, a list or a dict): with :attr:`output` or any
+        layer's ``output``, what ``Model(inputs=..., outputs=...)`` takes to build a model on the same layers."""
+        return _structured(self.inputs, self._input_keys, self._single_input)
+
+    @property
+    def output(self):
+        """The output tensor(s), structured as given (one tensor, a list or a dict)."""
+        return _structured(self.outputs, self._output_keys, self._single_output)
 
     @property
     def input_shape(self):
@@ -187,6 +196,13 @@ class Model(BaseModel):
     def __repr__(self) -> str:
         return (f"<Model name={self.name!r}, inputs={self.input_names}, outputs={self.output_names}, "
                 f"layers={len(self.layers)}>")
+
+
+def _structured(items: list, keys, single: bool):
+    """``items`` in the structure the model was given: a dict by ``keys``, one item, or a list."""
+    if keys is not None:
+        return dict(zip(keys, items))
+    return items[0] if single else list(items)
 
 
 def _unique(names: list) -> list:

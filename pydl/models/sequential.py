@@ -11,7 +11,7 @@ from pydl import backend
 from pydl import layers as layers_module
 from pydl.backend import np
 from pydl.layers.base import Layer, _unique_name
-from pydl.layers.symbolic import symbolic_inputs
+from pydl.layers.symbolic import forget_call, symbolic_inputs
 from pydl.models.base import BaseModel
 from pydl.tensor import Tensor, no_grad
 
@@ -20,6 +20,10 @@ __all__ = ["Sequential"]
 
 class Sequential(BaseModel):
     """A linear stack of layers, built from the first layer's ``input_shape``, an ``Input`` layer, or on first call.
+
+    Once built, its layers have also been called on an ``Input`` (as in Keras), so ``model.input``, ``model.output``
+    and each layer's ``output`` exist: ``Model(model.input, [layer.output for layer in model.layers[:2]])`` is a
+    model of intermediate activations sharing these layers and weights.
 
     Args:
         layers: optional list of layers, added in order.
@@ -39,6 +43,9 @@ class Sequential(BaseModel):
         self.layers: list = []
         self._input_shape = None  # with the batch axis: (None, 784)
         self._output_shapes: list = []
+        self._given_input = None  # the Input layer it was given, if any: its model.input
+        self._graph_input = None  # the symbolic graph of its last build: model.input, and each layer's output
+        self._graph_outputs: list = []
         self.built = False
         for layer in layers or ():
             self.add(layer)
@@ -52,6 +59,7 @@ class Sequential(BaseModel):
             if self.layers:
                 raise ValueError("An Input layer must come first in a Sequential model.")
             self._input_shape = tuple(layer.shape)
+            self._given_input = layer
             return
         if any(existing.name == layer.name for existing in self.layers):
             raise ValueError(f'A layer named "{layer.name}" is already in model "{self.name}"; layer names must '
@@ -78,12 +86,18 @@ class Sequential(BaseModel):
             raise ValueError("pop() on a Sequential model without layers.")
         layer = self.layers.pop()
         self._output_shapes = self._output_shapes[: len(self.layers)]
+        if len(self._graph_outputs) > len(self.layers):
+            forget_call(self._graph_outputs.pop().node)  # the layer may join another model, unshared
         return layer
 
     def build(self, input_shape=None) -> None:
-        """Create every layer's weights for inputs of ``input_shape`` (batch axis included, e.g. ``(None, 784)``).
+        """Create every layer's weights for inputs of ``input_shape`` (batch axis included, e.g. ``(None, 784)``) and
+        call the layers on an ``Input`` of that shape, which gives ``model.input``, ``model.output`` and each layer's
+        ``output``.
 
-        One sample of zeros flows through the stack, so every layer builds and checks its input on the way.
+        With every size known, one sample of zeros flows through the stack first, so every layer checks on real
+        numbers that it fits its input. Unknown sizes (an Embedding without input_length) build from shapes alone,
+        as Keras does, so summary() works before any data and the layers accept any length later.
         """
         shape = tuple(input_shape if input_shape is not None else self._input_shape or ())
         if not shape:
@@ -91,31 +105,38 @@ class Sequential(BaseModel):
                              "start with layers.Input(shape), or call build((None, ...)).")
         shape = (None,) + tuple(None if d is None else int(d) for d in shape[1:])
         self._input_shape = shape
-        if None in shape[1:]:
-            # Unknown sizes (an Embedding without input_length): build from shapes alone, as Keras does, so
-            # summary() works before any data; the layers accept any length later.
-            self._output_shapes = []
-            for layer in self.layers:
-                layer._build_or_check(shape)
-                shape = layer.compute_output_shape(shape)
-                self._output_shapes.append(shape)
-            self.built = True
-            return
-        with no_grad():
-            self._run(np.zeros((1,) + shape[1:], dtype=self._input_dtype()), training=False, record=True)
+        if None not in shape[1:]:
+            with no_grad():
+                self._run(np.zeros((1,) + shape[1:], dtype=self._input_dtype()), training=False)
+        self._record_graph()
+        self._output_shapes = [tensor.shape for tensor in self._graph_outputs]
         self.built = True
+
+    def _record_graph(self) -> None:
+        """Call the layers on an Input of the model's input shape, replacing the graph of an earlier build (which
+        would otherwise make every layer look shared)."""
+        for tensor in self._graph_outputs:
+            forget_call(tensor.node)
+        self._graph_outputs = []
+        tensor = self._graph_input = self._input_placeholder().output
+        for layer in self.layers:
+            tensor = layer(tensor)
+            self._graph_outputs.append(tensor)
+
+    def _input_placeholder(self):
+        """The Input layer the model was given when it fits the input shape, else a new one named like Keras 2's."""
+        given = self._given_input
+        if given is not None and tuple(given.shape) == self._input_shape:
+            return given
+        name = f"{self.layers[0].name if self.layers else self.name}_input"
+        return layers_module.Input(batch_shape=self._input_shape, dtype=self._input_dtype(), name=name)
 
     def _input_dtype(self):
         return np.dtype(self.layers[0].dtype if self.layers else backend.floatx())
 
-    def _run(self, x, training, record=False):
-        shapes = [] if record else None
+    def _run(self, x, training):
         for layer in self.layers:
             x = layer(x, training=training)
-            if record:
-                shapes.append((None,) + tuple(x.shape[1:]))
-        if record:
-            self._output_shapes = shapes
         return x
 
     def call(self, inputs, training=None) -> Tensor:
@@ -124,21 +145,45 @@ class Sequential(BaseModel):
         if not self.layers:
             raise ValueError(f'Model "{self.name}" has no layers; add some with model.add(...).')
         if not self.built:
-            symbolic = symbolic_inputs(inputs) if not isinstance(inputs, Tensor) else None
-            if isinstance(symbolic, list):
-                raise ValueError(f'Model "{self.name}" (Sequential) takes one input, got a list of {len(symbolic)}.')
-            data_shape = symbolic.shape if symbolic is not None else np.shape(
-                inputs.data if isinstance(inputs, Tensor) else inputs)
-            shape = (None,) + tuple(data_shape[1:])
-            if self._input_shape is not None and len(self._input_shape) != len(shape):
-                raise ValueError(f'Model "{self.name}" expects inputs of shape {self._input_shape}, got {shape}.')
-            out = self._run(inputs, training, record=True)
-            self._input_shape, self.built = shape, True
-            return out
+            self.build(self._shape_of(inputs))
         return self._run(inputs, training)
+
+    def _shape_of(self, inputs) -> tuple:
+        """The input shape (batch axis None) of the first data or symbolic tensor the model is called on."""
+        symbolic = symbolic_inputs(inputs) if not isinstance(inputs, Tensor) else None
+        if isinstance(symbolic, list):
+            raise ValueError(f'Model "{self.name}" (Sequential) takes one input, got a list of {len(symbolic)}.')
+        data_shape = symbolic.shape if symbolic is not None else np.shape(
+            inputs.data if isinstance(inputs, Tensor) else inputs)
+        shape = (None,) + tuple(data_shape[1:])
+        if self._input_shape is not None and len(self._input_shape) != len(shape):
+            raise ValueError(f'Model "{self.name}" expects inputs of shape {self._input_shape}, got {shape}.')
+        return shape
 
     def __call__(self, inputs, training=None) -> Tensor:
         return self.call(inputs, training=training)
+
+    @property
+    def input(self):
+        """The Input placeholder its layers were called on when it was built (Keras' ``model.input``)."""
+        self._require_built("its input tensor")
+        return self._graph_input
+
+    @property
+    def output(self):
+        """The last layer's output in the graph of its build (Keras' ``model.output``)."""
+        self._require_built("its output tensor")
+        if not self._graph_outputs:
+            raise ValueError(f'Model "{self.name}" has no layers, so it has no output; add some with model.add(...).')
+        return self._graph_outputs[-1]
+
+    @property
+    def inputs(self) -> list:
+        return [self.input]
+
+    @property
+    def outputs(self) -> list:
+        return [self.output]
 
     @property
     def input_shape(self):

@@ -59,6 +59,22 @@ def test_lab_trains_digits_in_the_page_and_the_download_loads_natively(browser_p
     browser_page.assert_clean()
 
 
+def test_lab_lstm_cell_reads_digits_row_by_row_in_the_page(browser_page):
+    browser_page.open("web/lab/")
+    page = browser_page.page
+    # Run on the route a reader gets once the page has settled (OpenBLAS loads just after ready).
+    page.wait_for_selector("body:not([data-blas='loading'])", timeout=60_000)
+    state, output = run_cell(page, "lstm")
+    assert state == "done", output
+    accuracy = float(re.search(r"LSTM test accuracy: ([0-9.]+)", output).group(1))
+    assert accuracy >= 0.85, output
+    # the comparison ran to its last line
+    assert re.search(r"SimpleRNN test accuracy: [0-9.]+", output) and re.search(r"for [+-][0-9.]+ accuracy", output)
+    assert page.inner_text("#progress-text-lstm").startswith("epoch 10/10 done"), "the lab's progress showed"
+    print(f"LSTM cell in the page: {page.inner_text('#elapsed-lstm')}")  # speed is for benchmarks/, not asserted
+    browser_page.assert_clean()
+
+
 def test_cells_run_edited_code_and_show_errors_in_the_page(browser_page):
     browser_page.open("web/lab/")
     page = browser_page.page

@@ -72,3 +72,34 @@ def test_save_load_cell_writes_the_file_the_download_button_offers(lab_run):
     restored = models.load_model(workdir / download)
     x_test = namespace["x_test"]
     np.testing.assert_allclose(restored.predict(x_test), namespace["digits_model"].predict(x_test))
+
+
+def _accuracy(label, output):
+    return float(re.search(rf"{re.escape(label)}:\s+([0-9.]+)", output).group(1))
+
+
+def test_functional_cell_merges_two_image_halves_and_the_second_half_pays_off(lab_run):
+    namespace, outputs, _ = lab_run
+    output = outputs["functional"]
+    assert "merged (Concatenate)" in output and "top_dense[0][0], bottom_dense[0][0]" in output  # the summary's graph
+    both = _accuracy("test accuracy, top and bottom halves", output)
+    top_only = _accuracy("test accuracy, top half only", output)
+    assert both >= 0.9 and top_only < both - 0.03, output
+    # The printed mistake is the top-only model's most frequent one, and both halves make it less often.
+    times, still = map(int, re.search(r"taken for \d: (\d+) times; with both halves: (\d+)", output).groups())
+    assert still < times, output
+    assert len(namespace["two_input_model"].inputs) == 2
+
+
+def test_lstm_cell_reads_rows_in_order_and_a_simple_rnn_keeps_up_on_eight_steps(lab_run):
+    namespace, outputs, _ = lab_run
+    output = outputs["lstm"]
+    lstm, rnn = _accuracy("LSTM test accuracy", output), _accuracy("SimpleRNN test accuracy", output)
+    assert lstm >= 0.85 and rnn >= 0.85, output
+    assert abs(lstm - rnn) <= 0.03, "the cell says the plain loop keeps up on eight steps"
+    assert _accuracy("rows fed bottom-up", output) < lstm - 0.2, "the cell says the order of the rows matters"
+    weights = float(re.search(r"costs ([0-9.]+)x the weights", output).group(1))
+    assert weights == round(namespace["lstm_model"].count_params() / namespace["rnn_model"].count_params(), 1) > 3
+    from pydl import layers
+
+    assert isinstance(namespace["lstm_model"].layers[0], layers.LSTM)

@@ -1,7 +1,8 @@
 """The code lab's page glue: editable cells from cells.json, run in this worker with live output.
 
 Cells share one namespace, like a notebook. Each cell element carries data-state (idle, running, done,
-error) and data-runs (finished runs) for people and tests; any fit() a cell calls shows a progress bar and a loss chart while it runs.
+error) and data-runs (finished runs) for people and tests; any fit() a cell calls (Sequential or functional model)
+shows a progress bar and a loss chart while it runs.
 """
 
 import asyncio
@@ -45,30 +46,39 @@ def cell_html(cell):
 
 @contextmanager
 def progress_for_every_fit(cell_id):
-    """While a cell runs, every Model.fit also reports to the cell's progress bar and chart."""
+    """While a cell runs, every Model.fit (Sequential or functional) also reports to the cell's progress bar
+    and chart."""
     element(f"progress-{cell_id}").hidden = True
     try:
         from pydl import models
     except ImportError:  # a cell that needs models will say so itself
         yield
         return
-    model_class = models.Sequential
-    inherited = "fit" not in vars(model_class)
-    original_fit = model_class.fit
+    # Patch fit where it is defined (a base class both kinds of model share, today), once per class.
+    owners = {next(c for c in cls.__mro__ if "fit" in vars(c)) for cls in (models.Sequential, models.Model)}
+    originals = {owner: vars(owner)["fit"] for owner in owners}
+    reporting = []  # a fit that calls another fit (a subclass's super().fit) reports once
 
-    def fit_with_progress(self, *args, callbacks=None, **kwargs):
-        element(f"progress-{cell_id}").hidden = False
-        progress = training_progress(f"progress-{cell_id}", f"progress-text-{cell_id}", f"chart-{cell_id}")
-        return original_fit(self, *args, callbacks=[*(callbacks or []), progress], **kwargs)
+    def with_progress(original_fit):
+        def fit_with_progress(self, *args, callbacks=None, **kwargs):
+            if reporting:
+                return original_fit(self, *args, callbacks=callbacks, **kwargs)
+            element(f"progress-{cell_id}").hidden = False
+            progress = training_progress(f"progress-{cell_id}", f"progress-text-{cell_id}", f"chart-{cell_id}")
+            reporting.append(progress)
+            try:
+                return original_fit(self, *args, callbacks=[*(callbacks or []), progress], **kwargs)
+            finally:
+                reporting.pop()
+        return fit_with_progress
 
-    model_class.fit = fit_with_progress
+    for owner, original_fit in originals.items():
+        owner.fit = with_progress(original_fit)
     try:
         yield
     finally:
-        if inherited:
-            del model_class.fit
-        else:
-            model_class.fit = original_fit
+        for owner, original_fit in originals.items():
+            owner.fit = original_fit
 
 
 def set_buttons_enabled(enabled):
