@@ -1,0 +1,124 @@
+"""Train it: SimpleRNN, LSTM and GRU classifiers race on the digits read row by row (8 steps of 8 pixels).
+
+The data are the convnet lab's digits (the same stratified validation split) with the channel axis dropped, so that
+each image is a sequence of rows. Each model trains in slices through the convnet lab's
+:class:`~pydl.lessons.convnet.TrainingRun`; :class:`Comparison` always advances the model that is furthest behind,
+so the validation curves grow together and a page can pause or stop between slices.
+
+>>> values, message = check_training({"units": "16", "epochs": "0", "learning_rate": "0.01"})
+>>> values, message
+(None, 'Epochs must be at least 1, got 0.')
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pydl
+from pydl import layers, models, optimizers
+from pydl.backend import np
+from pydl.lessons.convnet import LabData, TrainingRun, load_digits_data
+from pydl.lessons.gradient_descent.validation import InputError, parse_number
+
+__all__ = ["MODEL_KINDS", "TRAINING_DEFAULTS", "TRAINING_LIMITS", "check_training", "sequence_data",
+           "build_classifier", "chance_accuracy", "Comparison"]
+
+MODEL_KINDS = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
+# Small enough that every model trains an epoch in about a second in the browser.
+TRAINING_DEFAULTS = {"units": 16, "epochs": 8, "learning_rate": 0.01, "kinds": tuple(MODEL_KINDS)}
+TRAINING_LIMITS = {"units": (1, 64), "epochs": (1, 30), "learning_rate": (1e-4, 1.0)}
+BATCH_SIZE = 32
+
+# field key -> label the messages start with (a page flags the field whose label starts the message)
+FIELD_LABELS = {"units": "Units", "epochs": "Epochs", "learning_rate": "Learning rate"}
+
+
+def check_training(raw: dict) -> tuple:
+    """``(values, None)`` from the page's fields, or ``(None, message)`` naming the field that is wrong.
+
+    raw: ``units``, ``epochs``, ``learning_rate`` as typed (text), ``kinds``: the model kinds ticked (default all).
+    """
+    try:
+        units = parse_number(raw.get("units", ""), FIELD_LABELS["units"], *TRAINING_LIMITS["units"], integer=True)
+        epochs = parse_number(raw.get("epochs", ""), FIELD_LABELS["epochs"], *TRAINING_LIMITS["epochs"], integer=True)
+        rate = parse_number(raw.get("learning_rate", ""), FIELD_LABELS["learning_rate"],
+                            *TRAINING_LIMITS["learning_rate"])
+    except InputError as error:
+        return None, str(error)
+    kinds = tuple(kind for kind in MODEL_KINDS if kind in raw.get("kinds", MODEL_KINDS))
+    if not kinds:
+        return None, "Models: tick at least one of SimpleRNN, LSTM and GRU."
+    return {"units": units, "epochs": epochs, "learning_rate": rate, "kinds": kinds}, None
+
+
+def sequence_data(seed: int = 0) -> LabData:
+    """The digits as sequences: x arrays (n, 8 rows = timesteps, 8 pixels = features), float32 ink in [0, 1]."""
+    images = load_digits_data(8, seed)
+
+    def rows(x):
+        return np.ascontiguousarray(x[..., 0])
+
+    return replace(images, name="digits read row by row", x_train=rows(images.x_train), x_val=rows(images.x_val),
+                   x_test=rows(images.x_test))
+
+
+def build_classifier(kind: str, units: int, learning_rate: float, seed: int = 0) -> models.Sequential:
+    """``kind`` (a key of :data:`MODEL_KINDS`) with ``units`` units reads the rows; a softmax Dense names the digit."""
+    pydl.seed(seed)
+    model = models.Sequential([layers.Input((None, 8)), MODEL_KINDS[kind](units, name=kind.lower()),
+                               layers.Dense(10, activation="softmax", name="digit")], name=kind)
+    model.compile(optimizer=optimizers.Adam(learning_rate=learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def chance_accuracy(data: LabData) -> float:
+    """Test accuracy of always answering the most common training digit: what a model must beat to have learned."""
+    labels, counts = np.unique(data.y_train, return_counts=True)  # not bincount: it refuses int64 on 32-bit wasm
+    most_common = labels[counts.argmax()]
+    return float(np.mean(data.y_test == most_common))
+
+
+class Comparison:
+    """One :class:`TrainingRun` per model kind in ``values`` (from :func:`check_training`), trained in turns."""
+
+    def __init__(self, values: dict, data: LabData, seed: int = 0):
+        self.values, self.data = values, data
+        self.models = {kind: build_classifier(kind, values["units"], values["learning_rate"], seed)
+                       for kind in values["kinds"]}
+        self.runs = {kind: TrainingRun(model, data, values["epochs"], BATCH_SIZE, False, seed)
+                     for kind, model in self.models.items()}
+
+    @property
+    def done(self) -> bool:
+        return all(run.done for run in self.runs.values())
+
+    @property
+    def progress(self) -> float:
+        """Fraction of all the models' epochs done, 0 to 1."""
+        return sum(run.progress for run in self.runs.values()) / (len(self.runs) * self.values["epochs"])
+
+    def step(self, budget_seconds: float = 0.1) -> tuple:
+        """Train the model furthest behind for about ``budget_seconds``: ``(kind, logs)``, logs as TrainingRun.step
+        returns them (None unless this slice finished an epoch); ``(None, None)`` once all are done."""
+        waiting = [kind for kind, run in self.runs.items() if not run.done]
+        if not waiting:
+            return None, None
+        kind = min(waiting, key=lambda k: self.runs[k].progress)
+        return kind, self.runs[kind].step(budget_seconds)
+
+    def validation_curves(self) -> dict:
+        """kind -> validation accuracy after each finished epoch."""
+        return {kind: list(run.history["val_accuracy"]) for kind, run in self.runs.items()}
+
+    def results(self) -> dict:
+        """kind -> {epochs, params, test_accuracy, seconds_per_epoch} for each model as it is now (held-out test
+        digits, never trained on)."""
+        out = {}
+        for kind, run in self.runs.items():
+            _, accuracy = self.models[kind].evaluate(self.data.x_test, self.data.y_test, batch_size=256, verbose=0)
+            seconds = run.history["seconds"]
+            out[kind] = {"epochs": run.epoch, "params": self.models[kind].count_params(),
+                         "test_accuracy": float(accuracy),
+                         "seconds_per_epoch": sum(seconds) / len(seconds) if seconds else None}
+        return out

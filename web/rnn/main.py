@@ -1,0 +1,394 @@
+"""The recurrent-network page's glue: read the controls, call pydl.lessons.rnn, show the results.
+
+Every number shown comes from pydl.lessons.rnn (tests/lessons/test_rnn.py checks the same numbers natively). DOM
+changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training runs in
+slices of about 0.1 s with an `await` between them, so Pause and Stop are handled while the models train. Handled
+clicks are counted on <body data-clicks>, so tests can tell when the page has caught up with them.
+"""
+
+import asyncio
+import html
+import time
+import traceback
+
+from pyscript import when
+
+from pydl_page import LineChart, apply, read, run_page
+
+rnn = None  # pydl.lessons.rnn, imported once pydl is loaded
+SLICE_SECONDS = 0.1  # training time between two yields to the browser
+KIND_COLOURS = {"SimpleRNN": "#2563eb", "LSTM": "#ea580c", "GRU": "#16a34a"}
+handled_clicks = 0
+
+
+def message_op(box_id, message):
+    return {"id": box_id, "text": message or "", "hidden": not message}
+
+
+def pct(value):
+    return "\u2013" if value is None else f"{100 * value:.1f} %"
+
+
+def guarded(box_id, is_click=False):
+    """Run an event handler so that any failure becomes a message in its card, never a dead page."""
+    def wrap(handler):
+        async def run(event=None):
+            global handled_clicks
+            try:
+                result = handler(event)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as error:  # a bug: say so where the learner looks; the page keeps working
+                traceback.print_exc()
+                apply([message_op(box_id, f"Something went wrong: {type(error).__name__}: {error}")])
+            finally:
+                if is_click:
+                    handled_clicks += 1
+                    apply([{"sel": "body", "data": {"clicks": str(handled_clicks)}}])
+        return run
+    return wrap
+
+
+def wire(selector, event, box_id, handler):
+    when(event, selector)(guarded(box_id, is_click=event == "click")(handler))
+
+
+def heat_style(value):
+    """A state value in (-1, 1) as a cell colour: red positive, blue negative, white near 0."""
+    rgb = "220, 38, 38" if value >= 0 else "37, 99, 235"
+    ink = "#fff" if abs(value) > 0.55 else "inherit"
+    return f"background: rgba({rgb}, {abs(value):.2f}); color: {ink}"
+
+
+# ---------------------------------------------------------------------------------------------- 1. one step at a time
+class ReadingSection:
+    def __init__(self):
+        self.layer = rnn.make_reader()
+        self.samples = rnn.digit_samples()
+        self.picked, self.shown, self.unit = 3, 0, 0
+        self.digit = self.samples[self.picked].copy()
+        self.lesson = rnn.ReadingLesson(self.layer, self.digit)
+        apply([{"id": "read-weights", "html": self.weights_html()}])
+        self.render()
+
+    def weights_html(self):
+        def table(name, matrix):
+            rows = "".join("<tr>" + "".join(f"<td>{rnn.number(v)}</td>" for v in row) + "</tr>" for row in matrix)
+            return f'<table class="rnn-table rnn-matrix"><caption>{name}</caption>{rows}</table>'
+
+        lesson = self.lesson
+        return (table("W (8 pixels \u00d7 4 units)", lesson.kernel) + table("U (4 \u00d7 4)", lesson.recurrent_kernel)
+                + table("b", [lesson.bias]))
+
+    def set_digit(self, digit, picked=None):
+        """A new or edited digit: the steps already shown are recomputed for it at once."""
+        self.digit, self.picked = digit, picked
+        self.lesson = rnn.ReadingLesson(self.layer, digit)
+        self.render()
+
+    def pick(self, event):
+        value = event.target.getAttribute("data-digit")
+        if value is not None:
+            self.set_digit(self.samples[int(value)].copy(), int(value))
+
+    def clear(self, event=None):
+        self.set_digit(self.digit * 0.0)  # a blank grid to draw on
+
+    def toggle_pixel(self, event):
+        row, col = event.target.getAttribute("data-row"), event.target.getAttribute("data-col")
+        if row is None or col is None:
+            return
+        digit = self.digit.copy()
+        digit[int(row), int(col)] = rnn.next_ink(digit[int(row), int(col)])
+        self.set_digit(digit)
+
+    def step(self, event=None):
+        self.shown = min(self.shown + 1, rnn.ROWS)
+        self.render()
+
+    def read_all(self, event=None):
+        self.shown = rnn.ROWS
+        self.render()
+
+    def reset(self, event=None):
+        self.shown = 0
+        self.render()
+
+    def choose_unit(self, event=None):
+        self.unit = int(read("read-unit")["read-unit"])
+        self.render()
+
+    def grid_html(self):
+        rows = []
+        for r, pixels in enumerate(self.digit):
+            state = "current" if r == self.shown - 1 else "read" if r < self.shown else "unread"
+            cells = "".join(
+                f'<button class="rnn-px" data-row="{r}" data-col="{c}" style="--ink: {ink:.3f}" '
+                f'aria-label="row {r + 1}, column {c + 1}, ink {rnn.number(ink)}"></button>'
+                for c, ink in enumerate(pixels))
+            rows.append(f'<div class="rnn-grid-row" data-state="{state}">{cells}</div>')
+        return "".join(rows)
+
+    def heatmap_html(self):
+        states = self.lesson.states(self.shown)
+        rows = []
+        for t in range(rnn.ROWS):
+            if t < self.shown:
+                cells = "".join(f'<td style="{heat_style(v)}">{rnn.number(v)}</td>' for v in states[t])
+            else:
+                cells = "<td></td>" * self.layer.units
+            current = ' class="current"' if t == self.shown - 1 else ""
+            rows.append(f"<tr{current}><th>{t + 1}</th>{cells}</tr>")
+        return "".join(rows)
+
+    def step_ops(self):
+        if self.shown == 0:
+            return [{"id": "read-step-view", "hidden": True, "data": {"t": ""}}]
+        t = self.shown - 1
+        lesson = self.lesson
+        row = ", ".join(rnn.number(v) for v in lesson.steps[t].row)
+        table = "".join(
+            f'<tr data-key="{key}"><th>{html.escape(label)}</th>'
+            + "".join(f'<td data-unit="{j}">{text}</td>' for j, text in enumerate(texts)) + "</tr>"
+            for key, label, texts in lesson.rows(t))
+        sums = lesson.expansion(t, self.unit)
+        unit = self.unit + 1
+        names = {"from_input": f"x\u209c W, unit {unit}", "from_previous": f"h\u209c\u208b\u2081 U, unit {unit}",
+                 "total": f"the sum, unit {unit}", "state": f"h\u209c, unit {unit}"}
+        terms = "".join(f'<dt>{names[key]}</dt><dd data-key="{key}">{html.escape(text)}</dd>'
+                        for key, text in sums.items())
+        return [{"id": "read-step-view", "hidden": False, "data": {"t": str(t)}},
+                {"id": "read-input", "html": f"<strong>Step {t + 1}</strong>: x\u209c is row {t + 1} of the digit: "
+                                             f"[{row}]"},
+                {"sel": "#read-numbers tbody", "html": table},
+                {"id": "read-sums", "html": terms}]
+
+    def render(self):
+        shown = self.shown
+        if shown == 0:
+            counter = "Nothing read yet: the state starts at zero. Press Step to read row 1."
+        elif shown < rnn.ROWS:
+            counter = f"Step {shown} of {rnn.ROWS}: row {shown} read."
+        else:
+            counter = f"All {rnn.ROWS} rows read: the last state summarises the whole digit."
+        ops = [{"id": "read-grid", "html": self.grid_html()},
+               {"sel": "#read-heatmap tbody", "html": self.heatmap_html()},
+               {"id": "read-counter", "text": counter, "data": {"shown": str(shown)}},
+               {"id": "read-step", "disabled": shown == rnn.ROWS}]
+        ops += [{"sel": f'.rnn-digit[data-digit="{d}"]', "attrs": {"aria-pressed": str(d == self.picked).lower()}}
+                for d in range(10)]
+        apply(ops + self.step_ops())
+
+
+# ---------------------------------------------------------------------------------------------- 2. train it
+def result_row(kind, result, curve):
+    """One model's row of the results table; data-* attributes carry the exact numbers for tests."""
+    seconds = result["seconds_per_epoch"]
+    return (f'<tr data-kind="{kind}" data-test-accuracy="{result["test_accuracy"]!r}" data-epochs="{result["epochs"]}">'
+            f'<td><span class="rnn-swatch" style="background:{KIND_COLOURS[kind]}"></span>{kind}</td>'
+            f'<td class="num">{result["params"]:,}</td><td class="num">{result["epochs"]}</td>'
+            f'<td class="num">{pct(curve[-1] if curve else None)}</td>'
+            f'<td class="num"><strong>{pct(result["test_accuracy"])}</strong></td>'
+            f'<td class="num">{pct(None) if seconds is None else f"{seconds:.2f}"}</td></tr>')
+
+
+class TrainingSection:
+    FIELDS = {"train-units": "units", "train-epochs": "epochs", "train-rate": "learning_rate"}
+
+    def __init__(self):
+        self.data = rnn.sequence_data()
+        self.chance = rnn.chance_accuracy(self.data)
+        self.comparison = None
+        self.generation = 0  # bumped to stop a running training loop
+        self.paused = False
+        self.started = 0.0
+        self.task = None
+        apply([{"id": "train-chance", "text": f"{self.data.describe()}. Always answering the most common digit "
+                                              f"scores {pct(self.chance)} on the test digits: chance level."}])
+
+    def checked(self, event=None):
+        """The fields' values, or None with the message shown and the field flagged."""
+        kinds = {f"train-{kind}": kind for kind in rnn.MODEL_KINDS}
+        fields = read(*self.FIELDS, *kinds)
+        raw = {key: fields[field] for field, key in self.FIELDS.items()}
+        raw["kinds"] = [kind for field, kind in kinds.items() if fields[field]]
+        values, message = rnn.check_training(raw)
+        flagged = [{"id": field, "attrs": {"aria-invalid": str(bool(
+            message and message.startswith(rnn.FIELD_LABELS[key]))).lower()}} for field, key in self.FIELDS.items()]
+        apply([message_op("train-message", message)] + flagged)
+        return values
+
+    def start(self, event=None):
+        values = self.checked()
+        if values is None:
+            return  # the message says why; a run already going carries on
+        self.generation += 1
+        self.paused = False
+        self.comparison = rnn.Comparison(values, self.data)
+        series = [{"label": kind, "color": KIND_COLOURS[kind]} for kind in values["kinds"]]
+        self.chart = LineChart("train-chart", series, title="validation accuracy", x_label="epoch", y_label="accuracy")
+        self.started = time.perf_counter()
+        apply([{"id": "train-pause", "disabled": False, "text": "Pause"}, {"id": "train-stop", "disabled": False},
+               {"id": "train-start", "text": "Train again"}, {"id": "train-results", "hidden": True},
+               {"sel": "#train-progress > div", "attrs": {"style": "width: 0%"}},
+               {"id": "train-status", "text": "Training\u2026", "data": {"state": "training"}}])
+        self.task = asyncio.ensure_future(self.loop(self.generation))
+
+    async def loop(self, generation):
+        comparison = self.comparison
+        last_update = 0.0
+        try:
+            while not comparison.done:
+                if generation != self.generation:
+                    return  # stopped, or a new run started
+                if self.paused:
+                    await asyncio.sleep(0.05)
+                    continue
+                kind, logs = comparison.step(SLICE_SECONDS)
+                now = time.perf_counter()
+                if logs is not None or now - last_update > 0.25:  # a few updates a second are plenty
+                    last_update = now
+                    self.show_progress(kind, logs)
+                await asyncio.sleep(0)  # let the browser deliver clicks (Pause, Stop) and repaint
+            if generation == self.generation:
+                self.finish("done")
+        except Exception as error:  # a bug: say so in the card, and leave the buttons usable
+            traceback.print_exc()
+            self.generation += 1
+            apply([message_op("train-message", f"Training stopped: {type(error).__name__}: {error}"),
+                   {"id": "train-pause", "disabled": True}, {"id": "train-stop", "disabled": True},
+                   {"id": "train-status", "data": {"state": "error"}}])
+
+    def show_progress(self, kind, logs):
+        comparison = self.comparison
+        run = comparison.runs[kind]
+        if logs is None:
+            text = f"Training {kind}: epoch {run.epoch + 1} of {run.epochs}\u2026"
+        else:
+            text = (f"{kind}: epoch {logs['epoch']} of {run.epochs} done, validation accuracy "
+                    f"{pct(logs['val_accuracy'])}.")
+        ops = [{"sel": "#train-progress > div", "attrs": {"style": f"width: {100 * comparison.progress:.1f}%"}},
+               {"id": "train-status", "text": text}]
+        apply(ops)
+        if logs is not None:
+            curves = comparison.validation_curves()
+            epochs = max(len(curve) for curve in curves.values())
+            self.chart.set_data(list(range(1, epochs + 1)),
+                                **{kind: curve + [None] * (epochs - len(curve)) for kind, curve in curves.items()})
+
+    def finish(self, state):
+        """Show each model's held-out test accuracy as it is now ("done", or "stopped" early)."""
+        comparison = self.comparison
+        results = comparison.results()
+        curves = comparison.validation_curves()
+        rows = "".join(result_row(kind, result, curves[kind]) for kind, result in results.items())
+        seconds = time.perf_counter() - self.started
+        best = max(results, key=lambda kind: results[kind]["test_accuracy"])
+        verb = "Finished" if state == "done" else "Stopped"
+        text = (f"{verb} after {seconds:.1f} s in this browser. Best on the test digits: {best}, "
+                f"{pct(results[best]['test_accuracy'])} (chance: {pct(self.chance)}).")
+        apply([{"sel": "#train-results tbody", "html": rows}, {"id": "train-results", "hidden": False},
+               {"id": "train-pause", "disabled": True, "text": "Pause"}, {"id": "train-stop", "disabled": True},
+               {"id": "train-status", "text": text, "data": {"state": state, "seconds": f"{seconds:.2f}"}}])
+
+    def toggle_pause(self, event=None):
+        if self.comparison is None or self.comparison.done or self.task is None or self.task.done():
+            return
+        self.paused = not self.paused
+        apply([{"id": "train-pause", "text": "Resume" if self.paused else "Pause"},
+               {"id": "train-status", "data": {"state": "paused" if self.paused else "training"},
+                **({"text": f"Paused at {pct(self.comparison.progress)} of the training. Resume when ready."}
+                   if self.paused else {})}])
+
+    def stop(self, event=None):
+        if self.task is None or self.task.done():
+            return
+        self.generation += 1  # the loop ends at its next slice
+        self.paused = False
+        self.finish("stopped")
+
+
+# ---------------------------------------------------------------------------------------------- 3. why memory fades
+class FadingSection:
+    def __init__(self):
+        self.dirty = False
+        self.task = None
+        self.render()
+
+    def request(self, event=None):
+        """A control moved: redraw once with its latest value, however many input events arrive meanwhile."""
+        self.dirty = True
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self.redraw())
+
+    async def redraw(self):
+        try:
+            while self.dirty:
+                self.dirty = False
+                await asyncio.sleep(0)  # events queued meanwhile only mark the picture out of date
+                self.render()
+        except Exception as error:
+            traceback.print_exc()
+            apply([message_op("fade-message", f"Something went wrong: {type(error).__name__}: {error}")])
+
+    def render(self):
+        fields = read("fade-digits", "fade-scale", "fade-bias", "fade-log")
+        values, message = rnn.check_fading({"digits": fields["fade-digits"], "recurrent_scale": fields["fade-scale"],
+                                            "forget_bias": fields["fade-bias"]})
+        ops = [message_op("fade-message", message)]
+        if values is None:
+            return apply(ops)
+        result = rnn.fading(**values)
+        ops += [{"id": "fade-scale-label", "text": rnn.readable(values["recurrent_scale"])},
+                {"id": "fade-bias-label", "text": f"{rnn.number(values['forget_bias'])} "
+                                                  f"(gate {result['forget_gate']:.3f})"},
+                {"id": "fade-chart", "data": {"steps": str(result["steps"])}},
+                {"id": "fade-sentences", "html": "".join(f"<li>{html.escape(result[kind]['sentence'])}</li>"
+                                                         for kind in ("SimpleRNN", "LSTM"))}]
+        heights = "log_heights" if fields["fade-log"] else "heights"
+        for kind in ("SimpleRNN", "LSTM"):
+            bars = "".join(
+                f'<span class="rnn-bar" style="height: {height:.1f}%" data-step="{t + 1}" data-value="{value!r}" '
+                f'title="step {t + 1}: {rnn.number(value)}"></span>'
+                for t, (value, height) in enumerate(zip(result[kind]["gradients"], result[kind][heights])))
+            ops.append({"id": f"fade-{kind}", "html": bars, "attrs": {"aria-label": result[kind]["sentence"]},
+                        "data": {"bars": str(result["steps"])}})
+        apply(ops)
+
+
+# ---------------------------------------------------------------------------------------------- wiring
+async def main():
+    global rnn
+    from pydl.lessons import rnn as lesson
+
+    rnn = lesson
+    reading = ReadingSection()
+    wire(".rnn-digit", "click", "read-message", reading.pick)
+    wire("#read-clear", "click", "read-message", reading.clear)
+    wire("#read-grid", "click", "read-message", reading.toggle_pixel)
+    wire("#read-step", "click", "read-message", reading.step)
+    wire("#read-all", "click", "read-message", reading.read_all)
+    wire("#read-reset", "click", "read-message", reading.reset)
+    wire("#read-unit", "change", "read-message", reading.choose_unit)
+
+    training = TrainingSection()
+    wire("#train-start", "click", "train-message", training.start)
+    wire("#train-pause", "click", "train-message", training.toggle_pause)
+    wire("#train-stop", "click", "train-message", training.stop)
+    for field in TrainingSection.FIELDS:
+        wire(f"#{field}", "change", "train-message", training.checked)  # say what is wrong before Train is pressed
+
+    fading = FadingSection()
+    for control in ("#fade-digits", "#fade-log"):
+        wire(control, "change", "fade-message", fading.request)
+    for slider in ("#fade-scale", "#fade-bias"):
+        wire(slider, "input", "fade-message", fading.request)
+
+    apply([{"sel": f'.rnn-digit[data-digit="{d}"]', "disabled": False} for d in range(10)]
+          + [{"id": control, "disabled": False} for control in (
+              "read-clear", "read-step", "read-all", "read-reset", "read-unit", "train-start", "fade-digits",
+              "fade-scale", "fade-bias", "fade-log")])
+
+
+# Training uses OpenBLAS for its matrix products once it has loaded, in the background after the page is ready.
+await run_page(main, browser_blas=True)  # noqa: F704  (PyScript runs this file with top-level await)
