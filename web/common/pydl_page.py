@@ -136,6 +136,45 @@ def apply(ops):
     page.apply(json.dumps(ops))
 
 
+def message_op(box_id, message):
+    """The apply() op that shows `message` in the element box_id, or hides it when the message is empty."""
+    return {"id": box_id, "text": message or "", "hidden": not message}
+
+
+_handled_clicks = 0
+
+
+def wire(selector, event, box_id, handler):
+    """Call `handler` (sync or async) on each `event` of `selector`, passing the event if its parameter is named `event`.
+
+    Any failure becomes a message in box_id, never a dead page. Handled clicks are counted on <body data-clicks>
+    once fully handled, so tests (and curious people) can tell when the page has caught up with them.
+    """
+    import asyncio
+    import inspect
+
+    from pyscript import when
+
+    takes_event = "event" in inspect.signature(handler).parameters  # by name: other parameters keep their defaults
+    counts = event == "click"
+
+    async def run(event=None):
+        global _handled_clicks
+        try:
+            result = handler(event) if takes_event else handler()
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception as error:  # a bug: say so where the learner looks; the page keeps working
+            traceback.print_exc()
+            apply([message_op(box_id, f"Something went wrong: {type(error).__name__}: {error}")])
+        finally:
+            if counts:
+                _handled_clicks += 1
+                apply([{"sel": "body", "data": {"clicks": str(_handled_clicks)}}])
+
+    when(event, selector)(run)
+
+
 def read(*ids, selector=None):
     """Form field values in one round trip, by id: read("rate", "epochs") -> {"rate": "0.1", "epochs": "5"}.
 
@@ -297,5 +336,6 @@ def redirect_output(target):
     return stack
 
 
-__all__ = ["run_page", "load_pydl", "element", "offer_download", "apply", "read", "LineChart", "training_progress",
+__all__ = ["run_page", "load_pydl", "element", "offer_download", "apply", "read", "message_op", "wire", "LineChart",
+           "training_progress",
            "LiveOutput", "redirect_output", "page"]

@@ -12,17 +12,13 @@ import json
 import time
 import traceback
 
-from pyscript import when, window
+from pyscript import window
 
-from pydl_page import LineChart, apply, read, run_page
+from pydl_page import LineChart, apply, message_op, read, run_page, wire
 
 gd = None  # pydl.lessons.gradient_descent, imported once pydl is loaded
 surface_canvas = window.lossSurface
 LESSON_CHART = {"y_axis_width": 64, "live_legend": False, "zoom": False}  # room for 1.7e12; nothing moves on hover
-
-
-def message_op(box_id, message):
-    return {"id": box_id, "text": message or "", "hidden": not message}
 
 
 def invalid_ops(field_labels, message):
@@ -33,31 +29,6 @@ def invalid_ops(field_labels, message):
 
 def show_message(box_id, message):
     apply([message_op(box_id, message)])
-
-
-handled_clicks = 0
-
-
-def guarded(box_id, is_click=False):
-    """Run an event handler so that any failure becomes a message in the section, never a dead page.
-
-    Clicks are counted on <body data-clicks>, once fully handled, so tests (and curious people) can tell when
-    the page has caught up with them.
-    """
-    def wrap(handler):
-        def run(event=None):
-            global handled_clicks
-            try:
-                handler()
-            except Exception as error:  # shown to the person; the page keeps working
-                traceback.print_exc()
-                show_message(box_id, f"Something went wrong: {type(error).__name__}: {error}")
-            finally:
-                if is_click:
-                    handled_clicks += 1
-                    apply([{"sel": "body", "data": {"clicks": str(handled_clicks)}}])
-        return run
-    return wrap
 
 
 class FieldsSection:
@@ -420,10 +391,6 @@ class MiniBatchSection(FieldsSection):
 
 
 # ---------------------------------------------------------------------------------------------- wiring
-def wire(selector, event, box_id, handler):
-    when(event, selector)(guarded(box_id, is_click=event == "click")(handler))
-
-
 async def main():
     global gd
     from pydl.lessons import gradient_descent

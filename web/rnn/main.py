@@ -11,46 +11,16 @@ import html
 import time
 import traceback
 
-from pyscript import when
 
-from pydl_page import LineChart, apply, read, run_page
+from pydl_page import LineChart, apply, message_op, read, run_page, wire
 
 rnn = None  # pydl.lessons.rnn, imported once pydl is loaded
 SLICE_SECONDS = 0.1  # training time between two yields to the browser
 KIND_COLOURS = {"SimpleRNN": "#2563eb", "LSTM": "#ea580c", "GRU": "#16a34a"}
-handled_clicks = 0
-
-
-def message_op(box_id, message):
-    return {"id": box_id, "text": message or "", "hidden": not message}
 
 
 def pct(value):
     return "\u2013" if value is None else f"{100 * value:.1f} %"
-
-
-def guarded(box_id, is_click=False):
-    """Run an event handler so that any failure becomes a message in its card, never a dead page."""
-    def wrap(handler):
-        async def run(event=None):
-            global handled_clicks
-            try:
-                result = handler(event)
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception as error:  # a bug: say so where the learner looks; the page keeps working
-                traceback.print_exc()
-                apply([message_op(box_id, f"Something went wrong: {type(error).__name__}: {error}")])
-            finally:
-                if is_click:
-                    handled_clicks += 1
-                    apply([{"sel": "body", "data": {"clicks": str(handled_clicks)}}])
-        return run
-    return wrap
-
-
-def wire(selector, event, box_id, handler):
-    when(event, selector)(guarded(box_id, is_click=event == "click")(handler))
 
 
 def heat_style(value):
