@@ -1,4 +1,5 @@
-"""Preparing data for a network: scaling, label encodings, and the hold-out and k-fold splits.
+"""Preparing data for a network: scaling, label encodings, the hold-out and k-fold splits, and text (``Tokenizer``,
+``pad_sequences``, from :mod:`pydl.preprocessing_text`).
 
 Everything here works on host NumPy arrays and runs the same natively and inside Pyodide.
 
@@ -14,9 +15,11 @@ from __future__ import annotations
 import math
 
 from pydl.backend import np
+from pydl.preprocessing_text import Tokenizer, pad_sequences, text_to_word_sequence
 from pydl.random import generator
 
-__all__ = ["Standardizer", "to_categorical", "multi_hot", "train_test_split", "KFold", "iterated_kfold"]
+__all__ = ["Standardizer", "to_categorical", "multi_hot", "train_test_split", "KFold", "iterated_kfold",
+           "Tokenizer", "pad_sequences", "text_to_word_sequence"]
 
 
 def _float_dtype(x) -> np.dtype:

@@ -22,12 +22,13 @@ from pydl.layers.pooling import (
     AveragePooling1D, AvgPool1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPool1D, MaxPooling1D,
 )
 from pydl.layers.recurrent import GRU, LSTM, SimpleRNN
+from pydl.layers.bidirectional import Bidirectional
 
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Conv2D",
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D", "BatchNormalization",
     "Embedding", "SimpleRNN", "LSTM", "GRU", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
-    "GlobalAveragePooling1D", "MaxPool1D", "AvgPool1D",
+    "GlobalAveragePooling1D", "MaxPool1D", "AvgPool1D", "Bidirectional",
     "get", "serialize", "deserialize", "register", "reset_name_counters",
 ]
 
@@ -45,8 +46,8 @@ def register(cls):
 for _cls in (Input, Dense, Activation, Dropout, Flatten, Reshape, Conv2D, MaxPooling2D, AveragePooling2D,
              GlobalAveragePooling2D, BatchNormalization):
     register(_cls)
-for _cls in (Embedding, SimpleRNN, LSTM, GRU, Conv1D, MaxPooling1D, AveragePooling1D, GlobalMaxPooling1D,
-             GlobalAveragePooling1D):
+for _cls in (Embedding, SimpleRNN, LSTM, GRU, Bidirectional, Conv1D, MaxPooling1D, AveragePooling1D,
+             GlobalMaxPooling1D, GlobalAveragePooling1D):
     register(_cls)
 _REGISTRY.update({"InputLayer": Input, "MaxPool2D": MaxPooling2D, "AvgPool2D": AveragePooling2D})
 _REGISTRY.update({"MaxPool1D": MaxPooling1D, "AvgPool1D": AveragePooling1D})

@@ -199,15 +199,30 @@ class Dropout(Layer):
             return inputs
         shape = inputs.shape if self.noise_shape is None else tuple(
             n if n is not None else d for n, d in zip(self.noise_shape, inputs.shape))
-        rng = self._generator if self._generator is not None else get_generator()
-        keep = rng.random(shape) >= self.rate
-        scale = (keep / (1.0 - self.rate)).astype(inputs.dtype)
-        xp = backend.get_array_module(inputs.data)
-        return inputs * (xp.asarray(scale) if xp is not backend.np else scale)
+        return inputs * inverted_dropout_scale(shape, self.rate, inputs, self._generator)
 
     def get_config(self):
         noise = None if self.noise_shape is None else list(self.noise_shape)
         return {**super().get_config(), "rate": self.rate, "noise_shape": noise, "seed": self.seed}
+
+
+def inverted_dropout_scale(shape, rate: float, like, rng=None):
+    """The factors inverted dropout multiplies by: 0 with probability ``rate``, else ``1 / (1 - rate)``.
+
+    One array of ``shape``, in the dtype and on the device of the Tensor ``like``, drawn from ``rng`` (pydl's shared
+    generator when None, so ``pydl.seed`` repeats it). Dropout and the recurrent layers' per-sequence masks both
+    draw here.
+
+    >>> import pydl
+    >>> rng = pydl.random.generator(0)
+    >>> sorted(set(inverted_dropout_scale((4, 5), 0.5, pydl.tensor([1.0]), rng).ravel().tolist()))
+    [0.0, 2.0]
+    """
+    rng = rng if rng is not None else get_generator()
+    keep = rng.random(shape) >= rate
+    scale = (keep / (1.0 - rate)).astype(like.dtype)
+    xp = backend.get_array_module(like.data)
+    return xp.asarray(scale) if xp is not backend.np else scale
 
 
 class Flatten(Layer):

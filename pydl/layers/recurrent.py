@@ -8,10 +8,16 @@ Every layer holds Keras' three weights: ``kernel`` (features, gates * units) app
 ``recurrent_kernel`` (units, gates * units) applied to the previous output, and ``bias``; the gates sit side by side
 in the columns, so weights copied from Keras work unchanged.
 
+Dropout (``dropout`` on the inputs, ``recurrent_dropout`` on the state fed back) follows Keras and Gal and
+Ghahramani's recurrent dropout: one mask per sequence, the same units dropped at every timestep, drawn only in
+training.
+
 >>> from pydl.backend import np
 >>> from pydl.layers import LSTM
 >>> LSTM(32)(np.zeros((2, 10, 8))).shape, LSTM(32, return_sequences=True)(np.zeros((2, 10, 8))).shape
 ((2, 32), (2, 10, 32))
+>>> LSTM(32, dropout=0.2, recurrent_dropout=0.2).get_config()["recurrent_dropout"]
+0.2
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from pydl import activations, backend, initializers, regularizers
 from pydl.backend import np
 from pydl.layers.base import Layer, _shape_tuple
 from pydl.layers._sequence import check_sequence_shape
+from pydl.layers.core import inverted_dropout_scale
 from pydl.ops import shape as shape_ops
+from pydl.random import generator
 from pydl.tensor import Tensor
 
 __all__ = ["SimpleRNN", "LSTM", "GRU"]
@@ -30,7 +38,8 @@ class _Recurrent(Layer):
     """What the recurrent layers share: the weights, the loop over timesteps, shapes and config.
 
     Subclasses set ``gates`` (blocks of ``units`` columns in the kernels) and ``state_count`` (tensors carried
-    between steps) and implement ``step``.
+    between steps) and implement ``step``. The first state is always the previous output, the one the recurrent
+    kernel reads.
     """
 
     gates = 1
@@ -38,7 +47,8 @@ class _Recurrent(Layer):
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, return_sequences=False, **kwargs):
+                 recurrent_regularizer=None, bias_regularizer=None, return_sequences=False, dropout=0.0,
+                 recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if int(units) <= 0:
             raise ValueError(f"{type(self).__name__} needs a positive number of units, got {units!r}.")
@@ -52,6 +62,10 @@ class _Recurrent(Layer):
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.return_sequences = bool(return_sequences)
+        self.dropout = _dropout_rate(self, "dropout", dropout)
+        self.recurrent_dropout = _dropout_rate(self, "recurrent_dropout", recurrent_dropout)
+        self.seed = seed
+        self._generator = generator(seed) if seed is not None else None  # None: the shared one, reset by pydl.seed
 
     # ----------------------------------------------------------------- weights
     def build(self, input_shape):
@@ -81,6 +95,9 @@ class _Recurrent(Layer):
         batch, timesteps, features = inputs.shape
         if timesteps == 0:
             raise ValueError(f'Layer "{self.name}" got sequences without timesteps (input shape {inputs.shape}).')
+        input_mask, recurrent_mask = self._dropout_masks(inputs, training)
+        if input_mask is not None:
+            inputs = inputs * input_mask  # (batch, 1, features): every timestep loses the same features
         # The input's share of every step, x_t @ kernel + bias, does not depend on the state, so one 2-D matrix
         # product computes it for all timesteps before the loop.
         flat = shape_ops.reshape(inputs, (batch * timesteps, features)) @ self.kernel
@@ -93,14 +110,31 @@ class _Recurrent(Layer):
                        for _ in range(self.state_count))  # every sequence starts from zero states
         outputs = []
         for projected_input in shape_ops.unstack(projected, axis=1):
-            output, states = self.step(projected_input, states)
+            recurrent_input = states[0] if recurrent_mask is None else states[0] * recurrent_mask
+            output, states = self.step(projected_input, states, recurrent_input)
             outputs.append(output)
         return shape_ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
 
-    def step(self, projected_input, states):
-        """One timestep: ``(output, new states)`` from ``x_t @ kernel + bias`` (batch, gates * units) and the
-        previous states (each (batch, units))."""
+    def step(self, projected_input, states, recurrent_input):
+        """One timestep: ``(output, new states)`` from ``x_t @ kernel + bias`` (batch, gates * units), the
+        previous states (each (batch, units)) and ``recurrent_input``, the previous output as the recurrent kernel
+        reads it: ``states[0]`` itself, or times the recurrent dropout mask in training. The states carried on
+        (an LSTM's carry, a GRU's ``z * h_{t-1}``) are never dropped, as in Keras."""
         raise NotImplementedError
+
+    def _dropout_masks(self, inputs, training) -> tuple:
+        """The inverted-dropout factors for the inputs (batch, 1, features) and for the fed-back state
+        (batch, units), None where there is no dropout (rate 0, or not training).
+
+        Drawn once per call, so one sequence keeps its mask at every timestep while the sequences of a batch, and
+        successive batches, get different ones.
+        """
+        if not training:
+            return None, None
+        batch, _, features = inputs.shape
+        return tuple(inverted_dropout_scale(shape, rate, inputs, self._generator) if rate else None
+                     for rate, shape in ((self.dropout, (batch, 1, features)),
+                                         (self.recurrent_dropout, (batch, self.units))))
 
     def _split_gates(self, z) -> list:
         """The ``gates`` blocks of ``units`` columns of ``z``, in Keras' order."""
@@ -120,7 +154,17 @@ class _Recurrent(Layer):
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "return_sequences": self.return_sequences}
+                "return_sequences": self.return_sequences, "dropout": self.dropout,
+                "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
+
+
+def _dropout_rate(layer, argument: str, value) -> float:
+    """``value`` as a float in [0, 1), else an error naming the layer, the argument and the value."""
+    rate = float(value)
+    if not 0.0 <= rate < 1.0:  # also refuses NaN
+        raise ValueError(f'Layer "{layer.name}" ({type(layer).__name__}): {argument} must be in [0, 1), got '
+                         f"{value!r}.")
+    return rate
 
 
 class SimpleRNN(_Recurrent):
@@ -134,6 +178,10 @@ class SimpleRNN(_Recurrent):
         kernel_regularizer, recurrent_regularizer, bias_regularizer: see :mod:`pydl.regularizers`.
         return_sequences: True returns every step's output (batch, timesteps, units), which a following recurrent
             layer needs; False only the last one (batch, units).
+        dropout: fraction of the input features to drop, in [0, 1); one mask per sequence, the same at every step.
+        recurrent_dropout: fraction of the fed-back state's units to drop (before the recurrent kernel), likewise.
+            Both are inverted dropout, active only in training (``fit``), never in ``predict``/``evaluate``.
+        seed: seed of the dropout masks' own generator; None uses pydl's shared one (reset by ``pydl.seed``).
 
     >>> from pydl.layers import SimpleRNN
     >>> layer = SimpleRNN(32, return_sequences=True)
@@ -141,9 +189,8 @@ class SimpleRNN(_Recurrent):
     2080
     """
 
-    def step(self, projected_input, states):
-        (previous,) = states
-        output = self.activation(projected_input + previous @ self.recurrent_kernel)
+    def step(self, projected_input, states, recurrent_input):
+        output = self.activation(projected_input + recurrent_input @ self.recurrent_kernel)
         return output, (output,)
 
 
@@ -169,8 +216,8 @@ class LSTM(_Gated):
         h_t = sigmoid(o) * tanh(c_t)
 
     Args:
-        units, activation ("tanh"), recurrent_activation ("sigmoid"), return_sequences and the initializer and
-            regularizer arguments: as for ``SimpleRNN``.
+        units, activation ("tanh"), recurrent_activation ("sigmoid"), return_sequences, dropout,
+            recurrent_dropout, seed and the initializer and regularizer arguments: as for ``SimpleRNN``.
         unit_forget_bias: start the forget gate's bias at 1, so the layer begins by remembering (Keras' default).
 
     >>> from pydl.layers import LSTM
@@ -194,9 +241,9 @@ class LSTM(_Gated):
         return np.concatenate([self.bias_initializer((units,), dtype), initializers.Ones()((units,), dtype),
                                self.bias_initializer((2 * units,), dtype)])
 
-    def step(self, projected_input, states):
-        previous_output, previous_carry = states
-        z = projected_input + previous_output @ self.recurrent_kernel
+    def step(self, projected_input, states, recurrent_input):
+        _, previous_carry = states
+        z = projected_input + recurrent_input @ self.recurrent_kernel
         i, f, candidate, o = self._split_gates(z)
         gate = self.recurrent_activation
         carry = gate(f) * previous_carry + gate(i) * self.activation(candidate)
@@ -239,21 +286,21 @@ class GRU(_Gated):
     def _input_bias(self):
         return self.bias[0] if self.reset_after and self.bias is not None else self.bias
 
-    def step(self, projected_input, states):
+    def step(self, projected_input, states, recurrent_input):
         (previous,) = states
         x_z, x_r, x_h = self._split_gates(projected_input)
         gate, units = self.recurrent_activation, self.units
         if self.reset_after:
-            recurrent = previous @ self.recurrent_kernel
+            recurrent = recurrent_input @ self.recurrent_kernel
             if self.bias is not None:
                 recurrent = recurrent + self.bias[1]
             h_z, h_r, h_h = self._split_gates(recurrent)
             update, reset = gate(x_z + h_z), gate(x_r + h_r)
             candidate = self.activation(x_h + reset * h_h)
         else:
-            h_z, h_r = self._split_gates(previous @ self.recurrent_kernel[:, :2 * units])
+            h_z, h_r = self._split_gates(recurrent_input @ self.recurrent_kernel[:, :2 * units])
             update, reset = gate(x_z + h_z), gate(x_r + h_r)
-            candidate = self.activation(x_h + (reset * previous) @ self.recurrent_kernel[:, 2 * units:])
+            candidate = self.activation(x_h + (reset * recurrent_input) @ self.recurrent_kernel[:, 2 * units:])
         output = update * previous + (1.0 - update) * candidate
         return output, (output,)
 

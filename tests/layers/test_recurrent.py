@@ -8,6 +8,7 @@ import torch
 import pydl
 from pydl import layers, models, optimizers
 from pydl.datasets import load_digits
+from tests.layers.torch_twins import CLOSE, assert_same_weight_gradients, torch_twin
 
 RECURRENT = [layers.SimpleRNN, layers.LSTM, layers.GRU]
 
@@ -71,35 +72,6 @@ def test_wrong_input_rank_or_feature_count_names_the_layer_and_shapes(cls):
         layer(np.zeros((2, 0, 3)))
 
 
-def _torch_twin(layer, features):
-    """A float64 torch.nn.RNN/LSTM/GRU holding the same weights as ``layer``, and a function that maps torch's
-    weight gradients back to Keras' layout (transposed, gates reordered)."""
-    units = layer.units
-    kernel, recurrent = layer.kernel.numpy(), layer.recurrent_kernel.numpy()
-    if isinstance(layer, layers.GRU):  # Keras' gate order z, r, h; torch's r, z, n
-        order = np.r_[units:2 * units, 0:units, 2 * units:3 * units]
-        input_bias, recurrent_bias = layer.bias.numpy()
-        module = torch.nn.GRU(features, units, batch_first=True)
-    else:  # LSTM gates i, f, c, o in both; torch adds a second (recurrent) bias, kept at zero
-        order = np.arange(kernel.shape[1])
-        input_bias, recurrent_bias = layer.bias.numpy(), np.zeros(kernel.shape[1])
-        module = (torch.nn.LSTM(features, units, batch_first=True) if isinstance(layer, layers.LSTM)
-                  else torch.nn.RNN(features, units, batch_first=True))
-    module = module.double()
-    with torch.no_grad():
-        module.weight_ih_l0.copy_(torch.tensor(kernel[:, order].T))
-        module.weight_hh_l0.copy_(torch.tensor(recurrent[:, order].T))
-        module.bias_ih_l0.copy_(torch.tensor(input_bias[order]))
-        module.bias_hh_l0.copy_(torch.tensor(recurrent_bias[order]))
-    back = np.argsort(order)
-
-    def keras_layout(torch_grad):
-        grad = torch_grad.numpy()
-        return grad[back] if grad.ndim == 1 else grad[back].T
-
-    return module, keras_layout
-
-
 @pytest.mark.parametrize("return_sequences", [False, True])
 @pytest.mark.parametrize("cls", RECURRENT)
 def test_matches_torch_values_and_gradients(cls, return_sequences):
@@ -110,22 +82,15 @@ def test_matches_torch_values_and_gradients(cls, return_sequences):
     upstream = rng.standard_normal(out.shape)
     out.backward(upstream)
 
-    module, keras_layout = _torch_twin(layer, 4)
+    module = torch_twin(layer)
     tx = torch.tensor(x.numpy(), requires_grad=True)
     t_out = module(tx)[0]
     t_out = t_out if return_sequences else t_out[:, -1]
     t_out.backward(torch.tensor(upstream))
 
-    close = dict(rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), **close)
-    np.testing.assert_allclose(x.grad, tx.grad.numpy(), **close)
-    np.testing.assert_allclose(layer.kernel.grad, keras_layout(module.weight_ih_l0.grad), **close)
-    np.testing.assert_allclose(layer.recurrent_kernel.grad, keras_layout(module.weight_hh_l0.grad), **close)
-    if cls is layers.GRU:
-        np.testing.assert_allclose(layer.bias.grad[0], keras_layout(module.bias_ih_l0.grad), **close)
-        np.testing.assert_allclose(layer.bias.grad[1], keras_layout(module.bias_hh_l0.grad), **close)
-    else:
-        np.testing.assert_allclose(layer.bias.grad, keras_layout(module.bias_ih_l0.grad), **close)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), **CLOSE)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), **CLOSE)
+    assert_same_weight_gradients(module, layer)
 
 
 def test_gru_without_reset_after_follows_keras_2_formula():
