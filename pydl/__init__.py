@@ -17,7 +17,7 @@ from pydl.ops.shape import concatenate, expand_dims, reshape, squeeze, stack, tr
 from pydl.ops.arithmetic import matmul
 from pydl.random import seed
 from pydl.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
-from pydl.ops.conv import conv2d
+from pydl.ops.conv import conv2d, depthwise_conv2d
 from pydl.ops.pooling import avg_pool2d, max_pool2d
 from pydl import graph  # noqa: E402  (pydl.graph.to_svg / to_dot)
 

@@ -14,13 +14,20 @@ numbers in ``logs`` (``{"loss": ..., "accuracy": ..., "val_loss": ...}``, plain 
 
 from __future__ import annotations
 
+import csv
+import inspect
 import math
+import numbers
+import os
 import sys
 import time
 import warnings
 
+from pydl.optimizers import _check_count
+
 __all__ = [
     "Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "LambdaCallback", "ProgbarLogger",
+    "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
 ]
 
 
@@ -143,6 +150,21 @@ def _improvement_op(mode: str, monitor: str):
     return mode
 
 
+def _improved(mode: str, current, reference, min_delta: float) -> bool:
+    """Whether ``current`` beats ``reference`` by more than ``min_delta`` in direction ``mode`` ("min"/"max")."""
+    if mode == "max":
+        return current - min_delta > reference
+    return current + min_delta < reference
+
+
+def _warn_missing(callback, monitor: str, logs) -> None:
+    warnings.warn(
+        f"{type(callback).__name__} is watching {monitor!r}, which is not in the logs "
+        f"(available: {', '.join(sorted(logs or {}))}). Pass validation data for 'val_' keys.",
+        RuntimeWarning, stacklevel=3,
+    )
+
+
 class EarlyStopping(Callback):
     """Stop training when a monitored quantity has stopped improving.
 
@@ -169,9 +191,7 @@ class EarlyStopping(Callback):
         self.restore_best_weights = bool(restore_best_weights)
 
     def _better(self, current, reference) -> bool:
-        if self.mode == "max":
-            return current - self.min_delta > reference
-        return current + self.min_delta < reference
+        return _improved(self.mode, current, reference, self.min_delta)
 
     def on_train_begin(self, logs=None):
         self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
@@ -181,11 +201,7 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
-            warnings.warn(
-                f"EarlyStopping is watching {self.monitor!r}, which is not in the logs "
-                f"(available: {', '.join(sorted(logs or {}))}). Pass validation data for 'val_' keys.",
-                RuntimeWarning, stacklevel=2,
-            )
+            _warn_missing(self, self.monitor, logs)
             return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self.model.get_weights()  # something to restore even if nothing ever improves
@@ -254,6 +270,169 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(path)
         else:
             self.model.save(path)
+
+
+def _learning_rate(model) -> float:
+    return float(model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the optimizer's learning rate by ``factor`` when a monitored quantity stops improving.
+
+    After ``patience`` epochs in a row without an improvement larger than ``min_delta``, the rate becomes
+    ``max(rate * factor, min_lr)``; then ``cooldown`` epochs pass before the wait starts counting again. Every
+    epoch's logs (and so ``history.history``) get ``"learning_rate"``: the rate that epoch trained with, as Keras 3.
+
+    Args:
+        monitor: key of the epoch logs to watch.
+        factor: multiplier of the rate, in (0, 1).
+        patience: epochs without improvement before the rate is lowered.
+        min_delta: smallest change that counts as an improvement.
+        cooldown: epochs after a reduction during which no further waiting is counted.
+        min_lr: the rate never goes below this.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (max for accuracies, min otherwise).
+        verbose: 1 prints a line at each reduction.
+
+    >>> from pydl.callbacks import ReduceLROnPlateau
+    >>> ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3, min_lr=1e-5).mode
+    'min'
+    """
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, min_delta=1e-4, cooldown=0, min_lr=0.0,
+                 mode="auto", verbose=0):
+        super().__init__()
+        if not 0.0 < float(factor) < 1.0:
+            raise ValueError(f"ReduceLROnPlateau needs a factor in (0, 1) to lower the rate, got {factor}.")
+        if not float(min_lr) >= 0.0:
+            raise ValueError(f"min_lr must be >= 0, got {min_lr}.")
+        self.monitor, self.factor, self.verbose = monitor, float(factor), verbose
+        self.patience, self.cooldown = _check_count("patience", patience), _check_count("cooldown", cooldown)
+        self.min_delta, self.min_lr = abs(float(min_delta)), float(min_lr)
+        self.mode = _improvement_op(mode, monitor)
+        self.on_train_begin()
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.cooldown_counter = 0, 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = _learning_rate(self.model)
+        current = logs.get(self.monitor)
+        if current is None:
+            _warn_missing(self, self.monitor, logs)
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if _improved(self.mode, current, self.best, self.min_delta):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self._reduce(epoch)
+
+    def _reduce(self, epoch) -> None:
+        old_rate = _learning_rate(self.model)
+        if old_rate <= self.min_lr:
+            return  # already at the floor; keep waiting in case the floor is raised
+        new_rate = max(old_rate * self.factor, self.min_lr)
+        self.model.optimizer.learning_rate = new_rate
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_rate}.")
+        self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LearningRateScheduler(Callback):
+    """Set the optimizer's learning rate at the start of every epoch to ``schedule(epoch, current_rate)``.
+
+    ``epoch`` counts from 0; a one-argument ``schedule(epoch)`` is accepted too, as in Keras. The epoch's logs get
+    ``"learning_rate"``, the rate it trained with.
+
+    Args:
+        schedule: function returning the new rate, a finite number >= 0.
+        verbose: 1 prints the rate set at each epoch.
+
+    >>> from pydl.callbacks import LearningRateScheduler
+    >>> halve_after_5 = LearningRateScheduler(lambda epoch, lr: lr if epoch < 5 else lr * 0.5)
+    """
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"schedule must be a function (epoch, lr) -> lr, got {type(schedule).__name__}.")
+        self.schedule, self.verbose = schedule, verbose
+        self._takes_rate = _accepts_two_arguments(schedule)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        current = _learning_rate(self.model)
+        rate = self.schedule(epoch, current) if self._takes_rate else self.schedule(epoch)
+        if (not isinstance(rate, numbers.Real) or isinstance(rate, bool) or not math.isfinite(rate)
+                or rate < 0):
+            raise ValueError(f"LearningRateScheduler: schedule returned {rate!r} for epoch {epoch} (counted from 0); "
+                             "a learning rate must be a finite number >= 0.")
+        self.model.optimizer.learning_rate = float(rate)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(rate)}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = _learning_rate(self.model)
+
+
+def _accepts_two_arguments(fn) -> bool:
+    """Whether ``fn(epoch, lr)`` is a valid call; True when the signature cannot be read (builtins)."""
+    try:
+        inspect.signature(fn).bind(0, 0.0)
+    except TypeError:
+        return False
+    except ValueError:
+        return True
+    return True
+
+
+class CSVLogger(Callback):
+    """Write one row per epoch to a CSV file: ``epoch`` (counted from 0) then the log keys in sorted order.
+
+    The header comes from the first epoch's keys (a later missing value is written as ``NA``, as Keras does);
+    numbers are written with ``repr`` so they read back exactly. The file stays open during training and is flushed
+    after every row, so a run that stops or crashes keeps every finished epoch.
+
+    Args:
+        filename: path of the CSV file.
+        separator: the one character between fields.
+        append: add to an existing file (writing a header only if it is empty or missing) instead of replacing it.
+
+    >>> from pydl.callbacks import CSVLogger
+    >>> logger = CSVLogger("training.log", separator=";", append=True)
+    """
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator must be a single character, got {separator!r}.")
+        self.filename, self.separator, self.append = os.fspath(filename), separator, bool(append)
+        self.keys, self.writer, self.file = None, None, None
+
+    def on_train_begin(self, logs=None):
+        write_header = not (self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0)
+        self.file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
+        self.keys, self.write_header = None, write_header
+        self.writer = csv.writer(self.file, delimiter=self.separator)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.write_header:
+                self.writer.writerow(["epoch"] + self.keys)
+        self.writer.writerow([epoch] + [logs.get(key, "NA") for key in self.keys])
+        self.file.flush()
+
+    def on_train_end(self, logs=None):
+        if self.file is not None:
+            self.file.close()
+        self.file = self.writer = None
 
 
 class LambdaCallback(Callback):

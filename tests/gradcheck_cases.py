@@ -194,7 +194,24 @@ def _dropout_cases(f64) -> list:
         for cls in (layers.SimpleRNN, layers.LSTM, layers.GRU)]
 
 
-CASES += _sequence_layer_cases()
+def _image_layer_cases():
+    """Depthwise separable convolutions: small images, odd sizes so "same" pads unevenly, multipliers above 1."""
+    from pydl import layers
+
+    f64 = dict(dtype="float64", name="case")
+    return [
+        _layer_case("DepthwiseConv2D valid multiplier 2", lambda: layers.DepthwiseConv2D(
+            (3, 2), depth_multiplier=2, activation="tanh", **f64), (2, 5, 4, 2)),
+        _layer_case("DepthwiseConv2D same strided", lambda: layers.DepthwiseConv2D(
+            3, strides=2, padding="same", **f64), (2, 5, 5, 3)),
+        _layer_case("SeparableConv2D valid", lambda: layers.SeparableConv2D(3, 3, activation="tanh", **f64),
+                    (2, 5, 4, 2)),
+        _layer_case("SeparableConv2D same strided multiplier 2", lambda: layers.SeparableConv2D(
+            2, 2, strides=2, padding="same", depth_multiplier=2, **f64), (2, 5, 3, 2)),
+    ]
+
+
+CASES += _sequence_layer_cases() + _image_layer_cases()
 
 
 def make_inputs(case: Case, seed: int = 0) -> list:

@@ -1,11 +1,15 @@
-"""Callbacks inside fit: hook order, History, EarlyStopping, ModelCheckpoint, LambdaCallback, progress output and the
-built-in stop on a NaN loss."""
+"""Callbacks inside fit: hook order, History, EarlyStopping, ModelCheckpoint, LambdaCallback, progress output, the
+built-in stop on a NaN loss, and the learning-rate and logging callbacks (ReduceLROnPlateau, LearningRateScheduler,
+CSVLogger) on real digits training."""
+
+import csv
 
 import numpy as np
 import pytest
 
 import pydl
 from pydl import callbacks, layers, models, optimizers
+from pydl.datasets import load_digits
 
 
 def _data(n=64, seed=0):
@@ -180,3 +184,144 @@ def test_callback_can_stop_training():
     model = _model()
     stopper = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", epoch == 1))
     assert model.fit(x, y, epochs=10, callbacks=[stopper], verbose=0).epoch == [0, 1]
+
+
+# ---------------------------------------------------------------- learning rate and CSV callbacks on digits
+class RateSpySGD(optimizers.SGD):
+    """SGD that records the learning rate of every update it applies: the rate the optimizer really used."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.used_rates = []
+
+    def _apply(self, pairs):
+        self.used_rates.append(self.learning_rate)
+        super()._apply(pairs)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    (x_train, y_train), (x_test, y_test) = load_digits()
+    return (x_train.reshape(-1, 64)[:256] / 16.0, y_train[:256]), (x_test.reshape(-1, 64) / 16.0, y_test)
+
+
+def _digits_model(learning_rate):
+    pydl.seed(0)
+    model = models.Sequential([layers.Input((64,)), layers.Dense(16, activation="relu"),
+                               layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=RateSpySGD(learning_rate=learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def test_reduce_lr_on_plateau_lowers_the_rate_exactly_when_patience_runs_out(digits):
+    (x, y), validation = digits
+    # A rate of 1e-7 moves val_loss by far less than min_delta=1e-4 per epoch: after epoch 0 sets the best value,
+    # nothing improves. patience=2 and cooldown=2: the rate drops at the end of epochs 2, 5 and 8 (the two cooldown
+    # epochs after a drop count no waiting), and min_lr stops the third drop at 2e-8 instead of 1.25e-8.
+    model = _digits_model(1e-7)
+    plateau = callbacks.ReduceLROnPlateau(factor=0.5, patience=2, cooldown=2, min_lr=2e-8)
+    history = model.fit(x, y, epochs=10, batch_size=64, validation_data=validation, callbacks=[plateau], verbose=0)
+    val_loss = history.history["val_loss"]
+    assert max(val_loss) - min(val_loss) < 1e-4  # the stall is real
+    rates = history.history["learning_rate"]  # the rate each epoch trained with, as Keras 3 logs it
+    assert rates == [1e-7] * 3 + [5e-8] * 3 + [2.5e-8] * 3 + [2e-8]
+    changed_after = [epoch for epoch in range(9) if rates[epoch + 1] != rates[epoch]]
+    assert changed_after == [2, 5, 8]
+    assert model.optimizer.learning_rate == 2e-8
+    assert model.optimizer.used_rates == [rate for rate in rates for _ in range(4)]  # 4 batches per epoch
+
+
+def test_reduce_lr_on_plateau_improvements_reset_the_wait_and_max_mode():
+    model = _model(lr=0.1)
+    plateau = callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.1, patience=2, min_delta=0.01)
+    plateau.set_model(model)
+    assert plateau.mode == "max"
+    plateau.on_train_begin()
+    rates = []
+    for epoch, accuracy in enumerate([0.50, 0.505, 0.60, 0.60, 0.605, 0.70, 0.70, 0.70]):
+        logs = {"val_accuracy": accuracy}
+        plateau.on_epoch_end(epoch, logs)
+        rates.append(model.optimizer.learning_rate)
+    # Improvements by more than 0.01 at epochs 0, 2 and 5; two epochs without one after 2 (3, 4) and after 5 (6, 7).
+    assert rates == pytest.approx([0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.001])
+
+
+def test_reduce_lr_on_plateau_rejects_bad_arguments_and_warns_on_a_missing_key():
+    with pytest.raises(ValueError, match=r"factor in \(0, 1\).*got 1.0"):
+        callbacks.ReduceLROnPlateau(factor=1.0)
+    with pytest.raises(ValueError, match="mode"):
+        callbacks.ReduceLROnPlateau(mode="lowest")
+    with pytest.raises(ValueError, match="patience"):
+        callbacks.ReduceLROnPlateau(patience=-1)
+    with pytest.raises(ValueError, match="min_lr"):
+        callbacks.ReduceLROnPlateau(min_lr=-1e-3)
+    x, y = _data()
+    with pytest.warns(RuntimeWarning, match="ReduceLROnPlateau is watching 'val_loss'"):
+        _model().fit(x, y, epochs=1, callbacks=[callbacks.ReduceLROnPlateau()], verbose=0)
+
+
+def test_learning_rate_scheduler_sets_the_rate_the_optimizer_uses(digits):
+    (x, y), _ = digits
+    model = _digits_model(0.5)
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: lr if epoch < 2 else lr * 0.5)
+    history = model.fit(x, y, epochs=5, batch_size=128, callbacks=[schedule], verbose=0)
+    expected = [0.5, 0.5, 0.25, 0.125, 0.0625]
+    assert history.history["learning_rate"] == expected
+    assert model.optimizer.used_rates == [rate for rate in expected for _ in range(2)]  # 2 batches per epoch
+    assert history.history["loss"][-1] < history.history["loss"][0]  # it still trains
+
+    one_argument = callbacks.LearningRateScheduler(lambda epoch: 0.01 * (epoch + 1))  # Keras' older form
+    model.fit(x, y, epochs=3, batch_size=128, callbacks=[one_argument], verbose=0)
+    assert model.optimizer.used_rates[-6:] == pytest.approx([0.01, 0.01, 0.02, 0.02, 0.03, 0.03])
+
+
+@pytest.mark.parametrize("bad_rate", [float("nan"), float("inf"), -0.1, "0.1", None])
+def test_learning_rate_scheduler_names_the_epoch_of_a_bad_rate(bad_rate):
+    x, y = _data()
+    model = _model()
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: lr if epoch < 2 else bad_rate)
+    with pytest.raises(ValueError, match=r"returned .* for epoch 2 \(counted from 0\); a learning rate must be"):
+        model.fit(x, y, epochs=4, callbacks=[schedule], verbose=0)
+    assert model.optimizer.learning_rate == 0.05  # the bad value never reached the optimizer
+    with pytest.raises(TypeError, match="schedule must be a function"):
+        callbacks.LearningRateScheduler(0.1)
+
+
+def test_csv_logger_file_reads_back_as_the_history(digits, tmp_path):
+    (x, y), validation = digits
+    path = tmp_path / "log.csv"
+    model = _digits_model(0.5)
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: 0.5 / (epoch + 1))
+    history = model.fit(x, y, epochs=3, batch_size=64, validation_data=validation, verbose=0,
+                        callbacks=[schedule, callbacks.CSVLogger(path)])
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["epoch", "accuracy", "learning_rate", "loss", "val_accuracy", "val_loss"]  # sorted, as Keras
+    assert [int(row[0]) for row in rows[1:]] == history.epoch == [0, 1, 2]
+    for column, key in enumerate(rows[0][1:], start=1):
+        assert [float(row[column]) for row in rows[1:]] == history.history[key]  # exact: floats are written by repr
+
+    # append=True adds rows under the existing header; a fresh file with another separator gets its own header.
+    more = model.fit(x, y, epochs=2, batch_size=64, validation_data=validation, verbose=0,
+                     callbacks=[schedule, callbacks.CSVLogger(path, append=True)])
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    assert len(rows) == 1 + 3 + 2 and rows[0][0] == "epoch" and rows[4][0] == "0"
+    assert float(rows[5][3]) == more.history["loss"][1]
+    semicolons = tmp_path / "semicolons.csv"
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0, callbacks=[callbacks.CSVLogger(semicolons, separator=";")])
+    assert semicolons.read_text().splitlines()[0] == "epoch;accuracy;loss"
+
+
+def test_csv_logger_keeps_finished_epochs_when_training_stops_early_and_checks_the_separator(tmp_path):
+    x, y = _data()
+    path = tmp_path / "log.csv"
+    model = _model()
+    seen_on_disk = []
+    peek = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen_on_disk.append(len(
+        path.read_text().splitlines())))
+    model.fit(x, y, epochs=3, callbacks=[callbacks.CSVLogger(path), peek], verbose=0)
+    assert seen_on_disk == [2, 3, 4]  # header + one flushed row per finished epoch, readable while training
+    with pytest.raises(ValueError, match="single character"):
+        callbacks.CSVLogger(path, separator=", ")

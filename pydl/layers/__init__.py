@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from pydl.layers.base import Layer, reset_name_counters
-from pydl.layers.convolutional import Conv1D, Conv2D
+from pydl.layers.convolutional import Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D
 from pydl.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from pydl.layers.embedding import Embedding
 from pydl.layers.normalization import BatchNormalization
@@ -28,7 +28,7 @@ __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Conv2D",
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D", "BatchNormalization",
     "Embedding", "SimpleRNN", "LSTM", "GRU", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
-    "GlobalAveragePooling1D", "MaxPool1D", "AvgPool1D", "Bidirectional",
+    "GlobalAveragePooling1D", "MaxPool1D", "AvgPool1D", "Bidirectional", "DepthwiseConv2D", "SeparableConv2D",
     "get", "serialize", "deserialize", "register", "reset_name_counters",
 ]
 
@@ -47,7 +47,7 @@ for _cls in (Input, Dense, Activation, Dropout, Flatten, Reshape, Conv2D, MaxPoo
              GlobalAveragePooling2D, BatchNormalization):
     register(_cls)
 for _cls in (Embedding, SimpleRNN, LSTM, GRU, Bidirectional, Conv1D, MaxPooling1D, AveragePooling1D,
-             GlobalMaxPooling1D, GlobalAveragePooling1D):
+             GlobalMaxPooling1D, GlobalAveragePooling1D, DepthwiseConv2D, SeparableConv2D):
     register(_cls)
 _REGISTRY.update({"InputLayer": Input, "MaxPool2D": MaxPooling2D, "AvgPool2D": AveragePooling2D})
 _REGISTRY.update({"MaxPool1D": MaxPooling1D, "AvgPool1D": AveragePooling1D})

@@ -18,7 +18,10 @@ from __future__ import annotations
 from pydl import backend
 from pydl.tensor import Function
 
-__all__ = ["conv2d", "Conv2DFunction", "conv_output_length", "same_padding", "pair"]
+__all__ = [
+    "conv2d", "Conv2DFunction", "depthwise_conv2d", "DepthwiseConv2DFunction", "conv_output_length", "same_padding",
+    "pair",
+]
 
 
 def pair(value, what="strides") -> tuple:
@@ -166,6 +169,83 @@ class Conv2DFunction(Function):
             _, h, w, _ = self.input_shape
             grad_x = padded[:, top:top + h, left:left + w, :]
         return grad_x, grad_k, grad_b
+
+
+class DepthwiseConv2DFunction(Function):
+    """``out[n, y, x, c*M + m] = sum_{i, j} in[n, y*sh + i, x*sw + j, c] * kernel[i, j, c, m] + bias[c*M + m]``.
+
+    Each input channel is convolved on its own with ``M`` (the depth multiplier) filters. Nothing mixes channels,
+    so there is no matrix product to hand to BLAS: the forward pass and both gradients walk the kh*kw kernel
+    offsets with the same strided slices col2im uses, each doing one broadcast multiply over the whole batch.
+    """
+
+    name = "depthwise_conv2d"
+
+    def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid"):
+        xp = self.xp
+        if x.ndim != 4 or kernel.ndim != 4 or x.shape[3] != kernel.shape[2]:
+            raise ValueError(f"depthwise_conv2d: expected input (N, H, W, C) and kernel (kh, kw, C, depth_multiplier) "
+                             f"with matching C, got input {tuple(x.shape)} and kernel {tuple(kernel.shape)}.")
+        kh, kw, c, m = kernel.shape
+        self.window, self.strides, self.kernel = (kh, kw), strides, kernel
+        self.pads, self.out_hw = layout(x.shape, self.window, strides, padding)
+        self.input_shape = x.shape
+        x = pad_hw(xp, x, self.pads)
+        self.padded_shape = x.shape
+        out = xp.zeros((x.shape[0],) + self.out_hw + (c, m), dtype=xp.result_type(x, kernel))
+        for (i, j), where in offset_slices(self.window, strides, self.out_hw):
+            out += x[where][..., None] * kernel[i, j]
+        out = out.reshape(out.shape[:3] + (c * m,))  # channel c's M outputs side by side, as Keras and PyTorch
+        if bias is not None:
+            out += bias
+        self.padded_input = x if self.needs_input_grad[1] else None
+        return out
+
+    def backward(self, grad):
+        xp = self.xp
+        need_x, need_k, need_b = (self.needs_input_grad + (False,) * 3)[:3]
+        kh, kw, c, m = self.kernel.shape
+        per_channel = grad.reshape(grad.shape[:3] + (c, m))
+        offsets = offset_slices(self.window, self.strides, self.out_hw)
+        grad_k = None
+        if need_k:
+            grad_k = xp.empty_like(self.kernel, dtype=grad.dtype)
+            for (i, j), where in offsets:
+                grad_k[i, j] = xp.einsum("nyxc,nyxcm->cm", self.padded_input[where], per_channel)
+        grad_b = backend.matmul(xp.ones(grad.size // grad.shape[-1], dtype=grad.dtype),
+                                grad.reshape(-1, grad.shape[-1])) if need_b else None
+        grad_x = None
+        if need_x:
+            padded = xp.zeros(self.padded_shape, dtype=grad.dtype)
+            for (i, j), where in offsets:  # col2im: every offset adds back to the pixels it read
+                padded[where] += xp.einsum("nyxcm,cm->nyxc", per_channel, self.kernel[i, j])
+            top, _, left, _ = self.pads
+            _, h, w, _ = self.input_shape
+            grad_x = padded[:, top:top + h, left:left + w, :]
+        return grad_x, grad_k, grad_b
+
+
+def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid"):
+    """Depthwise 2-D convolution of channels-last input: each channel is filtered separately (PyTorch's
+    ``conv2d(..., groups=C)``), the first half of a depthwise separable convolution.
+
+    Args:
+        x: Tensor (N, H, W, C).
+        kernel: Tensor (kh, kw, C, depth_multiplier), Keras' layout.
+        bias: optional Tensor (C * depth_multiplier,).
+        strides, padding: as for :func:`conv2d`.
+
+    Returns:
+        Tensor (N, out_h, out_w, C * depth_multiplier); output channel ``c * depth_multiplier + m`` is input
+        channel ``c`` filtered by ``kernel[:, :, c, m]``.
+
+    >>> import pydl
+    >>> from pydl.backend import np
+    >>> x = pydl.tensor(np.ones((2, 8, 8, 3), dtype="float32"))
+    >>> depthwise_conv2d(x, pydl.tensor(np.ones((3, 3, 3, 2), dtype="float32"))).shape
+    (2, 6, 6, 6)
+    """
+    return DepthwiseConv2DFunction.apply(x, kernel, bias, strides=pair(strides), padding=_check_padding(padding))
 
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid"):
