@@ -75,6 +75,28 @@ def test_lab_lstm_cell_reads_digits_row_by_row_in_the_page(browser_page):
     browser_page.assert_clean()
 
 
+def test_lab_text_cells_learn_words_and_generate_characters_in_the_page(browser_page):
+    browser_page.open("web/lab/")
+    page = browser_page.page
+    page.wait_for_selector("body:not([data-blas='loading'])", timeout=60_000)
+    state, output = run_cell(page, "words")
+    assert state == "done", output
+    accuracy, baseline = map(float, re.search(
+        r"held-out accuracy: ([0-9.]+) \(majority baseline: ([0-9.]+)\)", output).groups())
+    assert accuracy > baseline, output
+    assert re.search(r"words pointing towards good: \w+", output), output
+    words_time = page.inner_text("#elapsed-words")
+
+    state, output = run_cell(page, "generate")
+    assert state == "done", output
+    samples = re.findall(r"^temperature ([0-9.]+): little hen, (.+)$", output, re.M)
+    assert [float(t) for t, _ in samples] == [0.2, 0.5, 1.0, 1.5], output
+    assert all(len(sample) >= 60 for _, sample in samples), output  # printed lines may lose trailing spaces
+    print(f"words cell in the page: {words_time}; generate cell: {page.inner_text('#elapsed-generate')}; "
+          + re.search(r"next-character accuracy.*", output).group(0))
+    browser_page.assert_clean()
+
+
 def test_cells_run_edited_code_and_show_errors_in_the_page(browser_page):
     browser_page.open("web/lab/")
     page = browser_page.page

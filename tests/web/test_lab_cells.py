@@ -103,3 +103,68 @@ def test_lstm_cell_reads_rows_in_order_and_a_simple_rnn_keeps_up_on_eight_steps(
     from pydl import layers
 
     assert isinstance(namespace["lstm_model"].layers[0], layers.LSTM)
+
+
+def test_words_cell_embedding_learns_good_and_bad_words_from_labels_alone(lab_run):
+    namespace, outputs, _ = lab_run
+    output = outputs["words"]
+    assert re.search(r"the most frequent: \[\('\w+', 1\), \('\w+', 2\)", output), output
+    padded = namespace["train_x"][0].tolist()
+    assert f"-> {padded}" in output and len(padded) == namespace["maxlen"] and padded[0] == 0, output
+    accuracy, baseline = map(float, re.search(
+        r"held-out accuracy: ([0-9.]+) \(majority baseline: ([0-9.]+)\)", output).groups())
+    assert baseline == 0.5 and accuracy >= baseline + 0.3, output
+    # The two editable reviews: the friendly one reads as good, the rude one as bad.
+    good_review, bad_review = map(float, re.findall(r"P\(good\) = ([0-9.]+)", output))
+    assert good_review > 0.5 > bad_review, output
+    # Each listed word mostly comes from training reviews of its side (the network saw only labels).
+    listed = {side: re.search(rf"towards {side}:\s+(.+)", output).group(1).split(", ") for side in ("good", "bad")}
+    training = [(text.replace(",", "").split(), label) for text, label, out in
+                zip(namespace["texts"], namespace["labels"], namespace["held_out"]) if not out]
+
+    def leans(word):
+        in_good = sum(word in words for words, label in training if label == 1)
+        in_bad = sum(word in words for words, label in training if label == 0)
+        return "good" if in_good > in_bad else "bad" if in_bad > in_good else "neither"
+
+    for side, words in listed.items():
+        assert len(words) == 8 and not set(words) & set(listed["bad" if side == "good" else "good"])
+        assert sum(leans(word) == side for word in words) >= 6, (side, words)
+    assert {"great", "delicious", "lovely", "friendly", "perfect"} & set(listed["good"]), output
+    assert {"rude", "cold", "stale", "awful", "slow", "dirty"} & set(listed["bad"]), output
+
+
+def _generated(output):
+    """{temperature: (sample, words not in the text, words)} from the generate cell's printout."""
+    found = re.findall(r"temperature ([0-9.]+): (.*)\n\s+(\d+) of (\d+) words are not in the text", output)
+    return {float(t): (sample, int(new), int(words)) for t, sample, new, words in found}
+
+
+def test_generate_cell_writes_the_text_when_cold_and_invents_words_when_hot(lab_run):
+    namespace, outputs, _ = lab_run
+    output = outputs["generate"]
+    generated = _generated(output)
+    assert sorted(generated) == [0.2, 0.5, 1.0, 1.5], output
+    start, text = namespace["start"], namespace["text"]
+    known = set(re.findall(r"[a-z']+", text))
+    for temperature, (sample, new, words) in generated.items():
+        assert sample == start + namespace["samples"][temperature] and len(sample) == len(start) + 80
+        counted = re.findall(r"[a-z']+", namespace["samples"][temperature])[:-1]
+        assert (new, words) == (sum(word not in known for word in counted), len(counted)) and words >= 8
+    cold_new, cold_words = generated[0.2][1:]
+    hot_new, hot_words = generated[1.5][1:]
+    assert cold_new / cold_words <= 0.2, output  # cold: the words of the text
+    assert hot_new / hot_words >= 0.3 and hot_new / hot_words > cold_new / cold_words, output  # hot: new ones
+    # Seeded: the same start and temperature write the same text again.
+    assert namespace["generate"](start, 0.2) == namespace["samples"][0.2]
+
+
+def test_generate_cells_sample_function_reweights_probabilities_by_temperature(lab_run):
+    namespace, _, _ = lab_run
+    sample = namespace["sample"]
+    probabilities = np.array([0.6, 0.3, 0.1])
+    rng = np.random.default_rng(1)
+    assert {sample(probabilities, 0.05, rng) for _ in range(200)} == {0}  # very cold: always the favourite
+    for temperature, expected in ((1.0, probabilities), (1e6, np.full(3, 1 / 3))):  # 1: as is; very hot: uniform
+        draws = np.bincount([sample(probabilities, temperature, rng) for _ in range(4000)], minlength=3) / 4000
+        np.testing.assert_allclose(draws, expected, atol=0.03)
