@@ -188,7 +188,8 @@ class Tokenizer:
 
         Modes: "binary" 1 where the word occurs; "count" its occurrences; "freq" occurrences / sequence length;
         "tfidf" ``(1 + log(count)) * log(1 + document_count / (1 + texts containing the word))``.
-        Column 0 (padding) stays 0.
+        Column 0 counts the padding (0) in ``sequences``, as in Keras; ``texts_to_matrix`` leaves it 0. With
+        ``num_words`` no fitting is needed, except for "tfidf".
 
         >>> tokenizer = Tokenizer()
         >>> tokenizer.fit_on_texts(["wet wet cold", "dry"])
@@ -197,8 +198,11 @@ class Tokenizer:
         """
         if mode not in MATRIX_MODES:
             raise ValueError(f"Tokenizer: mode must be one of {', '.join(map(repr, MATRIX_MODES))}, got {mode!r}.")
-        if not self.word_index:
-            raise ValueError("Tokenizer: call fit_on_texts before making matrices (the columns are its words).")
+        # As in Keras, num_words alone gives the width; without it the columns are the fitted words, and tfidf
+        # always needs the fitted document counts.
+        if not self.word_index and (self.num_words is None or mode == "tfidf"):
+            raise ValueError("Tokenizer: call fit_on_texts before making matrices (the columns are its words, and "
+                             "tfidf needs its document counts), or give num_words.")
         width = self.num_words or len(self.word_index) + 1
         out = np.zeros((len(sequences), width), dtype=np.float32)
         for row, sequence in enumerate(sequences):

@@ -94,6 +94,15 @@ def test_tokenizer_errors():
         Tokenizer(num_words=0)
 
 
+
+def test_sequences_to_matrix_with_num_words_needs_no_fitting_as_in_keras():
+    # Keras: "Specify a dimension (num_words argument), or fit on some text data first"; num_words is the width.
+    matrix = Tokenizer(num_words=5).sequences_to_matrix([[1, 2, 2, 7], []], mode="count")
+    np.testing.assert_array_equal(matrix, [[0, 1, 2, 0, 0], [0, 0, 0, 0, 0]])
+    assert Tokenizer(num_words=3).sequences_to_matrix([[1]]).tolist() == [[0.0, 1.0, 0.0]]
+    with pytest.raises(ValueError, match="fit_on_texts before"):  # tfidf needs the document counts
+        Tokenizer(num_words=5).sequences_to_matrix([[1]], mode="tfidf")
+
 # ---- pad_sequences -----------------------------------------------------------------------------------------------
 
 SEQUENCES = [[1, 2, 3], [4, 5], [6]]

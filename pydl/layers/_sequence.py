@@ -1,4 +1,5 @@
-"""Helpers shared by the layers over sequences (batch, steps, features): recurrent, Conv1D and 1-D pooling."""
+"""Helpers shared by the layers over sequences (batch, steps, features): recurrent, Conv1D and 1-D pooling, and the
+window check of every convolution and pooling layer."""
 
 from __future__ import annotations
 
@@ -36,3 +37,19 @@ def image_as_sequence(x):
     """(batch, steps, 1, channels) -> (batch, steps, channels), back from the 2-D ops."""
     batch, steps, _, channels = x.shape
     return shape_ops.reshape(x, (batch, steps, channels))
+
+
+class FitsWindow:
+    """Mixin for the convolution and pooling layers: an input smaller than the window (``padding="valid"``) is an
+    error naming the layer and the shapes, on data and already when a graph is built on symbolic tensors (where the
+    output shape would otherwise have a 0)."""
+
+    def _build_or_check(self, input_shape) -> None:
+        super()._build_or_check(input_shape)  # the rank and channels first, with their own messages
+        output_shape = self.compute_output_shape(input_shape)
+        if 0 in output_shape[1:-1]:
+            window = getattr(self, "kernel_size", None) or self.pool_size
+            window = window if isinstance(window, tuple) else (window,)
+            raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) got input shape {tuple(input_shape)}, '
+                             f'smaller than the window {window} with padding="valid": its output shape would be '
+                             f'{tuple(output_shape)}. Use padding="same", a smaller window or larger inputs.')

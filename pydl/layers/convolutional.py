@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydl import activations, initializers, regularizers
 from pydl.layers.base import Layer, _shape_tuple
-from pydl.layers._sequence import check_sequence_shape, image_as_sequence, sequence_as_image, single
+from pydl.layers._sequence import FitsWindow, check_sequence_shape, image_as_sequence, sequence_as_image, single
 from pydl.layers.core import KernelLayer
 from pydl.ops import shape as shape_ops
 from pydl.ops.conv import _check_padding, conv2d, conv_output_length, depthwise_conv2d, pair
@@ -13,7 +13,7 @@ from pydl.ops.conv import _check_padding, conv2d, conv_output_length, depthwise_
 __all__ = ["Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableConv2D"]
 
 
-class Conv1D(KernelLayer):
+class Conv1D(FitsWindow, KernelLayer):
     """1-D convolution over (batch, steps, channels) with a (kernel_size, channels, filters) kernel: each output
     step looks at ``kernel_size`` neighbouring input steps, so the layer finds local patterns wherever they occur.
 
@@ -65,7 +65,7 @@ class Conv1D(KernelLayer):
                 "strides": [self.strides], "padding": self.padding}
 
 
-class Conv2D(KernelLayer):
+class Conv2D(FitsWindow, KernelLayer):
     """2-D convolution over (N, H, W, C) input with a (kh, kw, C_in, filters) kernel, then an activation.
 
     Args:
@@ -127,7 +127,7 @@ def _image_output_shape(input_shape, kernel_size, strides, padding, channels) ->
     return n, conv_output_length(h, kh, sh, padding), conv_output_length(w, kw, sw, padding), channels
 
 
-class DepthwiseConv2D(Layer):
+class DepthwiseConv2D(FitsWindow, Layer):
     """Depthwise 2-D convolution: every input channel is filtered on its own by ``depth_multiplier`` (kh, kw)
     filters, so the output has ``channels * depth_multiplier`` channels and no channel mixing. Weights:
     ``depthwise_kernel`` (kh, kw, channels, depth_multiplier) and ``bias`` (channels * depth_multiplier,).

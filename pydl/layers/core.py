@@ -55,6 +55,9 @@ class Input(Layer):
         if isinstance(symbolic, SymbolicTensor):  # a model called on another graph's tensors
             self._check_shape(self.batch_input_shape, symbolic.shape)
             return symbolic
+        if symbolic is not None:  # a list of symbolic tensors where one is expected
+            raise ValueError(f'Input "{self.name}" takes one tensor of shape {self.batch_input_shape}, but got a list '
+                             f"of {len(symbolic)} with shapes {[t.shape for t in symbolic]}.")
         inputs = self._convert_input(inputs)
         self._check_shape(self.batch_input_shape, tuple(inputs.shape))
         return inputs

@@ -4,7 +4,7 @@ pooling that reduces all steps or pixels to one value per channel."""
 from __future__ import annotations
 
 from pydl.layers.base import Layer, _shape_tuple
-from pydl.layers._sequence import check_sequence_shape, image_as_sequence, sequence_as_image, single
+from pydl.layers._sequence import FitsWindow, check_sequence_shape, image_as_sequence, sequence_as_image, single
 from pydl.ops.conv import _check_padding, conv_output_length, pair
 from pydl.ops.pooling import avg_pool2d, max_pool2d
 
@@ -14,7 +14,7 @@ __all__ = [
 ]
 
 
-class _Pooling1D(Layer):
+class _Pooling1D(FitsWindow, Layer):
     """Runs the 2-D pooling op on the sequence seen as an image one pixel wide (see ``sequence_as_image``)."""
 
     _op = None
@@ -65,7 +65,7 @@ class AveragePooling1D(_Pooling1D):
     _op = staticmethod(avg_pool2d)
 
 
-class _Pooling2D(Layer):
+class _Pooling2D(FitsWindow, Layer):
     _op = None
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):

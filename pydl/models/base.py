@@ -100,6 +100,11 @@ class BaseModel(Trainer):
             line_length = line_length or 100
             widths = [int(line_length * 0.32), int(line_length * 0.2), int(line_length * 0.12)]
         widths.append(line_length - sum(widths))
+        # a column widens to its longest cell (plus the space before the next), so long names keep rows aligned
+        margins = [1, 1, 0] if len(header) == 3 else [1, 1, 2, 0]
+        widths = [max(width, margin + max(len(cells[i]) for cells in [header, *rows]))
+                  for i, (width, margin) in enumerate(zip(widths, margins))]
+        line_length = sum(widths)
 
         def row(cells):
             parts = [cells[0].ljust(widths[0] - 1) + " ", cells[1].ljust(widths[1] - 1) + " "]
