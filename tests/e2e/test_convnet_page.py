@@ -150,7 +150,8 @@ def test_a_drawn_digit_gets_probabilities_summing_to_one(lab):
 
 def test_pause_and_resume(lab):
     page = lab.page
-    page.fill("#epochs", "4")
+    # Enough epochs that training cannot finish before the pause lands (an epoch takes ~0.3 s with OpenBLAS)
+    page.fill("#epochs", "12")
     page.click("#train")
     page.wait_for_selector("#train-card[data-state=training]")
     page.click("#pause")
@@ -165,7 +166,7 @@ def test_pause_and_resume(lab):
     page.wait_for_function("document.getElementById('arith').textContent.includes('row 1, column')")
     page.click("#pause")
     page.wait_for_selector("#train-card[data-state=done]", timeout=240_000)
-    assert attr(page, "#train-card", "data-epochs") == "4"
+    assert attr(page, "#train-card", "data-epochs") == "12"
     lab.assert_clean()
 
 

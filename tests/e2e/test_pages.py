@@ -15,6 +15,49 @@ DEMOS = sorted(p.parent.name for p in (ROOT / "web").glob("*/index.html") if p.p
 PAGES = [""] + [f"web/{name}/" for name in DEMOS]
 
 
+# Everything the page draws after it is ready has arrived: no card still "pending" (convnet), nothing aria-busy
+# (convnet, playground) and the playground's network and output drawn.
+BUILT = ("() => !document.querySelector('[data-state=pending], [aria-busy=true]')"
+         " && (!document.getElementById('pg') || document.getElementById('pg').dataset.drawn === 'true')")
+
+# Elements whose right edge passes the viewport while their parent's does not (the ones that push the page wider),
+# skipping any inside a container that scrolls or clips horizontally: those do not widen the page.
+OVERFLOWING = """() => {
+  const vw = window.innerWidth, out = [];
+  const clipped = (el) => { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
+  for (const el of document.querySelectorAll('body, body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.right <= vw + 0.5 || (box.width === 0 && box.height === 0) || clipped(el)) continue;
+    const parent = el.parentElement.getBoundingClientRect();
+    if (el !== document.body && parent.right > vw + 0.5) continue;
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + [...el.classList].map((c) => '.' + c).join('');
+    out.push(`${name} (${Math.round(box.width)} px wide, right edge at ${Math.round(box.right)} px)`);
+  }
+  return out;
+}"""
+
+VIEWPORTS = {"phone": (390, 844), "laptop": (1024, 768)}
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p or "landing")
+def test_page_fits_the_viewport_without_horizontal_scrolling(browser_page, path, viewport):
+    width, height = VIEWPORTS[viewport]
+    page = browser_page.page
+    page.set_viewport_size({"width": width, "height": height})
+    browser_page.open(path)
+    page.wait_for_function(BUILT, timeout=60_000)
+    page.wait_for_timeout(500)  # charts and the playground's network lay themselves out on the next frames
+    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    culprits = page.evaluate(OVERFLOWING)
+    assert scroll_width <= inner_width, (
+        f"{path or 'index.html'} at {width}x{height} scrolls sideways: {scroll_width} px wide for a {inner_width} px "
+        f"viewport; overflowing: {culprits or 'none found'}")
+    browser_page.assert_clean()
+
+
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p or "landing")
 def test_page_reaches_ready_offline_without_console_errors(browser_page, path):
     seconds = browser_page.open(path)

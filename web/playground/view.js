@@ -130,13 +130,14 @@
   function layout() {
     const s = structure;
     const box = $("pg-network");
-    const width = Math.max(box.clientWidth, 420);
     const columns = [s.inputs.map((i) => ({ id: i.id, on: i.on, label: i.label, kind: "input" }))];
     s.layers.forEach((layer, l) => {
       columns.push(Array.from({ length: layer.units }, (_, j) => ({ id: `h${l + 1}_${j}`, kind: "hidden", layer: l, unit: j })));
     });
     columns.push(Array.from({ length: s.outputs }, (_, j) => ({ id: `out_${j}`, kind: "output", layer: s.layers.length, unit: j })));
-    const left = 78, right = width - NODE - 14;
+    // The box's width, or wider (the box then scrolls sideways) so that columns stay at least 40 px apart.
+    const left = 78, width = Math.max(box.clientWidth, left + NODE + 14 + 40 * (columns.length - 1));
+    const right = width - NODE - 14;
     const top = 64;
     const positions = {};
     columns.forEach((column, c) => {
@@ -168,6 +169,7 @@
     const { columns, positions, width, height, compact } = layout();
     box.style.height = height + "px";
     box.classList.toggle("pg-compact", compact);  // narrow columns: "8" instead of "8 neurons"
+    box.classList.toggle("pg-scroll", width > box.clientWidth);  // too narrow a screen: the network scrolls
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
 
