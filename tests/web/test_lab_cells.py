@@ -168,3 +168,73 @@ def test_generate_cells_sample_function_reweights_probabilities_by_temperature(l
     for temperature, expected in ((1.0, probabilities), (1e6, np.full(3, 1 / 3))):  # 1: as is; very hot: uniform
         draws = np.bincount([sample(probabilities, temperature, rng) for _ in range(4000)], minlength=3) / 4000
         np.testing.assert_allclose(draws, expected, atol=0.03)
+
+
+def test_kfold_cell_prints_fold_scores_their_spread_and_the_best_epoch_of_the_mean_curve(lab_run):
+    namespace, outputs, _ = lab_run
+    output = outputs["kfold"]
+    folds = re.findall(r"fold (\d): trained on (\d+), validated on (\d+), accuracy ([0-9.]+)", output)
+    assert [int(fold) for fold, *_ in folds] == [1, 2, 3, 4], output
+    assert all(int(train) + int(val) == 100 for _, train, val, _ in folds)
+    assert sum(int(val) for _, _, val, _ in folds) == 100  # every example validated exactly once
+    scores = [float(score) for *_, score in folds]
+    np.testing.assert_allclose(scores, namespace["fold_scores"], atol=5e-4)
+    # The printed mean and spread are those of the printed fold scores; the folds do disagree.
+    mean, spread = map(float, re.search(r"K-fold accuracy: ([0-9.]+) \+- ([0-9.]+)", output).groups())
+    assert abs(mean - np.mean(namespace["fold_scores"])) < 5e-4 and abs(spread - np.std(namespace["fold_scores"])) < 5e-4
+    assert spread > 0, output
+    low, high = map(float, re.search(r"anything from ([0-9.]+) to ([0-9.]+)", output).groups())
+    assert (low, high) == (min(scores), max(scores)) and low < high
+    holdout = float(re.search(r"one hold-out split: validation accuracy ([0-9.]+)", output).group(1))
+    assert abs(holdout - namespace["holdout_score"]) < 5e-4 and 0 < holdout <= 1
+    # The mean curve is the epoch-by-epoch average of the four folds' validation losses; its best epoch is
+    # where it is lowest, before the last epoch (the curve rises again as the models overfit).
+    curves = np.array(namespace["fold_curves"])
+    assert curves.shape == (4, namespace["epochs"])
+    np.testing.assert_allclose(namespace["mean_curve"], curves.mean(axis=0))
+    for epoch, loss in re.findall(r"epoch\s+(\d+): mean validation loss ([0-9.]+)", output):
+        assert abs(float(loss) - curves.mean(axis=0)[int(epoch) - 1]) < 5e-4
+    best, picks = re.search(r"best epoch by the average curve: (\d+); each fold alone would pick (\[.*\])", output).groups()
+    best_epoch = int(np.argmin(curves.mean(axis=0))) + 1
+    assert int(best) == namespace["best_epoch"] == best_epoch < namespace["epochs"], output
+    assert json.loads(picks) == [int(np.argmin(curve)) + 1 for curve in curves]
+    assert namespace["mean_curve"][-1] > namespace["mean_curve"][best_epoch - 1]
+    final = float(re.search(rf"final model, {best_epoch} epochs on all 100: test accuracy ([0-9.]+)", output).group(1))
+    assert final >= 0.8, output
+
+
+def test_ensemble_cell_averages_members_and_beats_the_mean_member(lab_run):
+    namespace, outputs, _ = lab_run
+    output = outputs["ensemble"]
+    labels = datasets_test_labels()
+    printed = [float(a) for a in re.findall(r"member .+?test accuracy ([0-9.]+)", output)]
+    accuracies = [float(np.mean(p.argmax(axis=1) == labels)) for p in namespace["member_probabilities"]]
+    assert len(printed) == len(namespace["members"]) == 5
+    np.testing.assert_allclose(printed, accuracies, atol=5e-4)
+    mean, best = map(float, re.search(r"members: mean ([0-9.]+), best ([0-9.]+)", output).groups())
+    assert abs(mean - np.mean(accuracies)) < 5e-4 and abs(best - max(accuracies)) < 5e-4
+    # The ensemble is the argmax of the averaged probabilities, and it is at least as good as the average member.
+    averaged = np.mean(namespace["member_probabilities"], axis=0)
+    ensemble = float(np.mean(averaged.argmax(axis=1) == labels))
+    assert abs(_accuracy("ensemble (averaged probabilities)", output) - ensemble) < 5e-4
+    assert ensemble >= np.mean(accuracies) and ensemble >= 0.85, output
+    # Disagreements: printed count matches; where all members agree, the ensemble gives their answer.
+    guesses = np.array([p.argmax(axis=1) for p in namespace["member_probabilities"]])
+    disagree = (guesses != guesses[0]).any(axis=0)
+    count, total = map(int, re.search(r"disagree on (\d+) of (\d+) test digits", output).groups())
+    assert (count, total) == (int(disagree.sum()), len(labels)) and 0 < count < total
+    assert (averaged.argmax(axis=1)[~disagree] == guesses[0][~disagree]).all()
+    member_right, ensemble_right = map(float, re.search(
+        r"a member is right ([0-9.]+)% of the time, the ensemble ([0-9.]+)%", output).groups())
+    assert abs(member_right / 100 - np.mean(guesses[:, disagree] == labels[disagree])) < 5e-4
+    assert abs(ensemble_right / 100 - np.mean(averaged.argmax(axis=1)[disagree] == labels[disagree])) < 5e-4
+    # Cross-entropy of the average never exceeds the members' mean (log is concave).
+    ensemble_loss, members_loss = map(float, re.search(
+        r"cross-entropy: ensemble ([0-9.]+), members' mean ([0-9.]+)", output).groups())
+    assert ensemble_loss <= members_loss, output
+
+
+def datasets_test_labels():
+    from pydl import datasets
+
+    return datasets.load_digits()[1][1]
