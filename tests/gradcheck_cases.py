@@ -176,6 +176,12 @@ def _sequence_layer_cases():
             3, dropout=0.3, recurrent_dropout=0.3, seed=2, **f64), merge_mode="mul"), (3, 4, 3), training=True),
         _layer_case("Conv1D valid", lambda: layers.Conv1D(3, 3, activation="tanh", **f64), (2, 6, 2)),
         _layer_case("Conv1D same strided", lambda: layers.Conv1D(2, 2, strides=2, padding="same", **f64), (2, 5, 3)),
+        _layer_case("Conv1D causal dilated", lambda: layers.Conv1D(
+            2, 3, padding="causal", dilation_rate=2, activation="tanh", **f64), (2, 6, 2)),
+        _layer_case("Conv1D valid dilated strided", lambda: layers.Conv1D(
+            2, 2, strides=2, dilation_rate=3, **f64), (2, 8, 2)),
+        _layer_case("Conv1D causal strided", lambda: layers.Conv1D(3, 2, strides=2, padding="causal", **f64),
+                    (2, 5, 2)),
         _layer_case("MaxPooling1D", lambda: layers.MaxPooling1D(2, **f64), (2, 6, 3)),
         _layer_case("AveragePooling1D same", lambda: layers.AveragePooling1D(2, padding="same", **f64), (2, 5, 3)),
         _layer_case("GlobalMaxPooling1D", lambda: layers.GlobalMaxPooling1D(**f64), (2, 5, 3)),
@@ -195,7 +201,8 @@ def _dropout_cases(f64) -> list:
 
 
 def _image_layer_cases():
-    """Depthwise separable convolutions: small images, odd sizes so "same" pads unevenly, multipliers above 1."""
+    """Depthwise separable convolutions: small images, odd sizes so "same" pads unevenly, multipliers above 1;
+    and a dilated Conv2D."""
     from pydl import layers
 
     f64 = dict(dtype="float64", name="case")
@@ -206,6 +213,8 @@ def _image_layer_cases():
             3, strides=2, padding="same", **f64), (2, 5, 5, 3)),
         _layer_case("SeparableConv2D valid", lambda: layers.SeparableConv2D(3, 3, activation="tanh", **f64),
                     (2, 5, 4, 2)),
+        _layer_case("Conv2D same dilated", lambda: layers.Conv2D(
+            2, (2, 3), padding="same", dilation_rate=(2, 1), **f64), (2, 5, 4, 2)),
         _layer_case("SeparableConv2D same strided multiplier 2", lambda: layers.SeparableConv2D(
             2, 2, strides=2, padding="same", depth_multiplier=2, **f64), (2, 5, 3, 2)),
     ]

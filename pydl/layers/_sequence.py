@@ -48,8 +48,16 @@ class FitsWindow:
         super()._build_or_check(input_shape)  # the rank and channels first, with their own messages
         output_shape = self.compute_output_shape(input_shape)
         if 0 in output_shape[1:-1]:
-            window = getattr(self, "kernel_size", None) or self.pool_size
-            window = window if isinstance(window, tuple) else (window,)
+            kernel = _as_tuple(getattr(self, "kernel_size", None) or self.pool_size)
+            dilation = _as_tuple(getattr(self, "dilation_rate", 1))
+            window = kernel
+            if any(d != 1 for d in dilation):  # what must fit is the span the dilated kernel covers
+                spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+                window = f"{spans} (kernel_size {kernel} with dilation_rate {dilation})"
             raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) got input shape {tuple(input_shape)}, '
                              f'smaller than the window {window} with padding="valid": its output shape would be '
                              f'{tuple(output_shape)}. Use padding="same", a smaller window or larger inputs.')
+
+
+def _as_tuple(value) -> tuple:
+    return value if isinstance(value, tuple) else (value,)

@@ -8,7 +8,7 @@ from pydl.layers.base import Layer, _shape_tuple
 from pydl.layers._sequence import FitsWindow, check_sequence_shape, image_as_sequence, sequence_as_image, single
 from pydl.layers.core import KernelLayer
 from pydl.ops import shape as shape_ops
-from pydl.ops.conv import _check_padding, conv2d, conv_output_length, depthwise_conv2d, pair
+from pydl.ops.conv import _check_padding, check_dilation, conv2d, conv_output_length, depthwise_conv2d, pair
 
 __all__ = ["Conv1D", "Conv2D", "DepthwiseConv2D", "SeparableConv2D"]
 
@@ -21,7 +21,11 @@ class Conv1D(FitsWindow, KernelLayer):
         filters: number of output channels.
         kernel_size: length of the window (an int).
         strides: step between windows.
-        padding: "valid" (no padding) or "same" (output length ``ceil(steps / strides)``).
+        padding: "valid" (no padding), "same" (output length ``ceil(steps / strides)``) or "causal": the start is
+            padded with ``dilation_rate * (kernel_size - 1)`` zeros, so output step ``t`` sees only input steps
+            ``<= t`` (``<= t * strides``), as sequence models need; the length is that of "same".
+        dilation_rate: spacing of the kernel taps: with ``d`` a kernel of ``k`` taps spans ``d * (k - 1) + 1``
+            steps, so stacks of causal layers with rates 1, 2, 4, ... see exponentially far back (WaveNet).
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: as for
             ``Conv2D``.
 
@@ -31,11 +35,15 @@ class Conv1D(FitsWindow, KernelLayer):
     (None, 494, 32)
     >>> layer.build((None, 500, 128)); layer.count_params()
     28704
+    >>> Conv1D(32, 3, dilation_rate=4).compute_output_shape((None, 500, 128))  # spans 4 * 2 + 1 = 9 steps
+    (None, 492, 32)
+    >>> Conv1D(32, 3, padding="causal", dilation_rate=4).compute_output_shape((None, 500, 128))
+    (None, 500, 32)
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, **kwargs):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                          bias_regularizer, **kwargs)
         if int(filters) <= 0:
@@ -43,7 +51,8 @@ class Conv1D(FitsWindow, KernelLayer):
         self.filters = int(filters)
         self.kernel_size = single(kernel_size, "kernel_size")
         self.strides = single(strides)
-        self.padding = _check_padding(padding)
+        self.padding = _check_padding(padding, ("valid", "same", "causal"))
+        self.dilation_rate = check_dilation(single(dilation_rate, "dilation_rate"))[0]
 
     def build(self, input_shape):
         input_shape = check_sequence_shape(self, input_shape, "(batch, steps, channels)")
@@ -53,16 +62,19 @@ class Conv1D(FitsWindow, KernelLayer):
 
     def call(self, inputs, training=None):
         kernel = shape_ops.expand_dims(self.kernel, 1)  # (k, C, filters) -> (k, 1, C, filters)
-        out = conv2d(sequence_as_image(inputs), kernel, self.bias, (self.strides, 1), self.padding)
+        # "causal" reaches conv2d as it is: there it pads the top of H, which holds the steps.
+        out = conv2d(sequence_as_image(inputs), kernel, self.bias, (self.strides, 1), self.padding,
+                     (self.dilation_rate, 1))
         return self.activation(image_as_sequence(out))
 
     def compute_output_shape(self, input_shape):
         batch, steps, _ = _shape_tuple(input_shape)
-        return (batch, conv_output_length(steps, self.kernel_size, self.strides, self.padding), self.filters)
+        return (batch, conv_output_length(steps, self.kernel_size, self.strides, self.padding, self.dilation_rate),
+                self.filters)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": [self.kernel_size],
-                "strides": [self.strides], "padding": self.padding}
+                "strides": [self.strides], "padding": self.padding, "dilation_rate": [self.dilation_rate]}
 
 
 class Conv2D(FitsWindow, KernelLayer):
@@ -73,6 +85,8 @@ class Conv2D(FitsWindow, KernelLayer):
         kernel_size: int or (kh, kw).
         strides: int or (sh, sw).
         padding: "valid" (no padding) or "same" (output size ``ceil(size / stride)``).
+        dilation_rate: int or (dh, dw): spacing of the kernel taps; a (kh, kw) kernel spans
+            ``(dh * (kh - 1) + 1, dw * (kw - 1) + 1)`` pixels.
         activation: name or callable; None means linear.
         use_bias: whether to add one bias per filter.
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: as for ``Dense``.
@@ -82,11 +96,13 @@ class Conv2D(FitsWindow, KernelLayer):
     (None, 26, 26, 32)
     >>> Conv2D(32, 3, strides=2, padding="same").compute_output_shape((None, 28, 28, 1))
     (None, 14, 14, 32)
+    >>> Conv2D(32, 3, dilation_rate=2).compute_output_shape((None, 28, 28, 1))
+    (None, 24, 24, 32)
     """
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
-                 bias_regularizer=None, **kwargs):
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", dilation_rate=(1, 1), activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                          bias_regularizer, **kwargs)
         if int(filters) <= 0:
@@ -95,6 +111,7 @@ class Conv2D(FitsWindow, KernelLayer):
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = _check_padding(padding)
+        self.dilation_rate = check_dilation(dilation_rate)
 
     def build(self, input_shape):
         input_shape = _check_image_shape(self, input_shape)
@@ -102,14 +119,16 @@ class Conv2D(FitsWindow, KernelLayer):
         super().build(input_shape)
 
     def call(self, inputs, training=None):
-        return self.activation(conv2d(inputs, self.kernel, self.bias, self.strides, self.padding))
+        return self.activation(conv2d(inputs, self.kernel, self.bias, self.strides, self.padding,
+                                      self.dilation_rate))
 
     def compute_output_shape(self, input_shape):
-        return _image_output_shape(input_shape, self.kernel_size, self.strides, self.padding, self.filters)
+        return _image_output_shape(input_shape, self.kernel_size, self.strides, self.padding, self.filters,
+                                   self.dilation_rate)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding}
+                "strides": list(self.strides), "padding": self.padding, "dilation_rate": list(self.dilation_rate)}
 
 
 def _check_image_shape(layer, input_shape) -> tuple:
@@ -121,10 +140,10 @@ def _check_image_shape(layer, input_shape) -> tuple:
     return input_shape
 
 
-def _image_output_shape(input_shape, kernel_size, strides, padding, channels) -> tuple:
+def _image_output_shape(input_shape, kernel_size, strides, padding, channels, dilation=(1, 1)) -> tuple:
     n, h, w, _ = _shape_tuple(input_shape)
-    (kh, kw), (sh, sw) = kernel_size, strides
-    return n, conv_output_length(h, kh, sh, padding), conv_output_length(w, kw, sw, padding), channels
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, strides, dilation
+    return n, conv_output_length(h, kh, sh, padding, dh), conv_output_length(w, kw, sw, padding, dw), channels
 
 
 class DepthwiseConv2D(FitsWindow, Layer):

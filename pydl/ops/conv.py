@@ -11,6 +11,12 @@ multiplies by the transposed matrices and scatters patch gradients back with one
 >>> k = pydl.tensor(np.ones((3, 3, 1, 32), dtype="float32"), requires_grad=True)
 >>> conv2d(x, k).shape, conv2d(x, k, padding="same").shape, conv2d(x, k, strides=2, padding="same").shape
 ((2, 26, 26, 32), (2, 28, 28, 32), (2, 14, 14, 32))
+
+Dilation spreads the kernel taps ``dilation`` pixels apart (a 3x3 kernel dilated by 2 sees a 5x5 window with 9
+taps): the same strided views and slices, with the kernel-offset steps multiplied by the dilation.
+
+>>> conv2d(x, k, dilation=2).shape
+(2, 24, 24, 32)
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pydl.tensor import Function
 
 __all__ = [
     "conv2d", "Conv2DFunction", "depthwise_conv2d", "DepthwiseConv2DFunction", "conv_output_length", "same_padding",
-    "pair",
+    "pair", "check_dilation", "dilated",
 ]
 
 
@@ -34,21 +40,38 @@ def pair(value, what="strides") -> tuple:
     return value
 
 
-def _check_padding(padding: str) -> str:
-    padding = padding.lower()
-    if padding not in ("valid", "same"):
-        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
+def _check_padding(padding: str, allowed=("valid", "same")) -> str:
+    padding = str(padding).lower()
+    if padding not in allowed:
+        if padding == "causal":
+            raise ValueError("padding='causal' is only supported by Conv1D (it pads the past of a sequence); "
+                             f"use {' or '.join(map(repr, allowed))} here.")
+        raise ValueError(f"padding must be {' or '.join(map(repr, allowed))}, got {padding!r}.")
     return padding
 
 
-def conv_output_length(length, window: int, stride: int, padding: str):
-    """Output size along one axis: ``ceil(length / stride)`` for "same", ``floor((length - window) / stride) + 1``
-    for "valid" (``None`` stays ``None``, for unknown sizes in shape inference)."""
+def check_dilation(value, what="dilation_rate") -> tuple:
+    """``2`` -> ``(2, 2)``; every entry must be an int >= 1."""
+    pairs = pair(value, what)
+    if min(pairs) < 1:
+        raise ValueError(f"{what} must be >= 1 (1 means no dilation), got {value!r}.")
+    return pairs
+
+
+def dilated(window: int, dilation: int = 1) -> int:
+    """The span of a ``window``-tap kernel whose taps are ``dilation`` apart: ``dilation * (window - 1) + 1``."""
+    return dilation * (window - 1) + 1
+
+
+def conv_output_length(length, window: int, stride: int, padding: str, dilation: int = 1):
+    """Output size along one axis (Keras' formulas): ``ceil(length / stride)`` for "same" and "causal",
+    ``floor((length - span) / stride) + 1`` for "valid", where ``span = dilation * (window - 1) + 1``
+    (``None`` stays ``None``, for unknown sizes in shape inference)."""
     if length is None:
         return None
-    if _check_padding(padding) == "same":
+    if _check_padding(padding, ("valid", "same", "causal")) != "valid":
         return -(-length // stride)
-    return max((length - window) // stride + 1, 0)
+    return max((length - dilated(window, dilation)) // stride + 1, 0)
 
 
 def same_padding(length: int, window: int, stride: int) -> tuple:
@@ -69,31 +92,40 @@ def pad_hw(xp, x, pads, value=0):
     return out
 
 
-def layout(x_shape, window, strides, padding) -> tuple:
-    """``(pads, (out_h, out_w))`` for a window sliding over (N, H, W, C) input."""
-    (kh, kw), (sh, sw) = window, strides
+def layout(x_shape, window, strides, padding, dilation=(1, 1)) -> tuple:
+    """``(pads, (out_h, out_w))`` for a window sliding over (N, H, W, C) input.
+
+    "causal" (Conv1D's, whose steps run along H) pads only the top, by the dilated window span minus one, so output
+    row ``y`` sees input rows ``<= y*sh``; W is not padded.
+    """
+    (sh, sw), (dh, dw) = strides, dilation
+    kh, kw = dilated(window[0], dh), dilated(window[1], dw)  # the spans the kernel covers
     _, h, w, _ = x_shape
-    if _check_padding(padding) == "same":
+    padding = _check_padding(padding, ("valid", "same", "causal"))
+    if padding == "same":
         pads = same_padding(h, kh, sh) + same_padding(w, kw, sw)
+    elif padding == "causal":
+        pads = (kh - 1, 0, 0, 0)
     else:
         if h < kh or w < kw:
             raise ValueError(f"Input of spatial size {(h, w)} is smaller than the window {(kh, kw)} with "
                              "padding='valid'; use padding='same' or a smaller window.")
         pads = (0, 0, 0, 0)
-    return pads, (conv_output_length(h, kh, sh, padding), conv_output_length(w, kw, sw, padding))
+    h, w = h + pads[0] + pads[1], w + pads[2] + pads[3]
+    return pads, ((h - kh) // sh + 1, (w - kw) // sw + 1)
 
 
-def patches(xp, x, window, strides, out_hw):
+def patches(xp, x, window, strides, out_hw, dilation=(1, 1)):
     """A read-only strided view (N, out_h, out_w, kh, kw, C) of every window of ``x``; no data is copied."""
-    (kh, kw), (sh, sw), (ho, wo) = window, strides, out_hw
+    (kh, kw), (sh, sw), (ho, wo), (dh, dw) = window, strides, out_hw, dilation
     n, _, _, c = x.shape
     s0, s1, s2, s3 = x.strides
     return xp.lib.stride_tricks.as_strided(
-        x, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1, s2, s3), writeable=False
+        x, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False
     )
 
 
-def im2col(xp, x, window, strides, out_hw):
+def im2col(xp, x, window, strides, out_hw, dilation=(1, 1)):
     """The (N*out_h*out_w, kh*kw*C) patch matrix of padded input ``x`` (columns ordered kh, kw, C).
 
     With many channels one reshape of the strided patch view copies long contiguous runs of C values. With few
@@ -104,10 +136,10 @@ def im2col(xp, x, window, strides, out_hw):
     (kh, kw), (ho, wo) = window, out_hw
     n, _, _, c = x.shape
     if c >= _FEW_CHANNELS:
-        return patches(xp, x, window, strides, out_hw).reshape(n * ho * wo, kh * kw * c)
+        return patches(xp, x, window, strides, out_hw, dilation).reshape(n * ho * wo, kh * kw * c)
     buffer = xp.empty((kh, kw, c, n, ho, wo), dtype=x.dtype)
     channels_first = x.transpose(3, 0, 1, 2)
-    for (i, j), where in offset_slices(window, strides, out_hw):
+    for (i, j), where in offset_slices(window, strides, out_hw, dilation):
         buffer[i, j] = channels_first[(slice(None),) + where[:3]]
     return buffer.reshape(kh * kw * c, n * ho * wo).T
 
@@ -115,32 +147,34 @@ def im2col(xp, x, window, strides, out_hw):
 _FEW_CHANNELS = 4  # below this many input channels im2col copies per kernel offset (see im2col)
 
 
-def offset_slices(window, strides, out_hw):
-    """For each kernel offset (i, j): the slice of the padded input that offset reads for every output pixel."""
-    (kh, kw), (sh, sw), (ho, wo) = window, strides, out_hw
-    return [((i, j), (slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)))
+def offset_slices(window, strides, out_hw, dilation=(1, 1)):
+    """For each kernel offset (i, j): the slice of the padded input that offset reads for every output pixel
+    (tap (i, j) of a dilated kernel sits ``(i*dh, j*dw)`` from the window's corner)."""
+    (kh, kw), (sh, sw), (ho, wo), (dh, dw) = window, strides, out_hw, dilation
+    return [((i, j), (slice(None), slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                      slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)))
             for i in range(kh) for j in range(kw)]
 
 
 class Conv2DFunction(Function):
-    """``out[n, y, x, o] = sum_{i, j, c} in[n, y*sh + i, x*sw + j, c] * kernel[i, j, c, o] + bias[o]``."""
+    """``out[n, y, x, o] = sum_{i, j, c} in[n, y*sh + i*dh, x*sw + j*dw, c] * kernel[i, j, c, o] + bias[o]``."""
 
     name = "conv2d"
 
-    def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid"):
+    def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation=(1, 1)):
         xp = self.xp
         if x.ndim != 4 or kernel.ndim != 4 or x.shape[3] != kernel.shape[2]:
             raise ValueError(f"conv2d: expected input (N, H, W, C) and kernel (kh, kw, C, C_out) with matching C, "
                              f"got input {tuple(x.shape)} and kernel {tuple(kernel.shape)}.")
         kh, kw, c, o = kernel.shape
-        self.window, self.strides = (kh, kw), strides
-        self.pads, self.out_hw = layout(x.shape, self.window, strides, padding)
+        self.window, self.strides, self.dilation = (kh, kw), strides, dilation
+        self.pads, self.out_hw = layout(x.shape, self.window, strides, padding, dilation)
         self.input_shape = x.shape
         x = pad_hw(xp, x, self.pads)
         self.padded_shape = x.shape
         n, (ho, wo) = x.shape[0], self.out_hw
         # The one copy of the forward pass: patches -> (N*out_h*out_w, kh*kw*C) matrix.
-        cols = im2col(xp, x, self.window, strides, self.out_hw)
+        cols = im2col(xp, x, self.window, strides, self.out_hw, dilation)
         self.kernel_matrix = kernel.reshape(kh * kw * c, o)
         out = backend.matmul(cols, self.kernel_matrix)  # OpenBLAS in the browser when loaded (see backend.matmul)
         if bias is not None:
@@ -163,7 +197,7 @@ class Conv2DFunction(Function):
             dcols = backend.matmul(g2, self.kernel_matrix.T).reshape(n, ho, wo, kh, kw, c)
             padded = xp.zeros(self.padded_shape, dtype=grad.dtype)
             # col2im: each kernel offset adds its patch gradients to the pixels it read (overlaps accumulate).
-            for (i, j), where in offset_slices(self.window, self.strides, self.out_hw):
+            for (i, j), where in offset_slices(self.window, self.strides, self.out_hw, self.dilation):
                 padded[where] += dcols[:, :, :, i, j, :]
             top, bottom, left, right = self.pads
             _, h, w, _ = self.input_shape
@@ -248,7 +282,7 @@ def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid"):
     return DepthwiseConv2DFunction.apply(x, kernel, bias, strides=pair(strides), padding=_check_padding(padding))
 
 
-def conv2d(x, kernel, bias=None, strides=1, padding="valid"):
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1):
     """2-D convolution (cross-correlation, like every framework) of channels-last input.
 
     Args:
@@ -256,9 +290,13 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid"):
         kernel: Tensor (kh, kw, C_in, C_out), Keras' layout.
         bias: optional Tensor (C_out,).
         strides: int or (sh, sw).
-        padding: "valid" (no padding) or "same" (output ``ceil(H / sh)``; extra zero row/column bottom/right).
+        padding: "valid" (no padding), "same" (output ``ceil(H / sh)``; extra zero row/column bottom/right) or
+            "causal" (only the top is padded, by ``dh * (kh - 1)`` rows: Conv1D's, whose steps run along H).
+        dilation: int or (dh, dw): spacing of the kernel taps (PyTorch's ``dilation``, Keras' ``dilation_rate``).
 
     Returns:
         Tensor (N, out_h, out_w, C_out).
     """
-    return Conv2DFunction.apply(x, kernel, bias, strides=pair(strides), padding=_check_padding(padding))
+    return Conv2DFunction.apply(x, kernel, bias, strides=pair(strides),
+                                padding=_check_padding(padding, ("valid", "same", "causal")),
+                                dilation=check_dilation(dilation, "dilation"))

@@ -41,24 +41,27 @@ def test_gradients_match_finite_differences(strides, padding, activation):
     assert pydl.gradcheck(lambda x, k, b: layer(x), [x, layer.kernel, layer.bias])
 
 
-@pytest.mark.parametrize("strides, padding", [(1, "valid"), (1, "same"), (2, "valid"), (2, "same")])
-def test_matches_torch_conv2d(strides, padding):
+@pytest.mark.parametrize("strides, padding, dilation", [
+    (1, "valid", 1), (1, "same", 1), (2, "valid", 1), (2, "same", 1),
+    (1, "valid", 2), (1, "same", (2, 3)), (2, "same", (3, 2)), ((1, 2), "valid", (2, 1))])
+def test_matches_torch_conv2d(strides, padding, dilation):
     rng = np.random.default_rng(1)
-    layer = layers.Conv2D(4, (3, 2), strides=strides, padding=padding, dtype="float64",
+    layer = layers.Conv2D(4, (3, 2), strides=strides, padding=padding, dilation_rate=dilation, dtype="float64",
                           bias_initializer="random_normal")
     x = pydl.tensor(rng.standard_normal((2, 7, 6, 3)), requires_grad=True)
     out = layer(x)
     g = rng.standard_normal(out.shape)
     out.backward(g)
 
-    conv = torch.nn.Conv2d(3, 4, (3, 2), stride=strides).double()
+    conv = torch.nn.Conv2d(3, 4, (3, 2), stride=strides, dilation=dilation).double()
     with torch.no_grad():
         conv.weight.copy_(torch.tensor(layer.kernel.numpy().transpose(3, 2, 0, 1)))  # (kh,kw,I,O) -> (O,I,kh,kw)
         conv.bias.copy_(torch.tensor(layer.bias.numpy()))
     tx = torch.tensor(x.numpy().transpose(0, 3, 1, 2).copy(), requires_grad=True)
     padded = tx
     if padding == "same":
-        (top, bottom), (left, right) = same_padding(7, 3, strides), same_padding(6, 2, strides)
+        (dh, dw), (sh, sw) = layer.dilation_rate, layer.strides
+        (top, bottom), (left, right) = same_padding(7, 2 * dh + 1, sh), same_padding(6, dw + 1, sw)
         padded = F.pad(tx, (left, right, top, bottom))
     tout = conv(padded)
     tout.backward(torch.tensor(g.transpose(0, 3, 1, 2).copy()))
@@ -68,6 +71,21 @@ def test_matches_torch_conv2d(strides, padding):
     np.testing.assert_allclose(x.grad, tx.grad.numpy().transpose(0, 2, 3, 1), **close)
     np.testing.assert_allclose(layer.kernel.grad, conv.weight.grad.numpy().transpose(2, 3, 1, 0), **close)
     np.testing.assert_allclose(layer.bias.grad, conv.bias.grad.numpy(), **close)
+
+
+def test_dilation_rate_shapes_config_and_errors():
+    layer = layers.Conv2D(8, 3, dilation_rate=(2, 3), name="dilated")
+    assert layer.compute_output_shape((None, 28, 28, 1)) == (None, 24, 22, 8)  # spans 5 and 7
+    assert layer(np.zeros((1, 28, 28, 1))).shape == (1, 24, 22, 8) and layer.count_params() == 80
+    assert layers.Conv2D(8, 3, strides=2, padding="same", dilation_rate=2).compute_output_shape(
+        (None, 9, 9, 1)) == (None, 5, 5, 8)
+    clone = layers.deserialize(layers.serialize(layer))
+    assert clone.dilation_rate == (2, 3) and clone.get_config() == layer.get_config()
+    assert layers.Conv2D(2, 3).get_config()["dilation_rate"] == [1, 1]
+    with pytest.raises(ValueError, match="dilation_rate must be >= 1"):
+        layers.Conv2D(2, 3, dilation_rate=0)
+    with pytest.raises(ValueError, match=r"smaller than the window \(5, 5\)"):
+        layers.Conv2D(2, 3, dilation_rate=2)(np.zeros((1, 4, 6, 1)))
 
 
 def test_kernel_initializer_uses_conv_fans():

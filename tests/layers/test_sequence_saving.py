@@ -23,6 +23,10 @@ MODELS = {
         layers.Input((12, 3)), layers.Conv1D(4, 3, padding="same", activation="relu"), layers.MaxPooling1D(2),
         layers.AveragePooling1D(2, padding="same"), layers.Conv1D(5, 2), layers.GlobalMaxPooling1D(),
         layers.Dense(2)], _features),
+    "causal dilated conv1d stack": (lambda: [
+        layers.Input((12, 3)), layers.Conv1D(4, 2, padding="causal", activation="relu"),
+        layers.Conv1D(4, 2, padding="causal", dilation_rate=2, activation="relu"),
+        layers.Conv1D(4, 3, dilation_rate=4), layers.GlobalAveragePooling1D(), layers.Dense(2)], _features),
     "global average over an LSTM's sequence": (lambda: [
         layers.Input((12, 3)), layers.LSTM(4, return_sequences=True), layers.GlobalAveragePooling1D(),
         layers.Dense(1)], _features),

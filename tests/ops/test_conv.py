@@ -73,6 +73,64 @@ def test_conv2d_matches_torch_forward_and_gradients(shape, window, out_channels,
     np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-6, atol=1e-9)
 
 
+DILATED_CASES = [  # (input shape NHWC, kernel size, C_out, strides, padding, dilation)
+    ((2, 9, 8, 2), (3, 3), 3, (1, 1), "valid", (2, 2)),
+    ((2, 9, 8, 2), (3, 2), 2, (1, 1), "same", (2, 3)),
+    ((1, 11, 9, 3), (3, 3), 2, (2, 2), "same", (3, 2)),
+    ((2, 10, 9, 5), (2, 3), 3, (2, 1), "valid", (3, 2)),  # >= 4 channels: the strided-view im2col path
+    ((1, 8, 7, 4), (3, 2), 2, (1, 2), "same", (2, 1)),
+]
+
+
+def _dilated_torch_same_pad(x, window, strides, dilation):
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(window, dilation))
+    return _torch_same_pad(x, spans, strides)
+
+
+@pytest.mark.parametrize("shape, window, out_channels, strides, padding, dilation", DILATED_CASES)
+def test_dilated_conv2d_gradients_match_finite_differences(shape, window, out_channels, strides, padding, dilation):
+    rng = np.random.default_rng(0)
+    x, k, b = _tensor(rng, *shape), _tensor(rng, *window, shape[3], out_channels), _tensor(rng, out_channels)
+    assert pydl.gradcheck(lambda x, k, b: conv2d(x, k, b, strides, padding, dilation), [x, k, b])
+
+
+@pytest.mark.parametrize("shape, window, out_channels, strides, padding, dilation", DILATED_CASES)
+def test_dilated_conv2d_matches_torch_forward_and_gradients(shape, window, out_channels, strides, padding, dilation):
+    rng = np.random.default_rng(1)
+    x, k, b = _tensor(rng, *shape), _tensor(rng, *window, shape[3], out_channels), _tensor(rng, out_channels)
+    out = conv2d(x, k, b, strides, padding, dilation)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+
+    tx = _nchw(x)
+    tk = torch.tensor(k.numpy().transpose(3, 2, 0, 1).copy(), requires_grad=True)
+    tb = torch.tensor(b.numpy(), requires_grad=True)
+    padded = _dilated_torch_same_pad(tx, window, strides, dilation) if padding == "same" else tx
+    tout = F.conv2d(padded, tk, tb, stride=strides, dilation=dilation)
+    tout.backward(torch.tensor(g.transpose(0, 3, 1, 2).copy()))
+
+    _close(out.numpy(), tout)
+    _close(x.grad, tx.grad)
+    np.testing.assert_allclose(k.grad, tk.grad.numpy().transpose(2, 3, 1, 0), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_dilation_one_is_the_plain_convolution():
+    rng = np.random.default_rng(3)
+    x, k = _tensor(rng, 2, 7, 6, 3, grad=False), _tensor(rng, 3, 3, 3, 2, grad=False)
+    np.testing.assert_array_equal(conv2d(x, k, dilation=1).numpy(), conv2d(x, k).numpy())
+
+
+def test_conv2d_rejects_bad_dilation_and_causal_outside_padding_names():
+    x, k = pydl.tensor(np.ones((1, 9, 9, 1))), pydl.tensor(np.ones((3, 3, 1, 1)))
+    with pytest.raises(ValueError, match="dilation must be >= 1"):
+        conv2d(x, k, dilation=0)
+    with pytest.raises(ValueError, match="smaller than the window"):
+        conv2d(x, k, dilation=5)  # spans 11 > 9
+    with pytest.raises(ValueError, match="padding must be"):
+        conv2d(x, k, padding="full")
+
+
 def test_conv2d_keeps_float32_and_works_without_bias():
     rng = np.random.default_rng(2)
     x = pydl.tensor(rng.standard_normal((2, 6, 6, 3)).astype("float32"), requires_grad=True)
@@ -88,6 +146,13 @@ def test_conv2d_output_lengths_follow_keras():
     assert conv_output_length(28, 3, 2, "same") == 14
     assert conv_output_length(7, 2, 2, "same") == 4
     assert same_padding(6, 3, 2) == (0, 1)  # TF puts the odd row at the bottom
+    # Keras' compute_output_shape with dilation: the kernel spans d * (k - 1) + 1; "causal" keeps ceil(L / s)
+    assert conv_output_length(28, 3, 1, "valid", dilation=2) == 24
+    assert conv_output_length(28, 3, 2, "valid", dilation=3) == 11
+    assert conv_output_length(28, 3, 1, "same", dilation=4) == 28
+    assert conv_output_length(28, 5, 1, "causal", dilation=4) == 28
+    assert conv_output_length(9, 3, 2, "causal", dilation=2) == 5
+    assert conv_output_length(4, 3, 1, "valid", dilation=2) == 0
 
 
 def test_conv2d_rejects_mismatched_channels():

@@ -66,6 +66,9 @@ def conv_arithmetic(model, image, layer_name: str, filter_index: int, row: int, 
     index, layer = _layer(model, layer_name)
     if not isinstance(layer, layers.Conv2D):
         raise ValueError(f"{layer_name} is a {type(layer).__name__}; pick a conv layer.")
+    if layer.dilation_rate != (1, 1):
+        raise ValueError(f"{layer_name} has dilation_rate {layer.dilation_rate}; the step-by-step view shows "
+                         "undilated kernels only.")
     outputs = layer_outputs(model, image)
     x = np.asarray(image, dtype=np.float32) if index == 0 else outputs[index - 1][1]
     out = outputs[index][1]
