@@ -92,6 +92,13 @@ def pad_hw(xp, x, pads, value=0):
     return out
 
 
+def unpad_hw(padded, pads, input_shape):
+    """The inverse of :func:`pad_hw`: the (N, H, W, C) region of ``padded`` that holds the original input."""
+    top, _, left, _ = pads
+    _, h, w, _ = input_shape
+    return padded[:, top:top + h, left:left + w, :]
+
+
 def layout(x_shape, window, strides, padding, dilation=(1, 1)) -> tuple:
     """``(pads, (out_h, out_w))`` for a window sliding over (N, H, W, C) input.
 
@@ -199,9 +206,7 @@ class Conv2DFunction(Function):
             # col2im: each kernel offset adds its patch gradients to the pixels it read (overlaps accumulate).
             for (i, j), where in offset_slices(self.window, self.strides, self.out_hw, self.dilation):
                 padded[where] += dcols[:, :, :, i, j, :]
-            top, bottom, left, right = self.pads
-            _, h, w, _ = self.input_shape
-            grad_x = padded[:, top:top + h, left:left + w, :]
+            grad_x = unpad_hw(padded, self.pads, self.input_shape)
         return grad_x, grad_k, grad_b
 
 
@@ -253,9 +258,7 @@ class DepthwiseConv2DFunction(Function):
             padded = xp.zeros(self.padded_shape, dtype=grad.dtype)
             for (i, j), where in offsets:  # col2im: every offset adds back to the pixels it read
                 padded[where] += xp.einsum("nyxcm,cm->nyxc", per_channel, self.kernel[i, j])
-            top, _, left, _ = self.pads
-            _, h, w, _ = self.input_shape
-            grad_x = padded[:, top:top + h, left:left + w, :]
+            grad_x = unpad_hw(padded, self.pads, self.input_shape)
         return grad_x, grad_k, grad_b
 
 

@@ -15,7 +15,7 @@ When the windows do not overlap (stride == pool size, no padding) the backward p
 
 from __future__ import annotations
 
-from pydl.ops.conv import _check_padding, layout, offset_slices, pad_hw, pair
+from pydl.ops.conv import _check_padding, layout, offset_slices, pad_hw, pair, unpad_hw
 from pydl.tensor import Function
 
 __all__ = ["max_pool2d", "avg_pool2d", "MaxPool2D", "AvgPool2D"]
@@ -46,9 +46,7 @@ def _scatter(xp, parts, padded_shape, input_shape, pads, slices, disjoint):
     grad = xp.zeros(padded_shape, dtype=dtype)
     for part, (_, where) in zip(parts, slices):
         grad[where] += part
-    top, _, left, _ = pads
-    _, h, w, _ = input_shape
-    return grad[:, top:top + h, left:left + w, :]
+    return unpad_hw(grad, pads, input_shape)
 
 
 class MaxPool2D(Function):
