@@ -50,35 +50,22 @@ def progress_for_every_fit(cell_id):
     and chart."""
     element(f"progress-{cell_id}").hidden = True
     try:
-        from pydl import models
+        from pydl.models.training import Trainer  # the one training loop behind Sequential and Model
     except ImportError:  # a cell that needs models will say so itself
         yield
         return
-    # Patch fit where it is defined (a base class both kinds of model share, today), once per class.
-    owners = {next(c for c in cls.__mro__ if "fit" in vars(c)) for cls in (models.Sequential, models.Model)}
-    originals = {owner: vars(owner)["fit"] for owner in owners}
-    reporting = []  # a fit that calls another fit (a subclass's super().fit) reports once
+    original_fit = Trainer.fit
 
-    def with_progress(original_fit):
-        def fit_with_progress(self, *args, callbacks=None, **kwargs):
-            if reporting:
-                return original_fit(self, *args, callbacks=callbacks, **kwargs)
-            element(f"progress-{cell_id}").hidden = False
-            progress = training_progress(f"progress-{cell_id}", f"progress-text-{cell_id}", f"chart-{cell_id}")
-            reporting.append(progress)
-            try:
-                return original_fit(self, *args, callbacks=[*(callbacks or []), progress], **kwargs)
-            finally:
-                reporting.pop()
-        return fit_with_progress
+    def fit_with_progress(self, *args, callbacks=None, **kwargs):
+        element(f"progress-{cell_id}").hidden = False
+        progress = training_progress(f"progress-{cell_id}", f"progress-text-{cell_id}", f"chart-{cell_id}")
+        return original_fit(self, *args, callbacks=[*(callbacks or []), progress], **kwargs)
 
-    for owner, original_fit in originals.items():
-        owner.fit = with_progress(original_fit)
+    Trainer.fit = fit_with_progress
     try:
         yield
     finally:
-        for owner, original_fit in originals.items():
-            owner.fit = original_fit
+        Trainer.fit = original_fit
 
 
 def set_buttons_enabled(enabled):
