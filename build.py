@@ -431,7 +431,8 @@ def precompile_python(pyodide_dir: Path, jobs: list[PrecompileJob]) -> dict:
     cache = cache_dir() / "precompiled"
     cache.mkdir(parents=True, exist_ok=True)
     recipe = sha256_of((PRECOMPILE_PY + PRECOMPILE_JS + PYODIDE_VERSION).encode())[:16]
-    cached = {job: cache / f"{recipe}-{sha256_of(job.path)[:32]}-{job.keep_sources:d}-{job.path.name}" for job in jobs}
+    source_sha256 = {job: sha256_of(job.path) for job in jobs}
+    cached = {job: cache / f"{recipe}-{source_sha256[job][:32]}-{job.keep_sources:d}-{job.path.name}" for job in jobs}
     todo = [job for job in jobs if not cached[job].exists()]
     if todo:
         node = require_tool("node", "Install Node.js 18+ (`apt-get install nodejs npm`): the build compiles "
@@ -449,9 +450,8 @@ def precompile_python(pyodide_dir: Path, jobs: list[PrecompileJob]) -> dict:
             Path(str(cached[job]) + ".partial").rename(cached[job])
     derived = {}
     for job in jobs:
-        source_sha256 = sha256_of(job.path)
         shutil.copyfile(cached[job], job.path)
-        derived[job.path.name] = {"from_sha256": source_sha256, "sha256": sha256_of(job.path)}
+        derived[job.path.name] = {"from_sha256": source_sha256[job], "sha256": sha256_of(job.path)}
         log(f"  {job.path.name}: compiled ({job.path.stat().st_size // 1024} KiB)")
     return derived
 

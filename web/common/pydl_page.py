@@ -14,14 +14,16 @@ them with apply() and reads its fields with read().
     await run_page(main)
 """
 
+import asyncio
 import base64
 import importlib
+import inspect
 import io
 import json
 import time
 import traceback
 
-from pyscript import document, window
+from pyscript import document, when, window
 
 page = window.pydlPage
 
@@ -93,8 +95,6 @@ async def run_page(main, browser_blas=False):
         raise
     page.ready()
     if browser_blas:
-        import asyncio
-
         _background.add(asyncio.ensure_future(_load_blas_in_background()))
 
 
@@ -150,11 +150,6 @@ def wire(selector, event, box_id, handler):
     Any failure becomes a message in box_id, never a dead page. Handled clicks are counted on <body data-clicks>
     once fully handled, so tests (and curious people) can tell when the page has caught up with them.
     """
-    import asyncio
-    import inspect
-
-    from pyscript import when
-
     takes_event = "event" in inspect.signature(handler).parameters  # by name: other parameters keep their defaults
     counts = event == "click"
 
