@@ -21,10 +21,7 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYDL_BUILD_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+pytestmark = pytest.mark.usefixtures("private_build_cache")
 
 
 # ---------------------------------------------------------------- integrity
@@ -162,8 +159,8 @@ def test_missing_npm_with_an_empty_cache_says_what_to_install(monkeypatch):
     assert "`npm` was not found" in str(error.value) and "Node.js" in str(error.value)
 
 
-def test_a_corrupt_cached_tarball_is_not_used(private_cache, monkeypatch):
-    cached = private_cache / "npm" / build.UPLOT.tarball_name
+def test_a_corrupt_cached_tarball_is_not_used(private_build_cache, monkeypatch):
+    cached = private_build_cache / "npm" / build.UPLOT.tarball_name
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"truncated download")
     monkeypatch.setattr(build.shutil, "which", lambda name: None)

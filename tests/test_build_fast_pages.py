@@ -19,9 +19,7 @@ REAL_CACHE = build.cache_dir()  # read before the fixture below points the cache
 CPYTHON_312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"  # the bytecode of Pyodide 0.27's CPython 3.12
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYDL_BUILD_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("private_build_cache")
 
 
 # ---------------------------------------------------------------- compiled Python

@@ -2,18 +2,8 @@
 ``from pydl import ...``). Data sets the notes download (MNIST, IMDB) are replaced by small local stand-ins."""
 
 import numpy as np
-import pytest
 
 from pydl.datasets import load_digits
-from pydl.layers.base import reset_name_counters
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    import pydl
-
-    reset_name_counters()
-    pydl.seed(0)
 
 
 def _mnist_like(n=384):

@@ -13,15 +13,7 @@ Chapter 5's snippet for a convnet's intermediate activations (``layer.output`` o
 import numpy as np
 import pytest
 
-import pydl
 from pydl.datasets import load_digits
-from pydl.layers.base import reset_name_counters
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    reset_name_counters()
-    pydl.seed(0)
 
 
 def test_sequential_model_converted_into_the_functional_api():

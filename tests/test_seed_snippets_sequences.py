@@ -2,19 +2,10 @@
 line changed (``from keras... import`` becomes ``from pydl... import``)."""
 
 import numpy as np
-import pytest
 
-import pydl
-from pydl.layers.base import reset_name_counters
 
 # Keras' summary of the notes' stacked SimpleRNN model: one Embedding(10000, 32), four SimpleRNN(32).
 KERAS_STACKED_RNN_PARAMS = [320000, 2080, 2080, 2080, 2080]
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    reset_name_counters()
-    pydl.seed(0)
 
 
 def test_embedding_layer_line():

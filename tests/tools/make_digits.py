@@ -3,7 +3,7 @@
 scikit-learn is needed only here, in a throwaway environment, never by pydl::
 
     python -m venv /tmp/skvenv && /tmp/skvenv/bin/pip install scikit-learn
-    /tmp/skvenv/bin/python -m pydl.datasets._make_digits      # from the repository root
+    /tmp/skvenv/bin/python -m tests.tools.make_digits      # from the repository root
 
 The script is deterministic: the same scikit-learn data gives byte-identical arrays, so the SHA-256 sums that
 DIGITS_SOURCE.md records can be checked again at any time (``--check``).
@@ -19,8 +19,9 @@ import numpy as np  # a build tool outside the runtime package, so it may import
 
 from pydl.preprocessing import train_test_split
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "digits.npz")
+# A build-time tool lives outside the runtime package (it would otherwise ship to every browser).
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "pydl", "datasets", "digits.npz")
 TEST_SIZE = 360  # 20 % of 1,797, the usual hold-out share; 1,437 images are left for training
 SPLIT_SEED = 0
 

@@ -1,0 +1,27 @@
+"""Fixtures every test gets: a fresh start for the state pydl keeps between calls."""
+
+import pytest
+
+import pydl
+from pydl import backend
+from pydl.layers.base import reset_name_counters
+
+
+@pytest.fixture(autouse=True)
+def fresh_pydl_state():
+    """Layer names restart at "dense", "dense_1", ...; float32 is the default; the generator is seeded.
+
+    Restoring floatx afterwards keeps a test that switches to float64 from changing the tests after it.
+    """
+    reset_name_counters()
+    previous = backend.floatx()
+    pydl.seed(0)
+    yield
+    backend.set_floatx(previous)
+
+
+@pytest.fixture
+def private_build_cache(tmp_path, monkeypatch):
+    """A build cache of the test's own, so build tests never read or write the user's downloads."""
+    monkeypatch.setenv("PYDL_BUILD_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
