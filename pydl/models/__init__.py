@@ -12,7 +12,8 @@ True
 """
 
 from pydl.models.functional import Model
+from pydl.models.loop import TrainingLoop
 from pydl.models.saving import ModelFileError, from_bytes, load_model, save_model
 from pydl.models.sequential import Sequential
 
-__all__ = ["Sequential", "Model", "load_model", "save_model", "from_bytes", "ModelFileError"]
+__all__ = ["Sequential", "Model", "TrainingLoop", "load_model", "save_model", "from_bytes", "ModelFileError"]

@@ -12,10 +12,10 @@ against the loss, array conversion, metric resolution) happens before the batch 
 from __future__ import annotations
 
 import math
-import warnings
 
 from pydl import backend, callbacks as callbacks_module, losses, metrics as metrics_module, optimizers
 from pydl import random as pydl_random
+from pydl.models.loop import LogMeans, TrainingLoop
 from pydl.backend import np
 from pydl.tensor import Tensor, no_grad
 
@@ -34,10 +34,6 @@ def _as_array(x, name: str):
     if array.ndim == 0:
         raise ValueError(f"{name} must have a batch axis; got a scalar.")
     return array
-
-
-def _mean_logs(sums: dict, count: int) -> dict:
-    return {k: v / count for k, v in sums.items()} if count else {k: float("nan") for k in sums}
 
 
 def _describe(value) -> str:
@@ -296,6 +292,19 @@ class Trainer:
                 repeats exactly.
 
         Training stops early (with a warning and ``history.stop_reason``) if the loss becomes NaN or infinite.
+        ``fit`` is exactly ``model.training_loop(...)`` stepped to the end (see :class:`~pydl.models.TrainingLoop`).
+        """
+        loop = self.training_loop(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                                  validation_split=validation_split, validation_data=validation_data,
+                                  shuffle=shuffle, initial_epoch=initial_epoch, seed=seed)
+        loop.step()
+        return loop.history
+
+    def training_loop(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+                      validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, seed=None):
+        """A :class:`~pydl.models.TrainingLoop` over ``(x, y)``: ``fit`` that you step (``loop.step(max_seconds=
+        0.05)``) instead of running to the end. Takes ``fit``'s arguments and checks them all now; training (and
+        ``on_train_begin``) starts at the first ``step``.
         """
         self._require_compiled("fit()")
         if x is None or y is None:
@@ -311,78 +320,33 @@ class Trainer:
             if split == 0 or split == len(xs[0]):
                 raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
                                  f"samples out of {len(xs[0])}.")
-            validation_data = (self._pack([a[split:] for a in xs], self.input_names),
-                               self._pack([a[split:] for a in ys], self.output_names))
+            validation = (self._pack([a[split:] for a in xs], self.input_names),
+                          self._pack([a[split:] for a in ys], self.output_names), None)
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
         elif validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) < 2:
                 raise ValueError("validation_data must be a tuple (x_val, y_val).")
             validation_xs, validation_ys = self._arrays(validation_data[0], validation_data[1], prefix="validation ")
-            validation_data = (self._pack(validation_xs, self.input_names),
-                               self._pack(validation_ys, self.output_names))
+            validation = (self._pack(validation_xs, self.input_names),
+                          self._pack(validation_ys, self.output_names), None)
+        else:
+            validation = None
         samples = len(xs[0])
         if samples == 0:
             raise ValueError("fit() got no training samples.")
         if seed is not None:
             pydl_random.seed(seed)
-        rng = pydl_random.get_generator()
         self._check_targets([a[:1] for a in xs], [a[:1] for a in ys])
+        return TrainingLoop(self, xs, ys, [None] * len(ys), batch_size=batch_size, epochs=epochs, verbose=verbose,
+                            callbacks=callbacks, validation=validation, shuffle=shuffle, initial_epoch=initial_epoch)
 
-        steps = math.ceil(samples / batch_size)
-        history = callbacks_module.History()
-        chain = list(callbacks or [])
-        if verbose:
-            chain.append(callbacks_module.ProgbarLogger(verbose=verbose))
-        chain.append(history)
-        params = {"epochs": epochs, "steps": steps, "samples": samples, "batch_size": batch_size, "verbose": verbose}
-        callback_list = callbacks_module.CallbackList(chain, self, params)
-        self.history = history
-        self.stop_training = False
-
-        callback_list.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            callback_list.on_epoch_begin(epoch)
-            if shuffle:
-                order = rng.permutation(samples)
-                epoch_xs, epoch_ys = [a[order] for a in xs], [a[order] for a in ys]  # one copy per epoch
-            else:
-                epoch_xs, epoch_ys = xs, ys
-            sums, seen = {}, 0
-            for batch in range(steps):
-                callback_list.on_batch_begin(batch, {"batch": batch, "size": batch_size})
-                window = slice(batch * batch_size, (batch + 1) * batch_size)  # batches are views
-                xb, yb = [a[window] for a in epoch_xs], [a[window] for a in epoch_ys]
-                logs, predictions = self._train_step(xb, yb)
-                n = len(xb[0])
-                for key, value in {**logs, **self._batch_metrics(yb, predictions)}.items():
-                    sums[key] = sums.get(key, 0.0) + value * n
-                seen += n
-                callback_list.on_batch_end(batch, _mean_logs(sums, seen))
-                if not math.isfinite(logs["loss"]):
-                    self._stop_on_nan(logs["loss"], epoch, batch, history)
-                    break
-                if self.stop_training:
-                    break
-            epoch_logs = _mean_logs(sums, seen)
-            if validation_data is not None and history.stop_reason is None:
-                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
-                epoch_logs.update({f"val_{k}": v for k, v in val.items()})
-            callback_list.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
-        callback_list.on_train_end()
-        return history
-
-    def _stop_on_nan(self, loss, epoch, batch, history) -> None:
-        kind = "NaN" if math.isnan(loss) else "infinite"
-        message = (
-            f"Loss became {kind} at epoch {epoch + 1}, batch {batch + 1}; training stopped (that batch's update "
-            "was not applied). Lower the learning rate, scale the inputs (e.g. pydl.preprocessing.Standardizer), "
-            "or check the data for NaN/inf values."
-        )
-        history.stop_reason = message
-        self.stop_training = True
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
+    def _train_batch(self, xs: list, ys: list, weights: list, means) -> float:
+        """One update inside a :class:`TrainingLoop`; adds the batch's logs to ``means``, returns its loss."""
+        logs, predictions = self._train_step(xs, ys)
+        n = len(xs[0])
+        means.add(logs, n)
+        means.add(self._batch_metrics(ys, predictions), n)
+        return logs["loss"]
 
     def _check_targets(self, xs: list, ys: list) -> None:
         """Run each loss once on one sample so label/loss mismatches fail before training, with the loss' message."""
@@ -406,15 +370,14 @@ class Trainer:
         self._require_compiled("evaluate()")
         xs, ys = self._arrays(x, y)
         batch_size = 32 if batch_size is None else int(batch_size)
-        sums, seen = {}, 0
+        means, seen = LogMeans(), 0
         for start in range(0, len(xs[0]), batch_size):
             window = slice(start, start + batch_size)
             xb, yb = [a[window] for a in xs], [a[window] for a in ys]
             n = len(xb[0])
-            for key, value in self._test_step(xb, yb).items():
-                sums[key] = sums.get(key, 0.0) + value * n
+            means.add(self._test_step(xb, yb), n)
             seen += n
-        logs = _mean_logs(sums, seen)
+        logs = means.means()
         if verbose:
             print(f"{seen} samples - " + callbacks_module._format_logs(logs))
         return self._result(logs, return_dict)

@@ -1,0 +1,227 @@
+"""The training loop as an object you can step: :class:`TrainingLoop`, what ``fit`` runs to the end.
+
+A web page cannot block for a whole ``fit``: it has to draw, and Pause/Stop must answer between batches. So the
+loop keeps its place (epoch, batch, the epoch's shuffled order and running log averages) between calls, and
+``loop.step(max_seconds=0.05)`` trains for a slice of time and returns. Stepping in slices of any size gives the
+same numbers, bit for bit, as ``fit`` with the same seed: both run the same batches in the same order with the
+same generator, and nothing the loop does depends on where a slice ended.
+
+>>> import numpy as np
+>>> import pydl
+>>> from pydl import layers, models
+>>> pydl.seed(0)
+>>> model = models.Sequential([layers.Dense(1, input_shape=(2,))])
+>>> model.compile("sgd", loss="mse")
+>>> x = np.arange(40.0).reshape(20, 2) / 40; y = x.sum(axis=1, keepdims=True)
+>>> loop = model.training_loop(x, y, batch_size=5, epochs=3, verbose=0, seed=1)
+>>> loop.step(max_batches=6)
+6
+>>> loop.epoch, loop.batch, loop.done
+(1, 2, False)
+>>> loop.step()  # the rest: 2 batches of epoch 2, then 4 of epoch 3
+6
+>>> loop.done, len(loop.history.history["loss"])
+(True, 3)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+import warnings
+
+from pydl import callbacks as callbacks_module
+from pydl import random as pydl_random
+
+__all__ = ["TrainingLoop"]
+
+
+class LogMeans:
+    """Running means of the epoch's logs, each value weighted by its batch size (Keras' epoch averages)."""
+
+    def __init__(self):
+        self.sums: dict = {}
+        self.counts: dict = {}
+
+    def add(self, logs: dict, count) -> None:
+        for key, value in logs.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value * count
+            self.counts[key] = self.counts.get(key, 0) + count
+
+    def add_total(self, key: str, total, count) -> None:
+        """A weighted metric's sum of weighted values and sum of weights (a zero total weight reads as 0)."""
+        self.sums[key] = self.sums.get(key, 0.0) + total
+        self.counts[key] = self.counts.get(key, 0.0) + count
+
+    def means(self) -> dict:
+        return {key: total / self.counts[key] if self.counts[key] else 0.0 for key, total in self.sums.items()}
+
+
+def _positive(value, name: str, kind):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (kind is int and value != int(value)):
+        raise ValueError(f"TrainingLoop.step(): {name} must be a positive {'whole number' if kind is int else 'number'}"
+                         f" or None, got {value!r}.")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"TrainingLoop.step(): {name} must be positive and finite (or None), got {value!r}.")
+    return kind(value)
+
+
+class TrainingLoop:
+    """``fit`` as an object: epochs of shuffled mini-batches with callbacks, validation and the NaN stop.
+
+    Made by :meth:`Model.training_loop` (it takes ``fit``'s arguments and checks them all before returning);
+    ``fit`` is ``model.training_loop(...).step()``.
+
+    Attributes:
+        epoch: the epoch the next batch belongs to (counted from 0, starting at ``initial_epoch``); once the loop is
+            done, one past the last epoch that ran.
+        batch: the index of the next batch within ``epoch`` (0 at an epoch's start).
+        done: True once training has ended (all epochs ran, a callback or :meth:`stop` stopped it, or the loss
+            became NaN/infinite); ``on_train_end`` has then been called, exactly once.
+        history: the :class:`~pydl.callbacks.History` filled at each epoch's end (also ``model.history``).
+        logs: the current epoch's running averages, as the last ``on_batch_end`` saw them (``{}`` before one).
+
+    The callbacks see what ``fit`` gives them: ``on_train_begin`` once, at the first :meth:`step` (or
+    :meth:`stop`); ``on_epoch_begin``/``on_epoch_end`` around each epoch; ``on_batch_begin``/``on_batch_end``
+    around each batch; ``on_train_end`` once, when the loop becomes done.
+    """
+
+    def __init__(self, model, xs: list, ys: list, weights: list, *, batch_size: int, epochs: int, verbose,
+                 callbacks, validation, shuffle: bool, initial_epoch: int):
+        """Use :meth:`Model.training_loop`: it checks the arguments; this only stores them."""
+        self.model = model
+        self._arrays = [*xs, *ys, *(w for w in weights if w is not None)]
+        self._split = (len(xs), len(xs) + len(ys))
+        self._has_weight = [w is not None for w in weights]
+        self._samples = len(xs[0])
+        self._batch_size, self._epochs, self._shuffle = batch_size, epochs, shuffle
+        self._validation = validation  # (x, y, sample_weight) for evaluate, or None
+        self._steps = math.ceil(self._samples / batch_size)
+        self._rng = pydl_random.get_generator()
+        self.history = callbacks_module.History()
+        chain = list(callbacks or [])
+        if verbose:
+            chain.append(callbacks_module.ProgbarLogger(verbose=verbose))
+        chain.append(self.history)
+        params = {"epochs": epochs, "steps": self._steps, "samples": self._samples, "batch_size": batch_size,
+                  "verbose": verbose}
+        self._callbacks = callbacks_module.CallbackList(chain, model, params)
+        self.epoch, self.batch, self.done = initial_epoch, 0, False
+        self.logs: dict = {}
+        self._started = False
+        self._epoch_arrays = None
+        self._means = None
+
+    @property
+    def steps(self) -> int:
+        """Batches per epoch."""
+        return self._steps
+
+    def step(self, max_batches=None, max_seconds=None) -> int:
+        """Train until ``max_batches`` batches ran, or ``max_seconds`` passed, or training is done.
+
+        Both limits are checked after each batch (so a call with a limit runs at least one batch, and an epoch's
+        validation runs inside the call whose batch ended the epoch). With neither limit, it trains to the end.
+
+        Returns:
+            The number of batches this call ran (0 once :attr:`done`).
+        """
+        max_batches = _positive(max_batches, "max_batches", int)
+        max_seconds = _positive(max_seconds, "max_seconds", float)
+        if self.done:
+            return 0
+        start = time.perf_counter()
+        self._begin_training()
+        ran = 0
+        while not self.done:
+            if self.batch == 0:
+                self._begin_epoch()
+            finite = self._run_batch()
+            ran += 1
+            if not finite:
+                self._end_epoch(validate=False)
+            elif self.batch == self._steps or self.model.stop_training:
+                self._end_epoch(validate=True)
+            if (max_batches is not None and ran >= max_batches) or (
+                    max_seconds is not None and time.perf_counter() - start >= max_seconds):
+                break
+        return ran
+
+    def stop(self) -> None:
+        """End training now: an epoch in progress ends at the last batch that ran (its averages so far, then
+        validation and ``on_epoch_end``, as when a callback sets ``model.stop_training``); then ``on_train_end``."""
+        if self.done:
+            return
+        self._begin_training()
+        self.model.stop_training = True
+        if self.batch > 0:
+            self._end_epoch(validate=True)
+        else:
+            self._finish()
+
+    # ----------------------------------------------------------------- the pieces of fit's loop
+    def _begin_training(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.model.history = self.history
+        self.model.stop_training = False
+        self._callbacks.on_train_begin()
+        if self.epoch >= self._epochs:
+            self._finish()
+
+    def _begin_epoch(self) -> None:
+        self._callbacks.on_epoch_begin(self.epoch)
+        if self._shuffle:
+            order = self._rng.permutation(self._samples)
+            self._epoch_arrays = [a[order] for a in self._arrays]  # one copy per epoch; batches are views of it
+        else:
+            self._epoch_arrays = self._arrays
+        self._means, self.logs = LogMeans(), {}
+
+    def _run_batch(self) -> bool:
+        """One update; False when its loss was NaN/infinite (then it was not applied and training stops)."""
+        batch, size = self.batch, self._batch_size
+        self._callbacks.on_batch_begin(batch, {"batch": batch, "size": size})
+        window = slice(batch * size, (batch + 1) * size)
+        parts = [a[window] for a in self._epoch_arrays]
+        xb, yb = parts[:self._split[0]], parts[self._split[0]:self._split[1]]
+        extra = iter(parts[self._split[1]:])
+        wb = [next(extra) if has else None for has in self._has_weight]
+        loss = self.model._train_batch(xb, yb, wb, self._means)
+        self.batch += 1
+        self.logs = self._means.means()
+        self._callbacks.on_batch_end(batch, self.logs)
+        if math.isfinite(loss):
+            return True
+        self._stop_on_nan(loss, batch)
+        return False
+
+    def _end_epoch(self, validate: bool) -> None:
+        epoch_logs = self._means.means()
+        if validate and self._validation is not None:
+            x, y, weight = self._validation
+            val = self.model.evaluate(x, y, batch_size=self._batch_size, verbose=0, return_dict=True)
+            epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+        self._callbacks.on_epoch_end(self.epoch, epoch_logs)
+        self.epoch, self.batch, self._epoch_arrays = self.epoch + 1, 0, None
+        if self.model.stop_training or self.epoch >= self._epochs:
+            self._finish()
+
+    def _finish(self) -> None:
+        self.done = True
+        self._callbacks.on_train_end()
+
+    def _stop_on_nan(self, loss, batch) -> None:
+        kind = "NaN" if math.isnan(loss) else "infinite"
+        message = (
+            f"Loss became {kind} at epoch {self.epoch + 1}, batch {batch + 1}; training stopped (that batch's update "
+            "was not applied). Lower the learning rate, scale the inputs (e.g. pydl.preprocessing.Standardizer), "
+            "or check the data for NaN/inf values."
+        )
+        self.history.stop_reason = message
+        self.model.stop_training = True
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
