@@ -101,7 +101,7 @@ def mlp(size):
 
     def pydl_tensor_step():
         w1, b1, w2, b2 = params
-        loss = softmax_cross_entropy((xt @ w1 + b1).relu() @ w2 + b2, yt)
+        loss = softmax_cross_entropy((xt @ w1 + b1).relu() @ w2 + b2, yt).mean()
         loss.backward()
         for p in params:  # plain SGD on the arrays: the update is not part of any graph
             p.data -= LEARNING_RATE * p.grad
@@ -235,7 +235,7 @@ def _pydl_convnet_step(size, x, y):
         out = xt
         for layer in stack:
             out = layer(out, training=True)
-        softmax_cross_entropy(out, yt).backward()
+        softmax_cross_entropy(out, yt).mean().backward()
         for layer in stack:
             for p in layer.trainable_weights:
                 p.data -= LEARNING_RATE * p.grad

@@ -21,12 +21,19 @@ from pydl.backend import np
 
 __all__ = [
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "mean_squared_error",
-    "mean_absolute_error", "mse", "mae", "confusion_matrix", "get", "resolve",
+    "mean_absolute_error", "mse", "mae", "confusion_matrix", "get", "resolve", "weighted_sums", "value",
 ]
 
 
 def _host(x):
     return backend.to_numpy(x.data if hasattr(x, "requires_grad") else x)
+
+
+def _binary_hits(y_true, y_pred, threshold: float = 0.5):
+    y_true, y_pred = _host(y_true), _host(y_pred)
+    if y_true.ndim == y_pred.ndim - 1:
+        y_true = y_true[..., None]
+    return ((y_pred > threshold) == (y_true > 0.5)).astype(np.float64)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> float:
@@ -36,16 +43,23 @@ def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> float:
     >>> metrics.binary_accuracy([[1], [0], [1]], [[0.9], [0.2], [0.3]])
     0.6666666666666666
     """
+    return float(_binary_hits(y_true, y_pred, threshold).mean())
+
+
+def _categorical_hits(y_true, y_pred):
     y_true, y_pred = _host(y_true), _host(y_pred)
-    if y_true.ndim == y_pred.ndim - 1:
-        y_true = y_true[..., None]
-    return float(((y_pred > threshold) == (y_true > 0.5)).mean())
+    return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(np.float64)
 
 
 def categorical_accuracy(y_true, y_pred) -> float:
     """Fraction of samples whose largest predicted class is the one-hot label's class."""
+    return float(_categorical_hits(y_true, y_pred).mean())
+
+
+def _sparse_hits(y_true, y_pred):
     y_true, y_pred = _host(y_true), _host(y_pred)
-    return float((y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).mean())
+    predicted = y_pred.argmax(axis=-1)
+    return (y_true.reshape(predicted.shape) == predicted).astype(np.float64)
 
 
 def sparse_categorical_accuracy(y_true, y_pred) -> float:
@@ -55,9 +69,7 @@ def sparse_categorical_accuracy(y_true, y_pred) -> float:
     >>> metrics.sparse_categorical_accuracy([2, 0], [[0.1, 0.2, 0.7], [0.1, 0.8, 0.1]])
     0.5
     """
-    y_true, y_pred = _host(y_true), _host(y_pred)
-    predicted = y_pred.argmax(axis=-1)
-    return float((y_true.reshape(predicted.shape) == predicted).mean())
+    return float(_sparse_hits(y_true, y_pred).mean())
 
 
 def accuracy(y_true, y_pred) -> float:
@@ -72,6 +84,12 @@ def accuracy(y_true, y_pred) -> float:
     return _ACCURACY[_accuracy_kind(y_true.shape, y_pred.shape)](y_true, y_pred)
 
 
+def _accuracy_hits(y_true, y_pred):
+    y_true, y_pred = _host(y_true), _host(y_pred)
+    kind = _accuracy_kind(y_true.shape, y_pred.shape)
+    return _PER_SAMPLE[_ACCURACY[kind]](y_true, y_pred)
+
+
 def _accuracy_kind(true_shape, pred_shape, loss_name: str | None = None) -> str:
     if loss_name == "binary_crossentropy" or (pred_shape and pred_shape[-1] == 1):
         return "binary"
@@ -84,20 +102,60 @@ def _accuracy_kind(true_shape, pred_shape, loss_name: str | None = None) -> str:
     return "categorical"
 
 
-def mean_squared_error(y_true, y_pred) -> float:
-    """Mean of the squared differences."""
+def _squared_errors(y_true, y_pred):
     y_true, y_pred = _host(y_true), _host(y_pred)
     if y_true.ndim == y_pred.ndim - 1:
         y_true = y_true[..., None]
-    return float(np.mean((y_pred - y_true) ** 2))
+    return (y_pred - y_true) ** 2
+
+
+def mean_squared_error(y_true, y_pred) -> float:
+    """Mean of the squared differences."""
+    return float(np.mean(_squared_errors(y_true, y_pred)))
+
+
+def _absolute_errors(y_true, y_pred):
+    y_true, y_pred = _host(y_true), _host(y_pred)
+    if y_true.ndim == y_pred.ndim - 1:
+        y_true = y_true[..., None]
+    return np.abs(y_pred - y_true)
 
 
 def mean_absolute_error(y_true, y_pred) -> float:
     """Mean of the absolute differences."""
-    y_true, y_pred = _host(y_true), _host(y_pred)
-    if y_true.ndim == y_pred.ndim - 1:
-        y_true = y_true[..., None]
-    return float(np.mean(np.abs(y_pred - y_true)))
+    return float(np.mean(_absolute_errors(y_true, y_pred)))
+
+
+def weighted_sums(fn, y_true, y_pred, sample_weight) -> tuple:
+    """``(sum of value * weight, sum of weight)`` of metric ``fn`` on one batch: what Keras' weighted metrics
+    accumulate, so an epoch's result is the weighted mean over all its samples (0 when the weights sum to 0).
+
+    A built-in metric gives its value per sample; a custom ``fn`` must return one value per sample (an array whose
+    first axis is the batch). Values with more axes than the weights are averaged over the extra ones first.
+
+    >>> from pydl import metrics
+    >>> metrics.weighted_sums(metrics.binary_accuracy, [[1], [0], [1]], [[0.9], [0.2], [0.3]], [1.0, 1.0, 2.0])
+    (2.0, 4.0)
+    """
+    elementwise = _PER_SAMPLE.get(fn)
+    values = np.asarray(elementwise(y_true, y_pred) if elementwise else _host(fn(y_true, y_pred)), dtype=np.float64)
+    weight = np.asarray(_host(sample_weight), dtype=np.float64)
+    batch = len(weight)
+    if values.ndim == 0 or values.shape[0] != batch:
+        raise ValueError(f"weighted metric {getattr(fn, '__name__', fn)!r} returned shape {tuple(values.shape)}, but a "
+                         f"weighted metric needs one value per sample ({batch} here); return the per-sample values, "
+                         "not their mean.")
+    if weight.ndim == values.ndim + 1 and weight.shape[-1] == 1:
+        weight = weight[..., 0]
+    if values.ndim > weight.ndim:
+        values = values.mean(axis=tuple(range(weight.ndim, values.ndim)))
+    weight = np.broadcast_to(weight, values.shape)
+    return float((values * weight).sum()), float(weight.sum())
+
+
+def value(fn, y_true, y_pred) -> float:
+    """Metric ``fn`` on one batch as one float (a custom metric may return per-sample values: they are averaged)."""
+    return float(np.mean(_host(fn(y_true, y_pred))))
 
 
 mse = mean_squared_error
@@ -139,6 +197,11 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None):
 
 _ACCURACY = {
     "binary": binary_accuracy, "categorical": categorical_accuracy, "sparse": sparse_categorical_accuracy,
+}
+_PER_SAMPLE = {
+    accuracy: _accuracy_hits, binary_accuracy: _binary_hits, categorical_accuracy: _categorical_hits,
+    sparse_categorical_accuracy: _sparse_hits, mean_squared_error: _squared_errors,
+    mean_absolute_error: _absolute_errors,
 }
 _BY_NAME = {
     "accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy,

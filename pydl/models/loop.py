@@ -204,7 +204,8 @@ class TrainingLoop:
         epoch_logs = self._means.means()
         if validate and self._validation is not None:
             x, y, weight = self._validation
-            val = self.model.evaluate(x, y, batch_size=self._batch_size, verbose=0, return_dict=True)
+            val = self.model.evaluate(x, y, batch_size=self._batch_size, verbose=0, sample_weight=weight,
+                                      return_dict=True)
             epoch_logs.update({f"val_{k}": v for k, v in val.items()})
         self._callbacks.on_epoch_end(self.epoch, epoch_logs)
         self.epoch, self.batch, self._epoch_arrays = self.epoch + 1, 0, None

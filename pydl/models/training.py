@@ -6,7 +6,8 @@ several of each, with a loss (and metrics) per output summed with ``loss_weights
 
 The per-batch path (:meth:`Trainer._train_step`) is kept short on purpose: forward, loss (+ regularization
 penalties), backward, one optimizer call and host-side metrics. Everything that only needs checking once (labels
-against the loss, array conversion, metric resolution) happens before the batch loop.
+against the loss, array conversion, sample weights, metric resolution) happens before the batch loop. Losses are
+weighted and reduced in one place, :func:`pydl.losses.reduce_weighted` (Keras 3's ``sum_over_batch_size``).
 """
 
 from __future__ import annotations
@@ -15,33 +16,12 @@ import math
 
 from pydl import backend, callbacks as callbacks_module, losses, metrics as metrics_module, optimizers
 from pydl import random as pydl_random
-from pydl.models.loop import LogMeans, TrainingLoop
 from pydl.backend import np
-from pydl.tensor import Tensor, no_grad
+from pydl.models.loop import LogMeans, TrainingLoop
+from pydl.models.training_data import as_array, check_sample_weight, class_weight_to_sample_weight, describe
+from pydl.tensor import no_grad
 
 __all__ = ["Trainer"]
-
-
-def _as_array(x, name: str):
-    """Host or device array for ``x`` (arrays pass through uncopied; lists and Tensors are converted)."""
-    if isinstance(x, Tensor):
-        return x.data
-    if backend.cupy is not None and isinstance(x, backend.cupy.ndarray):
-        return x
-    array = np.asarray(x)
-    if array.dtype == object:
-        raise ValueError(f"{name} must be numeric (an array or nested lists of numbers), got dtype object.")
-    if array.ndim == 0:
-        raise ValueError(f"{name} must have a batch axis; got a scalar.")
-    return array
-
-
-def _describe(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)}"
-    if isinstance(value, dict):
-        return f"a dict with keys {sorted(map(str, value))}"
-    return f"one {type(value).__name__}" + (f" of shape {tuple(value.shape)}" if hasattr(value, "shape") else "")
 
 
 class Trainer:
@@ -61,7 +41,8 @@ class Trainer:
         self._output_losses: list = []  # one loss function per output
         self._loss_weights: list = []
         self._metric_specs: list = []  # per output: the metrics as given to compile
-        self._metrics = None  # [(log name, output index, fn)], resolved on the first batch (needs output shapes)
+        self._weighted_metric_specs: list = []  # per output: the weighted_metrics as given to compile
+        self._metrics = None  # [(log name, output index, fn, weighted)], resolved on the first batch (output shapes)
 
     # ----------------------------------------------------------------- data structures
     def _flatten(self, data, names: list, what: str) -> list:
@@ -77,14 +58,14 @@ class Trainer:
         if isinstance(data, (list, tuple)) and len(data) == len(names):
             return list(data)
         raise ValueError(f'Model "{self.name}" expects {len(names)} {what}s ({", ".join(names)}), as a list in that '
-                         f"order or a dict by name, but got {_describe(data)}.")
+                         f"order or a dict by name, but got {describe(data)}.")
 
     def _arrays(self, x, y=None, prefix: str = ""):
         """Inputs (and targets) as lists of arrays with one sample count, checked once before any batch."""
-        xs = [_as_array(a, f"{prefix}x") for a in self._flatten(x, self.input_names, "input")]
+        xs = [as_array(a, f"{prefix}x") for a in self._flatten(x, self.input_names, "input")]
         if y is None:
             return xs
-        ys = [_as_array(a, f"{prefix}y") for a in self._flatten(y, self.output_names, "output")]
+        ys = [as_array(a, f"{prefix}y") for a in self._flatten(y, self.output_names, "output")]
         labels = ([f"{prefix}x"] if len(xs) == 1 else [f"{prefix}x[{n!r}]" for n in self.input_names]) + \
                  ([f"{prefix}y"] if len(ys) == 1 else [f"{prefix}y[{n!r}]" for n in self.output_names])
         counts = [len(a) for a in xs + ys]
@@ -93,6 +74,18 @@ class Trainer:
             raise ValueError(f"{labels[0]} has {counts[0]} samples but {labels[different]} has {counts[different]}; "
                              "they must have the same length.")
         return xs, ys
+
+    def _sample_weights(self, sample_weight, samples: int, prefix: str = "") -> list:
+        """One checked weight array (or None) per output: one array for all outputs, or a list/dict per output."""
+        count = len(self.output_names)
+        if sample_weight is None:
+            return [None] * count
+        if count > 1 and isinstance(sample_weight, (list, tuple, dict)):
+            given = self._flatten(sample_weight, self.output_names, "sample_weight")
+        else:
+            given = [sample_weight] * count
+        names = [f"{prefix}sample_weight" + ("" if count == 1 else f"[{name!r}]") for name in self.output_names]
+        return [None if w is None else check_sample_weight(w, samples, name) for w, name in zip(given, names)]
 
     def _pack(self, arrays: list, names: list):
         """One array for a single input/output, else the list (what ``evaluate`` and friends accept)."""
@@ -116,7 +109,7 @@ class Trainer:
         return [value] * len(names)
 
     # ----------------------------------------------------------------- compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None) -> None:
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None) -> None:
         """Choose the optimizer, the loss and the metrics reported during training.
 
         Args:
@@ -127,6 +120,9 @@ class Trainer:
                 for several outputs a list with one entry (a metric or a list) per output, or a dict by output name.
             loss_weights: for several outputs, the weight of each output's loss in the total (list or dict; 1 by
                 default).
+            weighted_metrics: metrics (given like ``metrics``) that ``sample_weight``/``class_weight`` weight, as in
+                Keras; plain ``metrics`` ignore the weights. A name also in ``metrics`` is logged as
+                ``weighted_<name>``.
 
         >>> from pydl import layers, models
         >>> inputs = layers.Input(shape=(4,))
@@ -142,25 +138,33 @@ class Trainer:
                                                       else loss_weights, "loss_weights", default=1.0)]
         if not all(math.isfinite(w) for w in weights):
             raise ValueError(f"compile(): loss_weights must be finite numbers, got {weights}.")
-        if isinstance(metrics, (str, dict)) or callable(metrics):
-            metrics = metrics if isinstance(metrics, dict) or not single else [metrics]
-        if single and not isinstance(metrics, dict):
-            metric_specs = [list(metrics or [])]  # one output: the list is that output's metrics
-        elif metrics is None:
-            metric_specs = [[] for _ in self.output_names]
-        elif isinstance(metrics, (list, tuple, dict)):
-            metric_specs = [[] if m is None else list(m) if isinstance(m, (list, tuple)) else [m]
-                            for m in self._per_output(metrics, "metrics", default=[])]
-        else:
-            raise ValueError(f'compile(): model "{self.name}" has {len(self.output_names)} outputs, so metrics must '
-                             f"be a list with one entry per output or a dict by output name, got {metrics!r}.")
-        for spec in (spec for specs in metric_specs for spec in specs):
-            metrics_module.get(spec)  # unknown names fail now, not in the middle of fit
+        metric_specs = self._metric_lists(metrics, "metrics")
+        weighted_specs = self._metric_lists(weighted_metrics, "weighted_metrics")
         self.optimizer = optimizers.get(optimizer)
         self.loss = output_losses[0] if single and not isinstance(loss, (list, tuple, dict)) else output_losses
         self._output_losses, self._loss_weights, self._metric_specs = output_losses, weights, metric_specs
+        self._weighted_metric_specs = weighted_specs
         self._metrics = None
         self.compiled = True
+
+    def _metric_lists(self, metrics, what: str) -> list:
+        """Per output, the list of metrics ``compile`` was given for it (names checked now, not mid-fit)."""
+        single = len(self.output_names) == 1
+        if isinstance(metrics, (str, dict)) or callable(metrics):
+            metrics = metrics if isinstance(metrics, dict) or not single else [metrics]
+        if single and not isinstance(metrics, dict):
+            specs = [list(metrics or [])]  # one output: the list is that output's metrics
+        elif metrics is None:
+            specs = [[] for _ in self.output_names]
+        elif isinstance(metrics, (list, tuple, dict)):
+            specs = [[] if m is None else list(m) if isinstance(m, (list, tuple)) else [m]
+                     for m in self._per_output(metrics, what, default=[])]
+        else:
+            raise ValueError(f'compile(): model "{self.name}" has {len(self.output_names)} outputs, so {what} must '
+                             f"be a list with one entry per output or a dict by output name, got {metrics!r}.")
+        for spec in (spec for output_specs in specs for spec in output_specs):
+            metrics_module.get(spec)
+        return specs
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -170,23 +174,34 @@ class Trainer:
     def _resolve_metrics(self, output_shapes) -> list:
         if self._metrics is None:
             prefix = len(self.output_names) > 1  # Keras' history keys: "accuracy", or "<output>_accuracy"
-            self._metrics = []
-            for index, (output, loss, specs) in enumerate(zip(self.output_names, self._output_losses,
-                                                              self._metric_specs)):
-                for spec in specs:
-                    name, fn = metrics_module.resolve(spec, losses.name_of(loss), output_shapes[index])
-                    self._metrics.append((f"{output}_{name}" if prefix else name, index, fn))
+            self._metrics, taken = [], set()
+            for weighted, all_specs in ((False, self._metric_specs), (True, self._weighted_metric_specs)):
+                for index, (output, loss, specs) in enumerate(zip(self.output_names, self._output_losses,
+                                                                  all_specs)):
+                    for spec in specs:
+                        name, fn = metrics_module.resolve(spec, losses.name_of(loss), output_shapes[index])
+                        key = f"{output}_{name}" if prefix else name
+                        if key in taken:  # Keras' rule: the weighted twin of a plain metric is "weighted_<name>"
+                            key = f"{output}_weighted_{name}" if prefix else f"weighted_{name}"
+                        taken.add(key)
+                        self._metrics.append((key, index, fn, weighted))
         return self._metrics
 
     def _compile_config(self):
         """The compile settings as JSON for a model file; ValueError for custom (unsaveable) metrics."""
         if not self.compiled:
             return None
-        names = [[metrics_module.name_of(metrics_module.get(m)) if not isinstance(m, str) else m for m in specs]
-                 for specs in self._metric_specs]
-        if None in (name for specs in names for name in specs):
-            raise ValueError("custom metric")
+        def saved_names(all_specs):
+            names = [[metrics_module.name_of(metrics_module.get(m)) if not isinstance(m, str) else m for m in specs]
+                     for specs in all_specs]
+            if None in (name for specs in names for name in specs):
+                raise ValueError("custom metric")
+            return names
+
+        names, weighted = saved_names(self._metric_specs), saved_names(self._weighted_metric_specs)
         config = {"optimizer": optimizers.serialize(self.optimizer)}
+        if any(weighted):
+            config["weighted_metrics"] = weighted[0] if len(self.output_names) == 1 else weighted
         if len(self.output_names) == 1:
             return {**config, "loss": losses.serialize(self._output_losses[0]), "metrics": names[0]}
         return {**config, "loss": [losses.serialize(loss) for loss in self._output_losses], "metrics": names,
@@ -197,24 +212,27 @@ class Trainer:
         loss = config["loss"]
         loss = [losses.get(item) for item in loss] if isinstance(loss, list) else losses.get(loss)
         self.compile(optimizer=optimizers.get(config["optimizer"]), loss=loss,
-                     metrics=config.get("metrics") or None, loss_weights=config.get("loss_weights"))
+                     metrics=config.get("metrics") or None, loss_weights=config.get("loss_weights"),
+                     weighted_metrics=config.get("weighted_metrics") or None)
 
     # ----------------------------------------------------------------- one batch
-    def _weighted_loss(self, ys: list, outs: list):
-        """The total of the output losses (weighted) and, with several outputs, each one for the logs."""
+    def _weighted_loss(self, ys: list, outs: list, weights: list):
+        """The total of the output losses (times ``loss_weights``) and, with several outputs, each one for the logs;
+        each output's loss is its per-sample losses weighted by ``weights`` and reduced by the loss' reduction."""
         total, per_output = None, {}
-        for name, loss, weight, y, out in zip(self.output_names, self._output_losses, self._loss_weights, ys, outs):
-            value = loss(y, out)
+        for name, loss, weight, y, out, sample_weight in zip(self.output_names, self._output_losses,
+                                                             self._loss_weights, ys, outs, weights):
+            value = losses.compute(loss, y, out, sample_weight)
             if len(outs) > 1:
                 per_output[f"{name}_loss"] = value
             term = value if weight == 1.0 else value * weight
             total = term if total is None else total + term
         return total, per_output
 
-    def _train_step(self, xs: list, ys: list):
+    def _train_step(self, xs: list, ys: list, weights: list):
         """Forward, loss, backward, update. Returns (loss logs, prediction arrays); no update on a NaN loss."""
         outs = self._forward(xs, training=True)
-        total, per_output = self._weighted_loss(ys, outs)
+        total, per_output = self._weighted_loss(ys, outs, weights)
         for layer in self.layers:
             for penalty in layer.losses:
                 total = total + penalty
@@ -229,34 +247,58 @@ class Trainer:
         self.optimizer._apply([(p.grad, p) for p in params])
         return logs, predictions
 
-    def _test_step(self, xs: list, ys: list) -> dict:
-        """Loss (without regularization penalties) and metrics on one batch, in inference mode."""
+    def _test_step(self, xs: list, ys: list, weights: list, means: LogMeans, count) -> None:
+        """Loss (without regularization penalties) and metrics on one batch, in inference mode, into ``means``."""
         with no_grad():
             outs = self._forward(xs, training=False)
-            total, per_output = self._weighted_loss(ys, outs)
-            logs = {"loss": float(total.data), **{k: float(v.data) for k, v in per_output.items()}}
-        return {**logs, **self._batch_metrics(ys, [out.data for out in outs])}
+            total, per_output = self._weighted_loss(ys, outs, weights)
+            means.add({"loss": float(total.data), **{k: float(v.data) for k, v in per_output.items()}}, count)
+        self._add_metrics(means, ys, [out.data for out in outs], weights, count)
 
-    def _batch_metrics(self, ys: list, predictions: list) -> dict:
+    def _add_metrics(self, means: LogMeans, ys: list, predictions: list, weights: list, count) -> None:
+        """The batch's metrics into ``means``: plain ones counted ``count`` times, weighted ones by their weights."""
         metrics = self._metrics if self._metrics is not None else self._resolve_metrics(
             [p.shape for p in predictions])
         if not metrics:
-            return {}
-        used = {index for _, index, _ in metrics}
+            return
+        used = {index for _, index, _, _ in metrics}
         host = {i: (backend.to_numpy(ys[i]), backend.to_numpy(predictions[i])) for i in used}
-        return {name: float(fn(*host[index])) for name, index, fn in metrics}
+        for name, index, fn, weighted in metrics:
+            if weighted and weights[index] is not None:
+                means.add_total(name, *metrics_module.weighted_sums(fn, *host[index], weights[index]))
+            else:
+                means.add({name: metrics_module.value(fn, *host[index])}, count)
 
-    def train_on_batch(self, x, y, return_dict: bool = False):
+    def _training_weights(self, sample_weight, class_weight, ys: list, samples: int, prefix: str = "") -> list:
+        """Per output, the weight of each sample (or None): ``sample_weight``, or ``class_weight`` turned into it."""
+        if class_weight is None:
+            return self._sample_weights(sample_weight, samples, prefix)
+        if sample_weight is not None:
+            raise ValueError("You cannot give class_weight and sample_weight at the same time (as in Keras): fold "
+                             "the class weights into sample_weight.")
+        if len(self.output_names) > 1:
+            raise ValueError(f'class_weight is only supported for models with a single output; model "{self.name}" '
+                             f"has {len(self.output_names)} ({self.output_names}). Give sample_weight per output.")
+        return [class_weight_to_sample_weight(class_weight, ys[0])]
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
         """One gradient update on one batch. Returns the loss, or ``[loss, *metrics]`` when metrics are compiled."""
         self._require_compiled("training")
         xs, ys = self._arrays(x, y)
-        logs, predictions = self._train_step(xs, ys)
-        return self._result({**logs, **self._batch_metrics(ys, predictions)}, return_dict)
+        weights = self._training_weights(sample_weight, class_weight, ys, len(xs[0]))
+        logs, predictions = self._train_step(xs, ys, weights)
+        means = LogMeans()
+        means.add(logs, 1)
+        self._add_metrics(means, ys, predictions, weights, 1)
+        return self._result(means.means(), return_dict)
 
-    def test_on_batch(self, x, y, return_dict: bool = False):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss (and metrics) on one batch, without updating the weights or adding regularization penalties."""
         self._require_compiled("evaluation")
-        return self._result(self._test_step(*self._arrays(x, y)), return_dict)
+        xs, ys = self._arrays(x, y)
+        means = LogMeans()
+        self._test_step(xs, ys, self._sample_weights(sample_weight, len(xs[0])), means, 1)
+        return self._result(means.means(), return_dict)
 
     def predict_on_batch(self, x):
         """Predictions for one batch as a NumPy array (a list or dict of them for several outputs)."""
@@ -273,7 +315,7 @@ class Trainer:
 
     # ----------------------------------------------------------------- fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0, seed=None):
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0, seed=None):
         """Train for ``epochs`` passes over ``(x, y)`` in mini-batches; returns a :class:`~pydl.callbacks.History`.
 
         Args:
@@ -284,68 +326,85 @@ class Trainer:
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
             callbacks: list of :class:`~pydl.callbacks.Callback` (a web page passes its own to show progress).
             validation_split: fraction of the data, taken from the END before shuffling (as Keras), held out and
-                evaluated after each epoch as ``val_loss`` / ``val_<metric>``.
-            validation_data: ``(x_val, y_val)``; overrides ``validation_split``.
+                evaluated after each epoch as ``val_loss`` / ``val_<metric>``; ``sample_weight`` is split with it.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``; overrides
+                ``validation_split``.
             shuffle: reshuffle the training samples before every epoch.
+            class_weight: ``{class index: weight}`` (single-output models): each training sample's loss is
+                multiplied by its class' weight (1 for classes left out), as Keras; not with ``sample_weight``.
+            sample_weight: one weight per training sample (finite, >= 0), multiplying its loss: the batch loss is
+                ``sum(loss * weight) / batch size`` (Keras' ``sum_over_batch_size``). With several outputs, one
+                array for all or a list/dict with one per output. Metrics in ``compile(weighted_metrics=...)`` are
+                weighted too; plain ``metrics`` are not.
             initial_epoch: epoch to start counting from (to resume training).
             seed: reseed pydl's shared generator first (shuffling, dropout, lazily built weights), so the run
                 repeats exactly.
 
         Training stops early (with a warning and ``history.stop_reason``) if the loss becomes NaN or infinite.
         ``fit`` is exactly ``model.training_loop(...)`` stepped to the end (see :class:`~pydl.models.TrainingLoop`).
+        Unlike Keras, negative or non-finite sample or class weights are refused (they can only be mistakes).
         """
         loop = self.training_loop(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
                                   validation_split=validation_split, validation_data=validation_data,
-                                  shuffle=shuffle, initial_epoch=initial_epoch, seed=seed)
+                                  shuffle=shuffle, class_weight=class_weight, sample_weight=sample_weight,
+                                  initial_epoch=initial_epoch, seed=seed)
         loop.step()
         return loop.history
 
     def training_loop(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
-                      validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, seed=None):
+                      validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+                      sample_weight=None, initial_epoch=0, seed=None) -> TrainingLoop:
         """A :class:`~pydl.models.TrainingLoop` over ``(x, y)``: ``fit`` that you step (``loop.step(max_seconds=
-        0.05)``) instead of running to the end. Takes ``fit``'s arguments and checks them all now; training (and
-        ``on_train_begin``) starts at the first ``step``.
+        0.05)``) instead of running to the end. Takes ``fit``'s arguments and checks them all now (nothing changes
+        if one is refused); training (and ``on_train_begin``) starts at the first ``step``.
         """
         self._require_compiled("fit()")
         if x is None or y is None:
             raise ValueError("fit() needs both x and y.")
         xs, ys = self._arrays(x, y)
+        samples = len(xs[0])
         batch_size = 32 if batch_size is None else int(batch_size)
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        weights = self._training_weights(sample_weight, class_weight, ys, samples)
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in [0, 1), got {validation_split}.")
-            split = int(len(xs[0]) * (1 - validation_split))
-            if split == 0 or split == len(xs[0]):
+            split = int(samples * (1 - validation_split))
+            if split == 0 or split == samples:
                 raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
-                                 f"samples out of {len(xs[0])}.")
+                                 f"samples out of {samples}.")
             validation = (self._pack([a[split:] for a in xs], self.input_names),
-                          self._pack([a[split:] for a in ys], self.output_names), None)
+                          self._pack([a[split:] for a in ys], self.output_names),
+                          None if sample_weight is None else self._pack([None if w is None else w[split:]
+                                                                         for w in weights], self.output_names))
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
+            weights = [None if w is None else w[:split] for w in weights]
         elif validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) < 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val).")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                                 f"val_sample_weight), got {describe(validation_data)}.")
             validation_xs, validation_ys = self._arrays(validation_data[0], validation_data[1], prefix="validation ")
+            validation_weight = validation_data[2] if len(validation_data) == 3 else None
+            self._sample_weights(validation_weight, len(validation_xs[0]), prefix="validation ")
             validation = (self._pack(validation_xs, self.input_names),
-                          self._pack(validation_ys, self.output_names), None)
+                          self._pack(validation_ys, self.output_names), validation_weight)
         else:
             validation = None
-        samples = len(xs[0])
         if samples == 0:
             raise ValueError("fit() got no training samples.")
         if seed is not None:
             pydl_random.seed(seed)
         self._check_targets([a[:1] for a in xs], [a[:1] for a in ys])
-        return TrainingLoop(self, xs, ys, [None] * len(ys), batch_size=batch_size, epochs=epochs, verbose=verbose,
+        return TrainingLoop(self, xs, ys, weights, batch_size=batch_size, epochs=epochs, verbose=verbose,
                             callbacks=callbacks, validation=validation, shuffle=shuffle, initial_epoch=initial_epoch)
 
-    def _train_batch(self, xs: list, ys: list, weights: list, means) -> float:
+    def _train_batch(self, xs: list, ys: list, weights: list, means: LogMeans) -> float:
         """One update inside a :class:`TrainingLoop`; adds the batch's logs to ``means``, returns its loss."""
-        logs, predictions = self._train_step(xs, ys)
+        logs, predictions = self._train_step(xs, ys, weights)
         n = len(xs[0])
         means.add(logs, n)
-        means.add(self._batch_metrics(ys, predictions), n)
+        self._add_metrics(means, ys, predictions, weights, n)
         return logs["loss"]
 
     def _check_targets(self, xs: list, ys: list) -> None:
@@ -354,28 +413,32 @@ class Trainer:
             outs = self._forward(xs, training=False)
             for name, loss, y, out in zip(self.output_names, self._output_losses, ys, outs):
                 try:
-                    loss(y, out)
+                    losses.compute(loss, y, out)
                 except ValueError as error:
                     if len(outs) == 1:
                         raise
                     raise ValueError(f'Output "{name}": {error}') from None
 
     # ----------------------------------------------------------------- evaluate / predict
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict: bool = False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, return_dict: bool = False):
         """Loss and metrics over ``(x, y)`` in inference mode (dropout off, no regularization penalties).
+
+        ``sample_weight`` weights each sample's loss (and the ``weighted_metrics``) as in :meth:`fit`.
 
         Returns:
             The loss, or ``[loss, *output losses, *metrics]`` in compile order (a dict with ``return_dict=True``).
         """
         self._require_compiled("evaluate()")
         xs, ys = self._arrays(x, y)
+        weights = self._sample_weights(sample_weight, len(xs[0]))
         batch_size = 32 if batch_size is None else int(batch_size)
         means, seen = LogMeans(), 0
         for start in range(0, len(xs[0]), batch_size):
             window = slice(start, start + batch_size)
             xb, yb = [a[window] for a in xs], [a[window] for a in ys]
+            wb = [None if w is None else w[window] for w in weights]
             n = len(xb[0])
-            means.add(self._test_step(xb, yb), n)
+            self._test_step(xb, yb, wb, means, n)
             seen += n
         logs = means.means()
         if verbose:

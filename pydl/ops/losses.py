@@ -4,14 +4,15 @@ Softmax followed by ``log`` loses everything below ~1e-38 (float32) and needs cl
 logits with the log-sum-exp shift never overflows and gives the textbook gradient ``p - y`` in one step. These are
 the ops :mod:`pydl.losses` uses when ``from_logits=True`` or when ``y_pred`` came straight out of a softmax/sigmoid.
 
-Each returns the mean over every axis but the class axis (Keras' ``sum_over_batch_size`` reduction).
+Each returns one value per sample, unreduced: the categorical ones one per row (``z.shape[:-1]``), the sigmoid one
+per element; :func:`pydl.losses.reduce_weighted` is the one place where losses are weighted and reduced.
 
 >>> import pydl
 >>> from pydl.ops.losses import softmax_cross_entropy
->>> z = pydl.tensor([[2.0, 0.0, -1.0]], requires_grad=True)
->>> loss = softmax_cross_entropy(z, pydl.tensor([[1.0, 0.0, 0.0]]))
->>> round(loss.item(), 4)
-0.1698
+>>> z = pydl.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]], requires_grad=True)
+>>> loss = softmax_cross_entropy(z, pydl.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+>>> [round(v, 4) for v in loss.tolist()]
+[0.1698, 1.0986]
 """
 
 from __future__ import annotations
@@ -25,18 +26,17 @@ def _log_softmax(xp, z):
 
 
 class SoftmaxCrossEntropy(Function):
-    """``mean(-sum(y * log_softmax(z), axis=-1))`` with gradient ``(softmax(z) - y) / rows`` for row-sum-1 ``y``."""
+    """``-sum(y * log_softmax(z), axis=-1)`` per row, with gradient ``softmax(z) - y`` for row-sum-1 ``y``."""
 
     name = "softmax_cross_entropy"
 
     def forward(self, z, y):
         self.log_p = _log_softmax(self.xp, z)
         self.y = y
-        self.rows = z.size // z.shape[-1]
-        return -(y * self.log_p).sum() / self.rows
+        return -(y * self.log_p).sum(axis=-1)
 
     def backward(self, grad):
-        scale = grad / self.rows
+        scale = grad[..., None]
         grad_z = grad_y = None
         if self.needs_input_grad[0]:
             # d/dz of -sum(y log_softmax(z)) = softmax(z) * sum(y) - y; sum(y) is 1 for one-hot or soft labels,
@@ -59,29 +59,30 @@ class SparseSoftmaxCrossEntropy(Function):
         self.log_p = _log_softmax(xp, flat)
         self.rows = flat.shape[0]
         picked = self.log_p[xp.arange(self.rows), self.labels]
-        return -picked.sum() / self.rows
+        return -picked.reshape(z.shape[:-1])
 
     def backward(self, grad):
         xp = self.xp
         grad_z = xp.exp(self.log_p)
         grad_z[xp.arange(self.rows), self.labels] -= 1
-        grad_z *= grad / self.rows
+        grad_z *= grad.reshape(-1, 1)
         return grad_z.reshape(self.shape)
 
 
 class SigmoidCrossEntropy(Function):
-    """Binary cross-entropy from logits: ``mean(max(z, 0) - z y + log(1 + exp(-|z|)))``, gradient ``sigmoid(z) - y``."""
+    """Binary cross-entropy from logits per element: ``max(z, 0) - z y + log(1 + exp(-|z|))``, gradient
+    ``sigmoid(z) - y``."""
 
     name = "sigmoid_cross_entropy"
 
     def forward(self, z, y):
         xp = self.xp
         self.z, self.y = z, y
-        return (xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))).mean()
+        return xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
 
     def backward(self, grad):
         xp = self.xp
-        scale = grad / self.z.size
+        scale = grad
         grad_z = grad_y = None
         if self.needs_input_grad[0]:
             grad_z = ((0.5 * xp.tanh(0.5 * self.z) + 0.5) - self.y) * scale
@@ -91,17 +92,17 @@ class SigmoidCrossEntropy(Function):
 
 
 def softmax_cross_entropy(logits, targets):
-    """Mean categorical cross-entropy of one-hot (or soft) ``targets`` against ``softmax(logits)``."""
+    """Per-row categorical cross-entropy of one-hot (or soft) ``targets`` against ``softmax(logits)``."""
     return SoftmaxCrossEntropy.apply(logits, targets)
 
 
 def sparse_softmax_cross_entropy(logits, labels):
-    """Mean categorical cross-entropy of integer ``labels`` against ``softmax(logits)``."""
+    """Per-row categorical cross-entropy of integer ``labels`` against ``softmax(logits)``."""
     if isinstance(labels, Tensor):  # an option, not an input: integer labels have no gradient
         labels = labels.data
     return SparseSoftmaxCrossEntropy.apply(logits, labels=labels)
 
 
 def sigmoid_cross_entropy(logits, targets):
-    """Mean binary cross-entropy of ``targets`` in [0, 1] against ``sigmoid(logits)`` (same shapes)."""
+    """Per-element binary cross-entropy of ``targets`` in [0, 1] against ``sigmoid(logits)`` (same shapes)."""
     return SigmoidCrossEntropy.apply(logits, targets)

@@ -20,6 +20,7 @@ import math
 import time
 
 import pydl
+from pydl import losses
 from pydl.backend import np
 from pydl.lessons.playground import render
 from pydl.lessons.playground.data import DENSITY, CsvData, features, grid, make_data, parse_csv
@@ -196,7 +197,7 @@ class Playground:
     def loss(self, x, y) -> float:
         """The data loss (no regularization penalty) of the model on points ``x`` with targets ``y``."""
         with no_grad():
-            return float(self.model.loss(y, self._predict(x)).data)
+            return float(losses.compute(self.model.loss, y, self._predict(x)).data)
 
     def accuracy(self, x, y):
         """Fraction of points classified right (None for regression)."""
