@@ -18,7 +18,9 @@ from pydl import backend, callbacks as callbacks_module, losses, metrics as metr
 from pydl import random as pydl_random
 from pydl.backend import np
 from pydl.models.loop import LogMeans, TrainingLoop
-from pydl.models.training_data import as_array, check_sample_weight, class_weight_to_sample_weight, describe
+from pydl.models.training_data import (
+    as_array, check_labels, check_sample_weight, class_weight_to_sample_weight, describe, whole_number,
+)
 from pydl.tensor import no_grad
 
 __all__ = ["Trainer"]
@@ -363,24 +365,16 @@ class Trainer:
             raise ValueError("fit() needs both x and y.")
         xs, ys = self._arrays(x, y)
         samples = len(xs[0])
-        batch_size = 32 if batch_size is None else int(batch_size)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
-        weights = self._training_weights(sample_weight, class_weight, ys, samples)
-        if validation_data is None and validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be in [0, 1), got {validation_split}.")
-            split = int(samples * (1 - validation_split))
-            if split == 0 or split == samples:
-                raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
-                                 f"samples out of {samples}.")
-            validation = (self._pack([a[split:] for a in xs], self.input_names),
-                          self._pack([a[split:] for a in ys], self.output_names),
-                          None if sample_weight is None else self._pack([None if w is None else w[split:]
-                                                                         for w in weights], self.output_names))
-            xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
-            weights = [None if w is None else w[:split] for w in weights]
-        elif validation_data is not None:
+        batch_size = 32 if batch_size is None else whole_number(batch_size, "fit(): batch_size", 1)
+        epochs = whole_number(epochs, "fit(): epochs", 0)
+        initial_epoch = whole_number(initial_epoch, "fit(): initial_epoch", 0)
+        if initial_epoch > epochs:
+            raise ValueError(f"fit(): initial_epoch={initial_epoch} is after the last epoch (epochs={epochs}): epochs "
+                             "is the index to stop at, so resuming at epoch 5 for 3 more is initial_epoch=5, epochs=8.")
+        if samples == 0:
+            raise ValueError("fit() got no training samples.")
+        split, validation, validation_ys = None, None, []
+        if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
                                  f"val_sample_weight), got {describe(validation_data)}.")
@@ -389,13 +383,24 @@ class Trainer:
             self._sample_weights(validation_weight, len(validation_xs[0]), prefix="validation ")
             validation = (self._pack(validation_xs, self.input_names),
                           self._pack(validation_ys, self.output_names), validation_weight)
-        else:
-            validation = None
-        if samples == 0:
-            raise ValueError("fit() got no training samples.")
+        elif validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"validation_split must be in [0, 1), got {validation_split}.")
+            split = int(samples * (1 - validation_split))
+            if split == 0 or split == samples:
+                raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
+                                 f"samples out of {samples}.")
         if seed is not None:
             pydl_random.seed(seed)
-        self._check_targets([a[:1] for a in xs], [a[:1] for a in ys])
+        self._check_targets([a[:1] for a in xs], ys, validation_ys)  # with a split, ys holds the validation part
+        weights = self._training_weights(sample_weight, class_weight, ys, samples)
+        if split is not None:
+            validation = (self._pack([a[split:] for a in xs], self.input_names),
+                          self._pack([a[split:] for a in ys], self.output_names),
+                          None if sample_weight is None else self._pack([None if w is None else w[split:]
+                                                                         for w in weights], self.output_names))
+            xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
+            weights = [None if w is None else w[:split] for w in weights]
         return TrainingLoop(self, xs, ys, weights, batch_size=batch_size, epochs=epochs, verbose=verbose,
                             callbacks=callbacks, validation=validation, shuffle=shuffle, initial_epoch=initial_epoch)
 
@@ -407,17 +412,26 @@ class Trainer:
         self._add_metrics(means, ys, predictions, weights, n)
         return logs["loss"]
 
-    def _check_targets(self, xs: list, ys: list) -> None:
-        """Run each loss once on one sample so label/loss mismatches fail before training, with the loss' message."""
+    def _check_targets(self, first_sample: list, ys: list, validation_ys: list) -> None:
+        """Before any update: each loss runs once on one sample (label/loss mismatches fail with the loss' message),
+        then every target of the training and validation data is checked against its loss and the output's class
+        count (:func:`~pydl.models.training_data.check_labels`), naming the first bad sample."""
         with no_grad():
-            outs = self._forward(xs, training=False)
-            for name, loss, y, out in zip(self.output_names, self._output_losses, ys, outs):
-                try:
-                    losses.compute(loss, y, out)
-                except ValueError as error:
-                    if len(outs) == 1:
-                        raise
-                    raise ValueError(f'Output "{name}": {error}') from None
+            outs = self._forward(first_sample, training=False)
+        several = len(outs) > 1
+        for index, (name, loss, out) in enumerate(zip(self.output_names, self._output_losses, outs)):
+            label = f"[{name!r}]" if several else ""
+            try:
+                with no_grad():
+                    losses.compute(loss, ys[index][:1], out)
+            except ValueError as error:
+                if not several:
+                    raise
+                raise ValueError(f'Output "{name}": {error}') from None
+            loss_name, classes = losses.name_of(loss), out.shape[-1] if out.ndim else 1
+            check_labels(ys[index], loss_name, classes, f"y{label}")
+            if validation_ys:
+                check_labels(validation_ys[index], loss_name, classes, f"validation y{label}")
 
     # ----------------------------------------------------------------- evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, return_dict: bool = False):
@@ -430,8 +444,10 @@ class Trainer:
         """
         self._require_compiled("evaluate()")
         xs, ys = self._arrays(x, y)
+        if not len(xs[0]):
+            raise ValueError("evaluate() got no samples: x and y are empty.")
         weights = self._sample_weights(sample_weight, len(xs[0]))
-        batch_size = 32 if batch_size is None else int(batch_size)
+        batch_size = 32 if batch_size is None else whole_number(batch_size, "evaluate(): batch_size", 1)
         means, seen = LogMeans(), 0
         for start in range(0, len(xs[0]), batch_size):
             window = slice(start, start + batch_size)
@@ -449,7 +465,7 @@ class Trainer:
         """Model outputs for ``x`` as a NumPy array (a list or dict of them for several outputs), computed
         ``batch_size`` samples at a time in inference mode."""
         xs = self._arrays(x)
-        batch_size = 32 if batch_size is None else int(batch_size)
+        batch_size = 32 if batch_size is None else whole_number(batch_size, "predict(): batch_size", 1)
         batches = []
         with no_grad():
             for start in range(0, len(xs[0]), batch_size):
