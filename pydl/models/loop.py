@@ -111,7 +111,7 @@ class TrainingLoop:
         self._callbacks = callbacks_module.CallbackList(chain, model, params)
         self.epoch, self.batch, self.done = initial_epoch, 0, False
         self.logs: dict = {}
-        self._started = False
+        self._started = self._stepping = False
         self._epoch_arrays = None
         self._means = None
 
@@ -135,28 +135,36 @@ class TrainingLoop:
             return 0
         start = time.perf_counter()
         self._begin_training()
-        ran = 0
-        while not self.done:
-            if self.batch == 0:
-                self._begin_epoch()
-            finite = self._run_batch()
-            ran += 1
-            if not finite:
-                self._end_epoch(validate=False)
-            elif self.batch == self._steps or self.model.stop_training:
-                self._end_epoch(validate=True)
-            if (max_batches is not None and ran >= max_batches) or (
-                    max_seconds is not None and time.perf_counter() - start >= max_seconds):
-                break
+        ran, self._stepping = 0, True
+        try:
+            while not self.done:
+                if self.batch == 0:
+                    self._begin_epoch()
+                finite = self._run_batch()
+                ran += 1
+                if not finite:
+                    self._end_epoch(validate=False)
+                elif self.batch == self._steps or self.model.stop_training:
+                    self._end_epoch(validate=True)
+                if (max_batches is not None and ran >= max_batches) or (
+                        max_seconds is not None and time.perf_counter() - start >= max_seconds):
+                    break
+        finally:
+            self._stepping = False
         return ran
 
     def stop(self) -> None:
         """End training now: an epoch in progress ends at the last batch that ran (its averages so far, then
-        validation and ``on_epoch_end``, as when a callback sets ``model.stop_training``); then ``on_train_end``."""
+        validation and ``on_epoch_end``, as when a callback sets ``model.stop_training``); then ``on_train_end``.
+
+        Called from a callback while :meth:`step` runs, it acts like ``model.stop_training = True``: the epoch ends
+        after the batch in progress."""
         if self.done:
             return
         self._begin_training()
         self.model.stop_training = True
+        if self._stepping:
+            return
         if self.batch > 0:
             self._end_epoch(validate=True)
         else:

@@ -108,9 +108,9 @@ def check_labels(y, loss_name: str, classes: int, name: str) -> None:
         with np.errstate(invalid="ignore"):
             problems += [(np.isfinite(values) & (values != np.round(values)), "is not a whole class index"),
                          (values < 0, f"is negative; class indices lie in [0, {classes})"),
-                         (values >= classes, f"is not below {classes}, the number of classes the model outputs "
-                                             f"(labels lie in [0, {classes}); the last layer needs one unit per "
-                                             "class)")]
+                         (values >= classes, (f"is not below {classes}, the number of classes the model outputs "
+                                              f"(labels lie in [0, {classes}); the last layer needs one unit per "
+                                              "class)"))]
     elif loss_name == "binary_crossentropy":
         with np.errstate(invalid="ignore"):
             problems.append(((values < 0) | (values > 1), "is outside [0, 1], the range of binary targets"))

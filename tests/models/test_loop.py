@@ -67,7 +67,8 @@ def _arguments(make):
     targets = y if make is _sequential else [y, x[:, :1] * 2]
     x_val, y_val = _data(30, seed=1)
     val_targets = y_val if make is _sequential else [y_val, x_val[:, :1] * 2]
-    return dict(x=x, y=targets, batch_size=8, epochs=12, verbose=0, validation_data=(x_val, val_targets), seed=11)
+    return {"x": x, "y": targets, "batch_size": 8, "epochs": 12, "verbose": 0,
+            "validation_data": (x_val, val_targets), "seed": 11}
 
 
 def _run(make, stepper):
@@ -155,6 +156,17 @@ def test_stop_before_any_step_and_between_epochs_runs_no_epoch():
     loop.step(max_batches=2)
     loop.stop()
     assert loop.history.epoch == [0] and [c[0] for c in recorder.calls].count("epoch_end") == 1
+
+
+def test_stop_from_a_callback_during_a_step_ends_the_epoch_after_that_batch():
+    x, y = _data()
+    model, recorder = _sequential(), Recorder()
+    loop = None
+    stopper = callbacks.LambdaCallback(on_batch_end=lambda batch, logs: loop.stop() if batch == 1 else None)
+    loop = model.training_loop(x, y, batch_size=10, epochs=3, verbose=0, callbacks=[stopper, recorder])
+    assert loop.step() == 2 and loop.done and loop.history.epoch == [0]
+    kinds = [call[0] for call in recorder.calls]
+    assert kinds.count("epoch_end") == 1 and kinds.count("train_end") == 1
 
 
 def test_a_non_finite_loss_stops_the_loop_and_keeps_the_last_finite_weights():
