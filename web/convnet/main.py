@@ -288,8 +288,8 @@ def reset_model(force=False, refresh=True):
         spec = read_spec()
         model = build_model(spec, lab.data.input_shape)
     except ValueError as error:
+        element("train").disabled = True  # before the message: whoever sees the reason finds Train already off
         show_message("spec-message", str(error), "error")
-        element("train").disabled = True
         return
     element("train").disabled = False
     render_table(model)
