@@ -305,6 +305,10 @@ class Trainer(Compiling):
         several = len(outs) > 1
         for index, (name, loss, out) in enumerate(zip(self.output_names, self._output_losses, outs)):
             label = f"[{name!r}]" if several else ""
+            loss_name, classes = losses.name_of(loss), out.shape[-1] if out.ndim else 1
+            check_labels(ys[index], loss_name, classes, f"y{label}")
+            if validation_ys:
+                check_labels(validation_ys[index], loss_name, classes, f"validation y{label}")
             try:
                 with no_grad():
                     losses.compute(loss, ys[index][:1], out)
@@ -312,10 +316,6 @@ class Trainer(Compiling):
                 if not several:
                     raise
                 raise ValueError(f'Output "{name}": {error}') from None
-            loss_name, classes = losses.name_of(loss), out.shape[-1] if out.ndim else 1
-            check_labels(ys[index], loss_name, classes, f"y{label}")
-            if validation_ys:
-                check_labels(validation_ys[index], loss_name, classes, f"validation y{label}")
 
     # ----------------------------------------------------------------- evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, return_dict: bool = False):
