@@ -293,13 +293,12 @@ def reduce_weighted(values, sample_weight=None, reduction: str | None = "sum_ove
         values = values * Tensor._wrap(weight)
     if reduction in ("none", None) or values.shape == (0,):
         return values
-    total = values.sum()
     if reduction == "sum":
-        return total
+        return values.sum()
     if reduction == "mean_with_sample_weight" and weight is not None:
         divisor = float(weight.sum())
-        return total / divisor if divisor else total * 0.0
-    return total / float(values.size)
+        return values.sum() / divisor if divisor else values.sum() * 0.0
+    return values.mean()  # sum / number of values, in one op (NumPy's mean is that sum divided by the count)
 
 
 def compute(loss, y_true, y_pred, sample_weight=None) -> Tensor:
