@@ -12,7 +12,8 @@ import warnings
 
 from pydl import backend
 from pydl.backend import np
-from pydl.tensor import Tensor, no_grad
+from pydl.autograd import no_grad
+from pydl.tensor import Tensor
 
 __all__ = ["gradcheck", "numerical_grad", "GradcheckError"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydl import initializers, regularizers
 from pydl.layers.base import Layer, _shape_tuple
 from pydl.ops.normalization import batch_norm
-from pydl.tensor import no_grad
+from pydl.autograd import no_grad
 
 __all__ = ["BatchNormalization"]
 
