@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from pydl import backend
+from pydl import backend, registry
 from pydl.tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "get", "serialize"]
@@ -348,36 +348,21 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
-_CLASSES = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adagrad": Adagrad}
+for _cls in (SGD, RMSprop, Adam, Adagrad):
+    registry.register("optimizer", _cls)
 
 
 def get(identifier) -> Optimizer:
-    """An optimizer from a name (``"adam"``, default settings), an instance, or a ``{"class_name", "config"}`` dict.
+    """An optimizer from a name (``"adam"``, any case, default settings), an instance, or a
+    ``{"class_name", "config"}`` dict.
 
     >>> from pydl import optimizers
     >>> optimizers.get("rmsprop").learning_rate
     0.001
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str) and identifier.lower() in _CLASSES:
-        return _CLASSES[identifier.lower()]()
-    if isinstance(identifier, dict) and str(identifier.get("class_name", "")).lower() in _CLASSES:
-        config = identifier.get("config") or {}
-        if not isinstance(config, dict):
-            raise ValueError(f"Optimizer config must be a dict, got {type(config).__name__}.")
-        try:
-            return _CLASSES[identifier["class_name"].lower()].from_config(config)
-        except TypeError as error:
-            raise ValueError(f"Invalid optimizer config {config!r}: {error}") from None
-    raise ValueError(
-        f"Unknown optimizer {identifier!r}. Valid names: {', '.join(c.__name__ for c in _CLASSES.values())} "
-        "(any case), or an Optimizer instance."
-    )
+    return registry.get("optimizer", identifier)
 
 
 def serialize(optimizer: Optimizer) -> dict:
     """``{"class_name", "config"}`` that :func:`get` turns back into an equivalent (fresh) optimizer."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return registry.serialize("optimizer", optimizer)

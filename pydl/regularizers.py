@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from pydl import registry
+
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize"]
 
 
@@ -85,33 +87,18 @@ def l1_l2(l1=0.01, l2=0.01):
     return L1L2(l1, l2)
 
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
-_BY_CLASS = {"L1": L1, "L2": L2, "L1L2": L1L2}
+for _cls in (L1, L2, L1L2):
+    registry.register("regularizer", _cls)
 
 
 def get(identifier):
-    """A regularizer from None, a name (``"l2"`` = ``L2(0.01)``), a config dict, an instance or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        cls = _BY_CLASS.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown regularizer config {identifier!r}; valid classes: L1, L2, L1L2.")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _BY_CLASS.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown regularizer {identifier!r}; valid names: l1, l2, l1_l2.")
-        return cls(l1=0.01, l2=0.01) if cls is L1L2 else cls()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Cannot interpret {identifier!r} as a regularizer.")
+    """A regularizer from None, a name (``"l2"`` = ``L2()``, ``"L1L2"``), a config dict, an instance or a callable.
+
+    As in Keras 3, a name gives the class's defaults: ``"l1l2"`` is ``L1L2()``, whose factors are both 0.
+    """
+    return registry.get("regularizer", identifier)
 
 
 def serialize(regularizer):
     """``{"class_name", "config"}`` for pydl regularizers, None for None."""
-    if regularizer is None:
-        return None
-    if isinstance(regularizer, Regularizer):
-        return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
-    raise ValueError(f"Cannot serialize regularizer {regularizer!r}: only pydl regularizers can be saved.")
+    return registry.serialize("regularizer", regularizer)

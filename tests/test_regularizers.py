@@ -32,5 +32,5 @@ def test_get():
     assert regularizers.get("l2").l2 == 0.01
     custom = lambda w: (w * 0).sum()  # noqa: E731
     assert regularizers.get(custom) is custom
-    with pytest.raises(ValueError, match="valid names"):
+    with pytest.raises(ValueError, match="Valid names"):
         regularizers.get("l3")

@@ -41,10 +41,11 @@ class BatchNormalization(Layer):
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_initializer = initializers.get(beta_initializer, default="zeros")
+        self.gamma_initializer = initializers.get(gamma_initializer, default="ones")
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer, default="zeros")
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer,
+                                                            default="ones")
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
 
