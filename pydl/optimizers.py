@@ -30,16 +30,22 @@ __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "get", "serialize"]
 
 
 def _check_range(name: str, value, low: float, high: float | None = None, include_high: bool = False) -> float:
-    """``value`` as a float, or a ValueError that names the hyper-parameter and its valid range."""
+    """``value`` as a finite float, or a ValueError that names the hyper-parameter, its value and its valid range.
+
+    Infinity is refused like NaN: an infinite rate makes every weight NaN after one step, an infinite epsilon
+    silently zeroes every Adam update (and ``1e400`` in a model file reads as infinity).
+    """
     try:
         value = float(value)
+    except OverflowError:  # an int beyond float's range: as infinite as float("1e400")
+        value = math.inf
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}.") from None
     too_high = high is not None and (value > high if include_high else value >= high)
-    if math.isnan(value) or value < low or too_high:
+    if not math.isfinite(value) or value < low or too_high:
         bound = "" if high is None else (f", {high}]" if include_high else f", {high})")
         interval = f"[{low}{bound}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be in {interval}, got {value}.")
+        raise ValueError(f"{name} must be a finite number {'in ' if high is not None else ''}{interval}, got {value}.")
     return value
 
 

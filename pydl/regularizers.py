@@ -11,9 +11,24 @@
 
 from __future__ import annotations
 
+import math
+
 from pydl import registry
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize"]
+
+
+def _check_factor(name: str, value) -> float:
+    """``value`` as a finite float >= 0 (as Keras 3 checks penalty factors), else a ValueError naming it."""
+    try:
+        factor = float(value)
+    except OverflowError:  # an int beyond float's range
+        factor = math.inf
+    except (TypeError, ValueError):
+        raise ValueError(f"The regularization factor {name} must be a number, got {name}={value!r}.") from None
+    if not math.isfinite(factor) or factor < 0:
+        raise ValueError(f"The regularization factor {name} must be a finite number >= 0, got {name}={factor}.")
+    return factor
 
 
 class Regularizer:
@@ -34,7 +49,7 @@ class L1(Regularizer):
     """Penalty ``l1 * sum(|w|)``."""
 
     def __init__(self, l1=0.01):
-        self.l1 = float(l1)
+        self.l1 = _check_factor("l1", l1)
 
     def __call__(self, weight):
         return self.l1 * weight.abs().sum()
@@ -47,7 +62,7 @@ class L2(Regularizer):
     """Penalty ``l2 * sum(w ** 2)`` (no factor 1/2, as in Keras)."""
 
     def __init__(self, l2=0.01):
-        self.l2 = float(l2)
+        self.l2 = _check_factor("l2", l2)
 
     def __call__(self, weight):
         return self.l2 * (weight * weight).sum()
@@ -60,7 +75,7 @@ class L1L2(Regularizer):
     """Penalty ``l1 * sum(|w|) + l2 * sum(w ** 2)``; both factors default to 0 like Keras."""
 
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1, self.l2 = _check_factor("l1", l1), _check_factor("l2", l2)
 
     def __call__(self, weight):
         penalty = None
