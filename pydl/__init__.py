@@ -25,7 +25,7 @@ from pydl import graph  # noqa: E402  (pydl.graph.to_svg / to_dot)
 # The Keras-style API, importable as `from pydl import layers, models, ...`.
 from pydl import (  # noqa: E402
     activations, callbacks, datasets, initializers, layers, losses, metrics, models, optimizers, preprocessing,
-    regularizers,
+    registry, regularizers,
 )
 from pydl.layers.core import Input  # noqa: E402  (`from keras import Input` becomes `from pydl import Input`)
 from pydl.models.functional import Model  # noqa: E402  (keras.Model)
