@@ -31,8 +31,10 @@ SUITABLE = {
                     learning_rate=0.01), 40),
     "moons": (dict(network_shape=(8,), optimizer="adam"), 20),
     "blobs": (dict(network_shape=(4,)), 20),
-    "multi_spiral": (dict(features=("x", "y", "sinX", "sinY"), network_shape=(8, 8, 8),
-                          layer_activations=("relu",) * 3, optimizer="adam", learning_rate=0.01), 130),
+    # Three interleaved arms need depth; tanh trains them steadily where ReLU 8-8-8 lands anywhere from 0.66 to
+    # 0.96 depending on the seed. Seeds 1-6: 0.924-0.948 on held-out points.
+    "multi_spiral": (dict(features=("x", "y", "sinX", "sinY"), network_shape=(10, 10, 10), optimizer="adam",
+                          learning_rate=0.01), 180),
 }
 
 
