@@ -29,7 +29,7 @@ from pydl.models.training_data import (
     describe,
     whole_number,
 )
-from pydl.tensor import no_grad
+from pydl.autograd import no_grad
 
 __all__ = ["Trainer"]
 

@@ -17,7 +17,8 @@ per element; :func:`pydl.losses.reduce_weighted` is the one place where losses a
 
 from __future__ import annotations
 
-from pydl.tensor import Function, Tensor
+from pydl.autograd import Function
+from pydl.tensor import Tensor
 
 
 def _log_softmax(xp, z):
