@@ -33,7 +33,7 @@ def _binary_hits(y_true, y_pred, threshold: float = 0.5):
     y_true, y_pred = _host(y_true), _host(y_pred)
     if y_true.ndim == y_pred.ndim - 1:
         y_true = y_true[..., None]
-    return ((y_pred > threshold) == (y_true > 0.5)).astype(np.float64)
+    return (y_pred > threshold) == (y_true > 0.5)
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> float:
@@ -48,7 +48,7 @@ def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> float:
 
 def _categorical_hits(y_true, y_pred):
     y_true, y_pred = _host(y_true), _host(y_pred)
-    return (y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)).astype(np.float64)
+    return y_true.argmax(axis=-1) == y_pred.argmax(axis=-1)
 
 
 def categorical_accuracy(y_true, y_pred) -> float:
@@ -59,7 +59,7 @@ def categorical_accuracy(y_true, y_pred) -> float:
 def _sparse_hits(y_true, y_pred):
     y_true, y_pred = _host(y_true), _host(y_pred)
     predicted = y_pred.argmax(axis=-1)
-    return (y_true.reshape(predicted.shape) == predicted).astype(np.float64)
+    return y_true.reshape(predicted.shape) == predicted
 
 
 def sparse_categorical_accuracy(y_true, y_pred) -> float:
@@ -155,7 +155,8 @@ def weighted_sums(fn, y_true, y_pred, sample_weight) -> tuple:
 
 def value(fn, y_true, y_pred) -> float:
     """Metric ``fn`` on one batch as one float (a custom metric may return per-sample values: they are averaged)."""
-    return float(np.mean(_host(fn(y_true, y_pred))))
+    result = fn(y_true, y_pred)
+    return result if isinstance(result, float) else float(np.mean(_host(result)))
 
 
 mse = mean_squared_error
