@@ -84,7 +84,7 @@ def _mlp_step_graph():
     model = models.Sequential([layers.Input((20,)), layers.Dense(32, activation="relu"),
                                layers.Dense(32, activation="relu"), layers.Dense(3)])
     x = np.random.default_rng(0).standard_normal((16, 20))
-    loss = losses.sparse_categorical_crossentropy(np.arange(16) % 3, pydl.softmax(model(pydl.tensor(x))))
+    loss = losses.SparseCategoricalCrossentropy()(np.arange(16) % 3, pydl.softmax(model(pydl.tensor(x))))
     return model, loss
 
 
