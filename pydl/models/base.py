@@ -16,6 +16,8 @@ summary table and saving.
 
 from __future__ import annotations
 
+import warnings
+
 from pydl import backend
 from pydl.backend import np
 from pydl.layers.base import Layer
@@ -37,9 +39,10 @@ class BaseModel(Layer, Trainer):
 
     Freezing follows Keras 3: ``model.trainable = False`` sets every layer it holds to False (a BatchNormalization
     among them then runs in inference mode), and a layer set trainable again inside a frozen model still trains
-    only once the model is trainable too. NOTE: one deliberate difference: pydl trains eagerly, so a change of
-    ``trainable`` takes effect at the next batch, as in Keras with ``run_eagerly=True``; Keras' compiled training
-    ignores it until ``compile()`` is called again, which is what the book tells you to do in either case.
+    only once the model is trainable too. Which weights ``fit``/``train_on_batch`` update is fixed at the first
+    training step after ``compile()``, as Keras fixes them when it makes its train function: change ``trainable``
+    later and call ``compile()`` again for the change to count (a warning says so). That is what lets a GAN
+    train its discriminator on its own while the combined model, compiled after freezing it, leaves it alone.
     """
 
     _shows_connections = True  # the summary's "Connected to" column; a Sequential stack has nothing to show there
@@ -51,6 +54,38 @@ class BaseModel(Layer, Trainer):
     def __init__(self, name: str, trainable: bool = True):
         Layer.__init__(self, name=name, trainable=trainable)
         Trainer.__init__(self)
+        self._weights_in_training = None  # what fit updates: fixed at the first step after compile (Keras' rule)
+        self._warned_trainable_change = False
+
+    # ----------------------------------------------------------------- what trains: Keras' compile rule
+    def compile(self, *args, **kwargs) -> None:
+        super().compile(*args, **kwargs)
+        self._weights_in_training = None  # the next training step fixes them from the flags of that moment
+        self._warned_trainable_change = False
+    compile.__doc__ = Trainer.compile.__doc__
+
+    def _train_step(self, xs: list, ys: list):
+        """One step that updates exactly the weights fixed after the last compile: only those track gradients
+        during it (a layer frozen since still learns, one unfrozen since does not, until compile is called)."""
+        if self._weights_in_training is None:
+            self._weights_in_training = self.trainable_weights
+        chosen = {id(w) for w in self._weights_in_training}
+        everything = self.weights
+        if not self._warned_trainable_change and chosen != {id(w) for w in self.trainable_weights}:
+            self._warned_trainable_change = True
+            warnings.warn(f'The trainable weights of model "{self.name}" changed since it was compiled and trained; '
+                          "as in Keras, training still updates the weights chosen then. Call compile() again to "
+                          "train the new choice.", UserWarning, stacklevel=3)
+        flags = [w.requires_grad for w in everything]
+        for w in everything:
+            w.requires_grad = id(w) in chosen
+        try:
+            return super()._train_step(xs, ys)
+        finally:
+            for w, flag in zip(everything, flags):
+                w.requires_grad = flag
+                if not flag:
+                    w.grad = None  # a frozen weight keeps no gradient, as freezing it clears one
 
     def _require_built(self, what: str) -> None:
         if not self.built:

@@ -85,8 +85,6 @@ class Sequential(BaseModel):
             # Dense); the layer's own check would otherwise reject the previous layer's output.
             layer.batch_input_shape = None
         self.layers.append(layer)
-        if not self._trainable:
-            layer.trainable = False  # a frozen model holds only frozen layers
         if self._input_shape is not None:
             try:
                 self.build(self._input_shape)
@@ -127,6 +125,7 @@ class Sequential(BaseModel):
         if not self.layers:
             raise ValueError(f'Model "{self.name}" has no layers; add some with model.add(...).')
         self._input_shape = (None,) + tuple(None if d is None else int(d) for d in shape[1:])
+        self._weights_in_training = None  # new layers, new weights: the next step chooses again
         self._make_graph()
         self.built = True
         if None not in self._input_shape[1:]:
