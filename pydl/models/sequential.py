@@ -18,7 +18,7 @@ from pydl.layers.symbolic import forget_call
 from pydl.models.base import BaseModel
 from pydl.models.functional import Model
 from pydl.models.lookup import deserialize
-from pydl.tensor import Tensor, no_grad
+from pydl.tensor import Tensor
 
 __all__ = ["Sequential"]
 
@@ -114,9 +114,9 @@ class Sequential(BaseModel):
         call the layers on an ``Input`` of that shape, which gives ``model.input``, ``model.output`` and each layer's
         ``output``: the graph every call of the model runs.
 
-        With every size known, one sample of zeros flows through the stack too, so every layer checks on real
-        numbers that it fits its input. Unknown sizes (an Embedding without input_length) build from shapes alone,
-        as Keras does, so summary() works before any data and the layers accept any length later.
+        As in Keras 3 this works on shapes alone (no data flows), so a stack holding a big convolutional base
+        builds at once; each layer checks on the way that it fits the shape it gets. Unknown sizes (an Embedding
+        without input_length) stay None, so summary() works before any data and the layers accept any length later.
         """
         shape = tuple(input_shape if input_shape is not None else self._input_shape or ())
         if not shape:
@@ -128,10 +128,6 @@ class Sequential(BaseModel):
         self._weights_in_training = None  # new layers, new weights: the next step chooses again
         self._make_graph()
         self.built = True
-        if None not in self._input_shape[1:]:
-            with no_grad():
-                self._functional._forward([np.zeros((1,) + self._input_shape[1:], dtype=self._input_dtype())],
-                                          training=False)
 
     def _make_graph(self) -> None:
         """Call the layers on an Input of the model's input shape, replacing the graph of an earlier build (which
