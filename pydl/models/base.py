@@ -55,6 +55,7 @@ class BaseModel(Layer, Trainer):
         Layer.__init__(self, name=name, trainable=trainable)
         Trainer.__init__(self)
         self._weights_in_training = None  # what fit updates: fixed at the first step after compile (Keras' rule)
+        self._gradient_flags = None  # (every weight, whether it tracks gradients while this model trains)
         self._warned_trainable_change = False
 
     # ----------------------------------------------------------------- what trains: Keras' compile rule
@@ -68,17 +69,21 @@ class BaseModel(Layer, Trainer):
         """One step that updates exactly the weights fixed after the last compile: only those track gradients
         during it (a layer frozen since still learns, one unfrozen since does not, until compile is called)."""
         if self._weights_in_training is None:
+            everything = self.weights
             self._weights_in_training = self.trainable_weights
-        chosen = {id(w) for w in self._weights_in_training}
-        everything = self.weights
-        if not self._warned_trainable_change and chosen != {id(w) for w in self.trainable_weights}:
+            chosen = {id(w) for w in self._weights_in_training}
+            self._gradient_flags = (everything, [id(w) in chosen for w in everything])
+        everything, wanted = self._gradient_flags
+        flags = [w.requires_grad for w in everything]
+        if flags == wanted:  # the usual case: nothing changed since compile
+            return super()._train_step(xs, ys)
+        if not self._warned_trainable_change:
             self._warned_trainable_change = True
-            warnings.warn(f'The trainable weights of model "{self.name}" changed since it was compiled and trained; '
+            warnings.warn(f'The trainable weights of model "{self.name}" changed after it was compiled and trained; '
                           "as in Keras, training still updates the weights chosen then. Call compile() again to "
                           "train the new choice.", UserWarning, stacklevel=3)
-        flags = [w.requires_grad for w in everything]
-        for w in everything:
-            w.requires_grad = id(w) in chosen
+        for w, flag in zip(everything, wanted):
+            w.requires_grad = flag
         try:
             return super()._train_step(xs, ys)
         finally:
