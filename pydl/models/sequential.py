@@ -53,6 +53,8 @@ class Sequential(BaseModel):
         self._functional = None  # the graph of its last build, which every call runs
         for layer in layers or ():
             self.add(layer)
+        if not trainable:
+            self.trainable = False  # freezes the layers given, as setting it later would
 
     # ----------------------------------------------------------------- architecture
     def add(self, layer: Layer) -> None:
