@@ -83,6 +83,10 @@ class Model(BaseModel):
         inputs: an ``Input`` (or its ``.output``), a list of them, or a dict by name.
         outputs: a symbolic tensor (a layer's output), a list of them, or a dict by name.
         name: model name (default ``"functional"``, ``"functional_1"``, ...).
+        trainable: False freezes every layer it holds.
+
+    A model is a layer: called on symbolic tensors it becomes ONE node of a bigger graph (one summary row, its
+    weights shared by every call), called on data it computes, and it nests in a ``Sequential`` stack.
 
     Inputs are named after their ``Input`` layers and outputs after the layers producing them (or after the dict
     keys): data may be given as a list in that order or a dict by name, and ``compile`` takes a loss per output.

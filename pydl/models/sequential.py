@@ -165,7 +165,12 @@ class Sequential(BaseModel):
         return layers_module.Input(batch_shape=self._input_shape, dtype=self._input_dtype(), name=name)
 
     def _input_dtype(self):
-        return np.dtype(self.layers[0].dtype if self.layers else backend.floatx())
+        if not self.layers:
+            return np.dtype(backend.floatx())
+        first = self.layers[0]
+        if isinstance(first, BaseModel) and first.built:
+            return np.dtype(first.inputs[0].dtype)  # an inner model's Input says what it reads (token indices...)
+        return np.dtype(first.dtype)
 
     # ----------------------------------------------------------------- running: through the recorded graph
     def _graph(self) -> Model:
