@@ -95,6 +95,8 @@ class Sequential(BaseModel):
                 self._forget_graph()
                 if self.layers:
                     self._make_graph()
+                elif self._given_input is None:
+                    self._input_shape = None  # it came from the refused layer
                 self.built = bool(self.layers)
                 raise
         else:
@@ -109,6 +111,7 @@ class Sequential(BaseModel):
             self._forget_graph()  # the layer may join another model, unshared
             if self.layers:
                 self._make_graph()
+        self.built = self._functional is not None  # an empty stack has no graph to run or describe
         return layer
 
     def build(self, input_shape=None) -> None:

@@ -29,3 +29,16 @@ def test_reshape_checks_sizes_from_shapes_and_infers_the_free_axis():
     assert layers.Reshape((-1, 2))(Input(shape=(None,))).shape == (None, None, 2)  # unknown until data comes
     with pytest.raises(ValueError, match=r"cannot reshape input shape \(None, 6\) .* to target_shape \(-1, 4\)"):
         layers.Reshape((-1, 4))(Input(shape=(6,)))
+
+
+def test_a_first_layer_that_does_not_fit_leaves_no_input_shape_and_an_emptied_stack_is_unbuilt():
+    model = models.Sequential()
+    with pytest.raises(ValueError, match='"bad" cannot reshape'):
+        model.add(layers.Reshape((5,), input_shape=(4,), name="bad"))
+    assert model.layers == [] and model.input_shape is None and not model.built
+    model.add(layers.Dense(2, input_shape=(3,)))
+    assert model.output_shape == (None, 2)
+    model.pop()
+    assert not model.built
+    with pytest.raises(ValueError, match="is not built yet, so the summary is unknown"):
+        model.summary()
