@@ -245,6 +245,10 @@ class BaseModel(Layer, Trainer):
         model adds which layer outputs feed each layer ("Connected to"). The trainable and non-trainable totals
         follow freezing (``model.trainable``, ``layer.trainable``), as Keras counts them.
 
+        NOTE: two deliberate differences from Keras 3: an inner functional model's row names its class ``Model``
+        (pydl's class; Keras 3 writes ``Functional``, Keras 2 and the book's first edition wrote ``Model``), and the
+        optimizer's slots are not counted (Keras 3 adds an "Optimizer params" line once the optimizer has state).
+
         Args:
             print_fn: called with each line (``print`` by default), e.g. ``lines.append``.
             line_length: total width of the table (80 for a stack, 100 for a graph by default).
