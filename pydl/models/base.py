@@ -4,7 +4,8 @@ summary table and saving.
 
 :class:`~pydl.models.Sequential` (a stack, a thin front over the graph it records) and :class:`~pydl.models.Model`
 (a graph) add how their layers connect; training comes from :class:`~pydl.models.training.Trainer`, files from
-:mod:`pydl.models.saving`, and the lookup of model classes by name from :mod:`pydl.models.lookup`.
+:mod:`pydl.models.saving`. Like every layer class, each model class registers itself in :mod:`pydl.registry`
+(kind ``"layer"``), which is how a file, or a graph holding a model among its layers, finds it by name.
 
 >>> from pydl import layers, models
 >>> base = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,))], name="base")
@@ -23,7 +24,6 @@ from pydl.backend import np
 from pydl.layers.base import Layer
 from pydl.layers.symbolic import record_call, symbolic_inputs
 from pydl.models import saving
-from pydl.models.lookup import record_model_class
 from pydl.models.training import Trainer
 from pydl.tensor import Tensor
 
@@ -46,10 +46,13 @@ class BaseModel(Layer, Trainer):
     """
 
     _shows_connections = True  # the summary's "Connected to" column; a Sequential stack has nothing to show there
+    holds_layers = True  # what tells a model class from another layer class in the registry (see saving)
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        record_model_class(cls)  # load_model finds it by name, without importing the module that defines it
+    @classmethod
+    def from_config(cls, config: dict):
+        """Sequential and Model rebuild themselves from their configs; any other model class cannot."""
+        raise ValueError(f"the model class {cls.__name__} cannot be rebuilt from a config (it defines no "
+                         "from_config; Sequential and Model do).")
 
     def __init__(self, name: str, trainable: bool = True):
         Layer.__init__(self, name=name, trainable=trainable)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import deque
 
 from pydl import layers as layers_module
-from pydl.models.lookup import deserialize
 
 __all__ = ["graph_config", "graph_from_config"]
 
@@ -67,7 +66,7 @@ def _declare_layers(entries) -> dict:
                                                   for call in calls):
             raise ValueError(f"layer {i}: inbound_nodes must be a list of calls, each a non-empty list of "
                              "[layer name, node index, tensor index].")
-        layer = deserialize({"class_name": entry["class_name"], "config": entry["config"]})  # a model nests whole
+        layer = layers_module.deserialize({"class_name": entry["class_name"], "config": entry["config"]})  # models too
         if entry.get("name", layer.name) != layer.name:
             raise ValueError(f"layer {i} is named {entry['name']!r} but its config names it {layer.name!r}.")
         if layer.name in declared:

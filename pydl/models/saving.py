@@ -9,7 +9,8 @@ as before: the member is optional, so the format version stays 1.
 
 ``class_name`` is ``"Sequential"`` (config: the list of layers) or ``"Model"`` (a functional graph: each layer also
 lists its ``inbound_nodes``, plus ``input_layers`` and ``output_layers``; see :mod:`pydl.models.functional_config`),
-found by name through :mod:`pydl.models.lookup`. A model used as a layer is saved nested, as one layer entry holding
+found by name in :mod:`pydl.registry`, where every layer class (models included) registers itself, so this module
+imports no model module. A model used as a layer is saved nested, as one layer entry holding
 its own whole config, and loads back as a model (summary row, freezing and all).
 
 Nothing is ever unpickled (``allow_pickle=False``), and a file is checked completely before it touches a model:
@@ -35,8 +36,8 @@ import os
 import warnings
 import zipfile
 
+from pydl import registry
 from pydl.backend import np
-from pydl.models.lookup import known_model_classes, model_class
 
 __all__ = ["ModelFileError", "save_model", "load_model", "model_to_bytes", "from_bytes", "load_weights_into"]
 
@@ -173,6 +174,15 @@ def _check_ints(value, where: str) -> None:
             _check_ints(item, where)
 
 
+def model_class(class_name):
+    """The model class (a layer class holding layers) that ``class_name`` names in :mod:`pydl.registry`, or None."""
+    try:
+        cls = registry.lookup("layer", class_name)
+    except ValueError:
+        return None
+    return cls if getattr(cls, "holds_layers", False) else None
+
+
 def _nesting_depth(value) -> int:
     """How deep lists and dicts nest in ``value``, counted without recursion (a hostile file cannot overflow the
     stack here, and a too deep one is refused before anything recursive reads it)."""
@@ -196,8 +206,8 @@ def _parse_header(raw: bytes) -> dict:
     if header.get("version") != VERSION:
         raise ModelFileError(f"Unsupported model file version {header.get('version')!r}; this pydl reads {VERSION}.")
     if model_class(header.get("class_name")) is None:
-        raise ModelFileError(f"Unknown model class {header.get('class_name')!r}; expected one of "
-                             f"{sorted(known_model_classes())}.")
+        known = sorted(name for name in registry.names("layer") if model_class(name) is not None)
+        raise ModelFileError(f"Unknown model class {header.get('class_name')!r}; expected one of {known}.")
     config, specs = header.get("config"), header.get("weights")
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ModelFileError("config.json has no list of layers.")

@@ -17,7 +17,6 @@ from pydl.layers.base import Layer, _unique_name
 from pydl.layers.symbolic import forget_call
 from pydl.models.base import BaseModel
 from pydl.models.functional import Model
-from pydl.models.lookup import deserialize
 from pydl.tensor import Tensor
 
 __all__ = ["Sequential"]
@@ -267,7 +266,7 @@ class Sequential(BaseModel):
             if not isinstance(entry, dict) or "inbound_nodes" in entry:
                 raise ValueError(f"layer {i} of a Sequential config is not a {{'class_name', 'config'}} entry (a "
                                  "graph's layer lists inbound_nodes).")
-            model.add(deserialize(entry))
+            model.add(layers_module.deserialize(entry))  # a model among them too: it is a layer class
         shape = config.get("build_input_shape")
         if shape is not None and not model.built and model.layers:
             model.build(tuple(shape))
