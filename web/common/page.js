@@ -22,6 +22,7 @@
   ];
   const started = performance.now();
   const fromDisk = location.protocol === "file:";
+  document.documentElement.dataset.pydlMode = fromDisk ? "disk" : "served";
   let failed = false;
 
   function statusElement() {

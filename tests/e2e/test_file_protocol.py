@@ -1,0 +1,212 @@
+"""The site opened from disk (file://), as a learner who unzips pydl-site.zip and double-clicks index.html.
+
+The zip is unzipped into a fresh temporary folder (nothing may depend on where the site was built), there is no
+server, and every request that is not file: is aborted and recorded: any such request fails the test.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.e2e.conftest import READY, BrowserPage, page_timings
+from tests.e2e.test_pages import PAGES
+from tests.site import unzipped_site
+
+pytestmark = pytest.mark.e2e
+
+# The longest main-thread stall and the click-to-paused delay of the convnet page while it trains from disk,
+# reported in the terminal summary (targets live in benchmarks/pages.py --disk, not in asserts).
+disk_responsiveness: dict[str, float] = {}
+
+
+class DiskPage(BrowserPage):
+    """A BrowserPage for a copy of the site on disk: only file: requests are allowed."""
+
+    def __init__(self, browser, site):
+        super().__init__(browser, site.as_uri() + "/")
+        self.site = site
+
+    def _is_local(self, url: str) -> bool:
+        return url.startswith("file:")
+
+    def open(self, path: str, timeout_s: float = 180) -> float:
+        file = path + "index.html" if path.endswith("/") or not path else path  # no server picks index.html on disk
+        seconds = super().open(file, timeout_s)
+        page_timings[f"file://…/{file}"] = page_timings.pop(file)
+        assert self.page.get_attribute("#pydl-status", "data-mode") == "disk"
+        return seconds
+
+
+@pytest.fixture(scope="module")
+def disk_site(dist, tmp_path_factory):
+    return unzipped_site(dist, tmp_path_factory.mktemp("unzipped"))
+
+
+@pytest.fixture
+def disk_page(browser, disk_site):
+    session = DiskPage(browser, disk_site)
+    yield session
+    session.context.close()
+    assert not session.external_requests, f"requests that were not file: {session.external_requests}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p or "landing")
+def test_page_reaches_ready_from_disk_without_console_errors(disk_page, path):
+    disk_page.open(path)
+    page = disk_page.page
+    assert page.locator("#pydl-status [data-step][data-state=done]").count() == 3
+    assert not page.evaluate("document.querySelector('main') && document.querySelector('main').inert")
+    disk_page.assert_clean()
+
+
+def test_landing_page_proves_pydl_runs_from_disk_and_says_it_is_the_offline_copy(disk_page):
+    disk_page.open("")
+    page = disk_page.page
+    assert "d(x²)/dx at x = 3 is 6" in page.inner_text("#home-check")
+    assert page.is_hidden("#offline-download")
+    assert "offline copy" in page.inner_text("#offline-copy")
+    disk_page.assert_clean()
+
+
+def test_gradient_descent_shows_the_worked_example_from_disk(disk_page):
+    disk_page.open("web/gradient-descent/")
+    page = disk_page.page
+    for shown in range(1, 7):
+        clicks = int(page.evaluate("document.body.dataset.clicks || '0'"))
+        page.click("#ow-step")
+        page.wait_for_function("n => +(document.body.dataset.clicks || 0) > n", arg=clicks)
+        assert page.locator("#ow-stages tr[data-shown=true]").count() == shown
+    values = page.eval_on_selector_all(
+        "#ow-stages tr[data-shown=true]", "rows => Object.fromEntries(rows.map(r => [r.dataset.key, r.dataset.value]))")
+    assert (values["prediction"], values["slope"], values["new_weight"]) == ("6", "-24", "2.24")
+    assert "update 1: weight now 2.24" in page.inner_text("#ow-counter")
+    disk_page.assert_clean()
+
+
+def test_lab_runs_its_first_cell_from_disk(disk_page):
+    disk_page.open("web/lab/")
+    page = disk_page.page
+    page.click("#run-tensors")
+    page.wait_for_selector("#cell-tensors[data-runs='1']", timeout=60_000)
+    assert page.get_attribute("#cell-tensors", "data-state") == "done"
+    assert "gradients match the hand-derived formulas" in page.inner_text("#output-tensors")
+    disk_page.assert_clean()
+
+
+# Records every long task (> 50 ms on the main thread) and the moments of the Pause click and of the card saying
+# "paused"; the page's Python runs on the main thread from disk, so a long task is a click left waiting.
+WATCH_RESPONSIVENESS = """() => {
+  window.longTasks = [];
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
+    .observe({ type: "longtask", buffered: false });
+  window.pauseTimes = {};
+  document.getElementById("pause").addEventListener("pointerdown", () => { window.pauseTimes.clicked = performance.now(); },
+                                                    { capture: true });
+  new MutationObserver(() => {
+    if (document.getElementById("train-card").dataset.state === "paused" && !window.pauseTimes.paused)
+      window.pauseTimes.paused = performance.now();
+  }).observe(document.getElementById("train-card"), { attributes: true });
+}"""
+
+
+def test_convnet_trains_one_epoch_from_disk_and_pause_answers_while_it_trains(disk_page):
+    disk_page.open("web/convnet/")
+    page = disk_page.page
+    page.set_default_timeout(120_000)
+    page.wait_for_selector("#lab[data-state=ready]")
+    page.fill("#epochs", "1")
+    page.click("#train")
+    page.wait_for_selector("#train-card[data-state=done]", timeout=240_000)
+    assert page.get_attribute("#train-card", "data-epochs") == "1"
+    assert page.get_attribute("#chart-loss", "data-points") == "1"
+    assert float(page.get_attribute("#train-result", "data-test-accuracy")) > 0.5
+
+    page.evaluate(WATCH_RESPONSIVENESS)
+    page.fill("#epochs", "30")  # long enough that the pause lands mid-training
+    page.click("#train")
+    page.wait_for_selector("#train-card[data-epochs='1'][data-state=training]")  # an epoch end and its views passed
+    page.wait_for_timeout(1500)
+    page.click("#pause")
+    page.wait_for_selector("#train-card[data-state=paused]")
+    epochs = page.get_attribute("#train-card", "data-epochs")
+    page.wait_for_timeout(1000)
+    assert page.get_attribute("#train-card", "data-epochs") == epochs, "training went on after Pause"
+    assert int(epochs) < 30
+    times = page.evaluate("window.pauseTimes")
+    stalls = page.evaluate("window.longTasks")
+    disk_responsiveness["Pause click to paused (ms)"] = times["paused"] - times["clicked"]
+    disk_responsiveness["longest main-thread stall while training (ms)"] = max(stalls, default=0.0)
+    disk_responsiveness["long tasks while training"] = len(stalls)
+    page.click("#pause")  # resume, then stop by training a one-epoch model: the page must still be in order
+    page.fill("#epochs", "1")
+    page.click("#train")
+    page.wait_for_selector("#train-card[data-state=done]", timeout=240_000)
+    disk_page.assert_clean()
+
+
+@pytest.fixture
+def broken_copy(disk_site, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(disk_site, site)
+    return site
+
+
+def test_controls_are_off_and_say_why_until_the_page_is_ready(browser, disk_site):
+    session = DiskPage(browser, disk_site)
+    try:
+        page = session.page
+        page.goto((disk_site / "web" / "convnet" / "index.html").as_uri())
+        page.wait_for_selector("#pydl-status[data-state=loading] .pydl-why:not([hidden])")
+        if page.get_attribute("#pydl-status", "data-state") == "loading":  # not ready yet (the usual case)
+            assert page.evaluate("document.querySelector('main').inert")
+            assert "once Python is ready" in page.inner_text("#pydl-status .pydl-why")
+        page.wait_for_selector(READY, timeout=180_000)
+        assert page.get_attribute("#pydl-status", "data-state") == "ready"
+        assert not page.evaluate("document.querySelector('main').inert")
+        assert page.is_hidden("#pydl-status .pydl-why")
+        session.assert_clean()
+    finally:
+        session.context.close()
+
+
+def failed_start(browser, site, path):
+    session = DiskPage(browser, site)
+    try:
+        page = session.page
+        page.goto((site / path).as_uri())
+        page.wait_for_selector(READY, timeout=180_000)
+        assert page.get_attribute("#pydl-status", "data-state") == "error"
+        assert page.get_attribute("body", "data-ready") == "false"
+        assert page.evaluate("document.querySelector('main').inert"), "a page that cannot start must not look alive"
+        assert "stay off" in page.inner_text("#pydl-status .pydl-why")
+        assert not session.external_requests
+        return page.inner_text("#pydl-status .pydl-error")
+    finally:
+        session.context.close()
+
+
+def test_a_copy_without_offline_folder_says_what_happened_and_what_to_do(browser, broken_copy):
+    shutil.rmtree(broken_copy / "offline")
+    message = failed_start(browser, broken_copy, "web/lab/index.html")
+    assert "no offline/ folder" in message
+    assert "pydl-site.zip" in message and "python build.py serve" in message
+
+
+def test_a_copy_missing_the_pydl_wheel_names_the_file(browser, broken_copy):
+    for script in (broken_copy / "offline").glob("*-pydl-*.whl.js"):
+        script.unlink()
+    message = failed_start(browser, broken_copy, "web/gradient-descent/index.html")
+    assert ".whl" in message
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_responsiveness(request):
+    yield
+    if disk_responsiveness:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_sep("-", "convnet from disk: responsiveness while training")
+            for name, value in disk_responsiveness.items():
+                reporter.write_line(f"{name}: {value:.0f}")
