@@ -85,13 +85,25 @@ def test_gradient_descent_shows_the_worked_example_from_disk(disk_page):
     disk_page.assert_clean()
 
 
-def test_lab_runs_its_first_cell_from_disk(disk_page):
+def test_lab_runs_every_cell_from_disk_with_progress_shown_while_fit_runs(disk_page):
     disk_page.open("web/lab/")
     page = disk_page.page
     page.click("#run-tensors")
     page.wait_for_selector("#cell-tensors[data-runs='1']", timeout=60_000)
     assert page.get_attribute("#cell-tensors", "data-state") == "done"
     assert "gradients match the hand-derived formulas" in page.inner_text("#output-tensors")
+
+    # fit() is synchronous Python on the page's thread here; the progress must still repaint while it runs.
+    page.click("#run-digits")
+    page.wait_for_function(
+        """() => document.querySelector('#cell-digits').dataset.state === 'running'
+                 && /epoch \\d+\\/10/.test(document.querySelector('#progress-text-digits').textContent)""",
+        timeout=120_000)
+    page.wait_for_selector("#cell-digits[data-runs='1']", timeout=240_000)
+    for cell in page.eval_on_selector_all(".lab-cell", "cells => cells.map(c => c.dataset.cell)")[2:]:
+        page.click(f"#run-{cell}")
+        page.wait_for_selector(f"#cell-{cell}[data-runs='1']", timeout=240_000)
+        assert page.get_attribute(f"#cell-{cell}", "data-state") == "done", page.inner_text(f"#output-{cell}")
     disk_page.assert_clean()
 
 

@@ -23,6 +23,10 @@
   let files = null;  // site path -> {bytes, base64} or {bytes, script} until that script has run
   const scriptsLoading = {};
 
+  /** A promise settled on the browser's next task: Python awaits it (pydl_page.yield_to_browser) to give the page
+   * a turn to paint and answer clicks. */
+  page.nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
   window.pydlDisk = {
     manifest(entries) { files = entries; },
     add(path, base64) { files[path].base64 = base64; },

@@ -358,6 +358,7 @@ async def on_train(event=None):
     status.textContent = f"Training: epoch 1 of {run.epochs}…"
     last_update = 0.0
     while not run.done:
+        await asyncio.sleep(0)  # let the browser deliver clicks and repaint (first of all the setup above)
         if generation != lab.generation:
             return  # stopped, or a new run started
         if lab.paused:
@@ -383,8 +384,11 @@ async def on_train(event=None):
             card.dataset.epochs = str(epoch)
             card.dataset.valAccuracy = str(logs["val_accuracy"])
             card.dataset.epochSeconds = f"{seconds:.3f}"
-            refresh_views()
-        await asyncio.sleep(0)  # let the browser deliver clicks and repaint
+            # A view at a time, with clicks taken between: opened from disk, Python shares the page's thread.
+            for _ in refresh_steps():
+                await asyncio.sleep(0)
+                if generation != lab.generation:
+                    return
     if generation != lab.generation:
         return
     lab.generation_stopped = True
