@@ -20,6 +20,10 @@ rest, checked the same way, but no page downloads them unless it asks (`await py
 For speed, once the checks pass, the standard library zip and the NumPy and pydl wheels are compiled to bytecode
 inside Pyodide under Node (`precompile_python`), and compressible files get a gzip twin that `serve` sends to
 browsers accepting gzip (`write_gzip_twins`). Node is the one tool a build always needs.
+
+The same dist/ also runs opened from disk (file://, no server): `write_disk_copy` carries every file a page fetches
+as base64 in classic scripts under dist/offline/ (web/common/disk.js reads them there), and `write_site_zip` puts
+the whole site in dist/pydl-site.zip, which the landing page offers as "Download for offline use".
 """
 
 from __future__ import annotations
@@ -506,11 +510,13 @@ def disk_fetched_files(site: Path) -> list[Path]:
     return chosen
 
 
-def write_disk_copy(site: Path) -> dict:
+def write_disk_copy(site: Path, preload: tuple[str, ...] = ()) -> dict:
     """Write offline/manifest.js (and one script per large file) so that every page also runs from file://.
 
     manifest.js calls pydlDisk.manifest({path: {"bytes": n, "script": "offline/....js"} or {"bytes": n,
-    "base64": "..."}}); each large file's script calls pydlDisk.add(path, base64). Returns {"files", "bytes"}.
+    "base64": "..."}}); each large file's script calls pydlDisk.add(path, base64). The paths in `preload` (what
+    every page reads while it starts) are flagged "preload": disk.js reads them all at once rather than one after
+    the other as Pyodide asks. Returns {"files", "bytes"}.
     """
     folder = site / DISK_DIR
     folder.mkdir()
@@ -525,7 +531,7 @@ def write_disk_copy(site: Path) -> dict:
             continue
         script = f"{DISK_DIR}/{number:03d}-{re.sub(r'[^A-Za-z0-9._-]', '_', path.name)}.js"
         (site / script).write_text(f"pydlDisk.add({json.dumps(relative)},\"{encoded}\");\n")
-        manifest[relative] = {"bytes": len(data), "script": script}
+        manifest[relative] = {"bytes": len(data), "script": script, **({"preload": True} if relative in preload else {})}
     (folder / "manifest.js").write_text(f"pydlDisk.manifest({json.dumps(manifest, separators=(',', ':'))});\n")
     return {"files": len(manifest), "bytes": total}
 
@@ -615,7 +621,8 @@ def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
     log(f"  {write_gzip_twins(staging)} files compressed")
 
     log("[7/7] a copy for file:// (offline/) and the download of the whole site (pydl-site.zip)")
-    disk = write_disk_copy(staging)
+    starting = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", numpy_wheel.name)
+    disk = write_disk_copy(staging, preload=tuple(f"vendor/pyodide/{name}" for name in starting) + (info["pydl_wheel"],))
     log(f"  offline/: {disk['files']} files, {disk['bytes'] / 1e6:.1f} MB as base64 scripts")
     log(f"  {DISK_ZIP}: {write_site_zip(staging).stat().st_size / 1e6:.1f} MB")
 

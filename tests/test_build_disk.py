@@ -47,8 +47,10 @@ def test_disk_copy_carries_exactly_the_files_a_page_fetches(site):
 
 
 def test_small_files_are_inline_large_ones_in_a_script_of_their_own_with_the_same_bytes(site):
-    build.write_disk_copy(site)
+    build.write_disk_copy(site, preload=("vendor/pyodide/pyodide.asm.wasm",))
     manifest = manifest_of(site)
+    assert manifest["vendor/pyodide/pyodide.asm.wasm"]["preload"] is True
+    assert "preload" not in manifest["wheels/a b.whl"]
     assert base64.b64decode(manifest["web/lab/main.py"]["base64"]) == b"print('lab')\n"
     wasm = manifest["vendor/pyodide/pyodide.asm.wasm"]
     assert "base64" not in wasm and wasm["bytes"] == (site / "vendor/pyodide/pyodide.asm.wasm").stat().st_size

@@ -70,6 +70,18 @@ def test_landing_page_proves_pydl_runs_from_disk_and_says_it_is_the_offline_copy
     disk_page.assert_clean()
 
 
+def test_served_landing_page_offers_the_site_for_offline_use(browser_page, dist):
+    page = browser_page.page
+    browser_page.open("")
+    assert page.is_visible("#offline-download") and page.is_hidden("#offline-copy")
+    assert page.inner_text("#offline-download") == "Download for offline use"
+    href = page.get_attribute("#offline-download", "href")
+    assert (dist / href).is_file()
+    response = page.request.get(browser_page.allowed_origin + href)
+    assert response.ok and response.body()[:2] == b"PK"
+    browser_page.assert_clean()
+
+
 def test_gradient_descent_shows_the_worked_example_from_disk(disk_page):
     disk_page.open("web/gradient-descent/")
     page = disk_page.page

@@ -43,20 +43,23 @@
   }
 
   function decode(base64) {
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(base64);
     const binary = atob(base64);
     const bytes = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
     return bytes;
   }
 
+  function loadEntry(entry) {
+    scriptsLoading[entry.script] = scriptsLoading[entry.script] || addScript(entry.script);
+    return scriptsLoading[entry.script];
+  }
+
   /** The bytes of a file of the site (path relative to the site root), or null if this copy lacks it. */
   async function read(path) {
     const entry = files[path];
     if (!entry) return null;
-    if (entry.base64 === undefined) {
-      scriptsLoading[entry.script] = scriptsLoading[entry.script] || addScript(entry.script);
-      await scriptsLoading[entry.script];
-    }
+    if (entry.base64 === undefined) await loadEntry(entry);
     return decode(entry.base64);
   }
 
@@ -115,9 +118,11 @@
       return;
     }
     try {
+      // What every page reads while it starts is read at once (the browser parses those scripts in parallel);
+      // a failure surfaces where the file is asked for, with its name.
+      Object.values(files).filter((entry) => entry.preload).forEach((entry) => loadEntry(entry).catch(() => {}));
       page.buildInfo = await text(page.url("build-info.json"));
-      await addScript("vendor/pyodide/pyodide.asm.js");
-      await addScript("vendor/pyodide/pyodide.js");
+      await Promise.all([addScript("vendor/pyodide/pyodide.asm.js"), addScript("vendor/pyodide/pyodide.js")]);
       const pyodide = await window.loadPyodide({ indexURL: page.url("vendor/pyodide/") });
       await runPageScript(pyodide);
     } catch (error) {
