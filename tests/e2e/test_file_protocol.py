@@ -222,7 +222,7 @@ def test_a_copy_missing_the_pydl_wheel_names_the_file(browser, broken_copy):
     for script in (broken_copy / "offline").glob("*-pydl-*.whl.js"):
         script.unlink()
     message = failed_start(browser, broken_copy, "web/gradient-descent/index.html")
-    assert ".whl" in message
+    assert "incomplete" in message and ".whl" in message and "pydl-site.zip" in message
 
 
 @pytest.fixture(scope="module", autouse=True)

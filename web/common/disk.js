@@ -51,7 +51,9 @@
   }
 
   function loadEntry(entry) {
-    scriptsLoading[entry.script] = scriptsLoading[entry.script] || addScript(entry.script);
+    scriptsLoading[entry.script] = scriptsLoading[entry.script] || addScript(entry.script).catch(() => {
+      throw new Error(`this copy of the site is incomplete: ${entry.script} is missing. ${WHAT_TO_DO}`);
+    });
     return scriptsLoading[entry.script];
   }
 
