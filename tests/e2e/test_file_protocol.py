@@ -10,15 +10,11 @@ import shutil
 
 import pytest
 
-from tests.e2e.conftest import READY, BrowserPage, page_timings
+from tests.e2e.conftest import READY, BrowserPage, measurements, page_timings
 from tests.e2e.test_pages import PAGES
 from tests.site import unzipped_site
 
 pytestmark = pytest.mark.e2e
-
-# The longest main-thread stall and the click-to-paused delay of the convnet page while it trains from disk,
-# reported in the terminal summary (targets live in benchmarks/pages.py --disk, not in asserts).
-disk_responsiveness: dict[str, float] = {}
 
 
 class DiskPage(BrowserPage):
@@ -70,9 +66,13 @@ def test_landing_page_proves_pydl_runs_from_disk_and_says_it_is_the_offline_copy
     disk_page.assert_clean()
 
 
-def test_served_landing_page_offers_the_site_for_offline_use(browser_page, dist):
+def test_served_landing_page_offers_the_site_for_offline_use_and_reads_nothing_of_it(browser_page, dist):
     page = browser_page.page
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
     browser_page.open("")
+    # Served pages start as before: the disk path's files cost them nothing.
+    assert not [url for url in requested if "/offline/" in url or url.endswith(("disk.js", "pyscript_on_disk.py"))]
     assert page.is_visible("#offline-download") and page.is_hidden("#offline-copy")
     assert page.inner_text("#offline-download") == "Download for offline use"
     href = page.get_attribute("#offline-download", "href")
@@ -158,11 +158,12 @@ def test_convnet_trains_one_epoch_from_disk_and_pause_answers_while_it_trains(di
     page.wait_for_timeout(1000)
     assert page.get_attribute("#train-card", "data-epochs") == epochs, "training went on after Pause"
     assert int(epochs) < 30
+    # Reported in the terminal summary; the 200 ms target is benchmarks/pages.py --disk's, not an assert here.
     times = page.evaluate("window.pauseTimes")
     stalls = page.evaluate("window.longTasks")
-    disk_responsiveness["Pause click to paused (ms)"] = times["paused"] - times["clicked"]
-    disk_responsiveness["longest main-thread stall while training (ms)"] = max(stalls, default=0.0)
-    disk_responsiveness["long tasks while training"] = len(stalls)
+    measurements["convnet from disk, Pause click to paused"] = f"{times['paused'] - times['clicked']:.0f} ms"
+    measurements["convnet from disk, longest main-thread stall while training"] = (
+        f"{max(stalls, default=0.0):.0f} ms ({len(stalls)} long tasks)")
     page.click("#pause")  # resume, then stop by training a one-epoch model: the page must still be in order
     page.fill("#epochs", "1")
     page.click("#train")
@@ -224,13 +225,3 @@ def test_a_copy_missing_the_pydl_wheel_names_the_file(browser, broken_copy):
     message = failed_start(browser, broken_copy, "web/gradient-descent/index.html")
     assert "incomplete" in message and ".whl" in message and "pydl-site.zip" in message
 
-
-@pytest.fixture(scope="module", autouse=True)
-def report_responsiveness(request):
-    yield
-    if disk_responsiveness:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter:
-            reporter.write_sep("-", "convnet from disk: responsiveness while training")
-            for name, value in disk_responsiveness.items():
-                reporter.write_line(f"{name}: {value:.0f}")
