@@ -327,18 +327,50 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
+def package_data_patterns(pyproject: Path) -> dict[str, list[str]]:
+    """pyproject.toml's [tool.setuptools.package-data]: package name -> file patterns beside its modules."""
+    text = pyproject.read_text()
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # Python 3.10: the section holds only lines of the form "package" = ["pattern", ...]
+        section = text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0] if "package-data]" in text else ""
+        return {name: re.findall(r'"([^"]+)"', patterns)
+                for name, patterns in re.findall(r'^"?([\w.*]+)"?\s*=\s*\[(.*?)\]', section, re.M)}
+    return tomllib.loads(text).get("tool", {}).get("setuptools", {}).get("package-data", {})
+
+
+def package_files(source_root: Path) -> list[Path]:
+    """The files that `pip install .` installs, found by the rules pyproject.toml gives setuptools.
+
+    The site's wheel and the setuptools wheel ship the same files (a test compares them): the modules of every
+    package under pydl/ (a folder with __init__.py, reached through packages, as setuptools' find_packages
+    walks) and the files matching its package-data patterns. Anything else in the tree (a stray backup, a
+    build-time tool) ships to no one.
+    """
+    patterns = package_data_patterns(source_root / "pyproject.toml")
+    files: list[Path] = []
+    pending = [source_root / "pydl"]
+    while pending:
+        package_dir = pending.pop()
+        if not (package_dir / "__init__.py").is_file():
+            continue
+        name = package_dir.relative_to(source_root).as_posix().replace("/", ".")
+        wanted = {path for path in package_dir.glob("*.py")}
+        for pattern in patterns.get(name, []) + patterns.get("*", []):
+            wanted.update(path for path in package_dir.glob(pattern) if path.is_file())
+        files += sorted(wanted)
+        pending += sorted(path for path in package_dir.iterdir() if path.is_dir() and "." not in path.name)
+    return sorted(files)
+
+
 def build_pydl_wheel(source_root: Path, out_dir: Path) -> Path:
-    """A pure-Python wheel of source_root/pydl (package data included), byte-for-byte reproducible."""
+    """A pure-Python wheel of the files package_files lists, byte-for-byte reproducible."""
     project = project_metadata(source_root / "pyproject.toml")
     name, version = project["name"], project["version"]
     dist_info = f"{name}-{version}.dist-info"
-    files: dict[str, bytes] = {}
-    package_dir = source_root / "pydl"
-    for path in sorted(package_dir.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
-            files[path.relative_to(source_root).as_posix()] = path.read_bytes()
+    files = {path.relative_to(source_root).as_posix(): path.read_bytes() for path in package_files(source_root)}
     if "pydl/__init__.py" not in files:
-        raise BuildError(f"{package_dir} has no __init__.py; is this the pydl working tree?")
+        raise BuildError(f"{source_root / 'pydl'} has no __init__.py; is this the pydl working tree?")
     metadata = [
         "Metadata-Version: 2.1",
         f"Name: {name}",

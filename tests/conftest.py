@@ -1,10 +1,18 @@
 """Fixtures every test gets: a fresh start for the state pydl keeps between calls."""
 
+import os
+
 import pytest
 
 import pydl
 from pydl import backend
 from pydl.layers.base import reset_name_counters
+from tests.learning import salt_every_seed
+
+
+def pytest_configure(config):
+    if os.environ.get("PYDL_TEST_SEED_SALT"):  # a robustness check run by hand: see tests/learning.py
+        salt_every_seed(int(os.environ["PYDL_TEST_SEED_SALT"]))
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ wheels ship (``scipy_``-prefixed symbols; SciPy's with 32-bit ints like Pyodide'
 and forced on, so its argument logic (row-major, transpose flags, leading dimensions, copies) is checked natively.
 """
 
-import asyncio
 import ctypes
 import importlib.util
 from pathlib import Path

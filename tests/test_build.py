@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -211,6 +212,29 @@ def test_wheel_holds_the_package_its_data_and_valid_metadata(wheel):
 
 def test_wheel_is_reproducible(wheel, tmp_path):
     assert build.build_pydl_wheel(ROOT, tmp_path).read_bytes() == wheel.read_bytes()
+
+
+def test_the_site_wheel_ships_exactly_the_files_of_the_setuptools_wheel(wheel, tmp_path):
+    # A copy of the tree with a stray file and a tool folder beside the package: neither wheel may ship them.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "pydl", source / "pydl", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    (source / "pydl" / "models" / "sequential.py.orig").write_text("stray backup\n")
+    (source / "pydl" / "tools").mkdir()
+    (source / "pydl" / "tools" / "make_data.py").write_text("print('not a package: no __init__.py')\n")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(tmp_path / "setuptools"), str(source)], check=True, cwd=tmp_path)
+    [reference] = (tmp_path / "setuptools").glob("pydl-*.whl")
+    ours = build.build_pydl_wheel(source, tmp_path / "site")
+
+    def shipped(path):
+        with zipfile.ZipFile(path) as archive:
+            return sorted(name for name in archive.namelist() if not name.startswith("pydl-"))
+
+    assert shipped(ours) == shipped(reference)
+    assert "pydl/datasets/digits.npz" in shipped(ours) and not any("orig" in n or "tools" in n for n in shipped(ours))
+    assert shipped(ours) == shipped(wheel)  # and the real tree holds no stray file either
 
 
 def test_pip_installs_the_wheel_and_it_imports(wheel, tmp_path):

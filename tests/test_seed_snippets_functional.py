@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from pydl.datasets import load_digits
+from tests.learning import assert_at_least
 
 
 def test_sequential_model_converted_into_the_functional_api():
@@ -43,7 +44,7 @@ def test_sequential_model_converted_into_the_functional_api():
         network.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         network.fit(x_train, y_train, epochs=20, batch_size=32, verbose=0, seed=0)
         _, accuracy = network.evaluate(x_test, y_test, verbose=0)
-        assert accuracy >= 0.9, accuracy
+        assert_at_least(accuracy, 0.9, f"{network.name}: test accuracy")
     # "You can use a model to evaluate a single input: y = model(x)."
     y = model(x_test[:1])
     assert y.shape == (1, 10) and int(y.numpy().argmax()) == int(model.predict(x_test[:1]).argmax())

@@ -15,6 +15,7 @@ from pydl.lessons.playground.data import DENSITY, features, grid, make_data, thu
 from pydl.lessons.playground.network import dense_layers
 from pydl.lessons.playground.render import class_mix, diverging
 from pydl.lessons.playground.state import FEATURES, choices, replace
+from tests.learning import assert_at_least, assert_below
 
 
 def accuracy_on_test(pg):
@@ -30,8 +31,10 @@ SUITABLE = {
                     learning_rate=0.01), 40),
     "moons": (dict(network_shape=(8,), optimizer="adam"), 20),
     "blobs": (dict(network_shape=(4,)), 20),
-    "multi_spiral": (dict(features=("x", "y", "sinX", "sinY"), network_shape=(8, 8, 8),
-                          layer_activations=("relu",) * 3, optimizer="adam", learning_rate=0.01), 130),
+    # Three interleaved arms need depth; tanh trains them steadily where ReLU 8-8-8 lands anywhere from 0.66 to
+    # 0.96 depending on the seed. Seeds 1-6: 0.924-0.948 on held-out points.
+    "multi_spiral": (dict(features=("x", "y", "sinX", "sinY"), network_shape=(10, 10, 10), optimizer="adam",
+                          learning_rate=0.01), 180),
 }
 
 
@@ -42,7 +45,7 @@ def test_each_classification_set_is_learned_to_90_percent_test_accuracy(name):
     pg = Playground(State(dataset=name, seed=1, **settings))
     pg.train_epochs(epochs)
     assert pg.epoch == epochs
-    assert accuracy_on_test(pg) >= 0.9, f"{name}: {accuracy_on_test(pg):.3f} after {epochs} epochs"
+    assert_at_least(accuracy_on_test(pg), 0.9, f"{name}: test accuracy after {epochs} epochs")
     assert pg.test_loss < pg.history["test"][0]
 
 
@@ -52,7 +55,7 @@ def test_regression_sets_lower_the_loss():
                               layer_activations=("tanh", "tanh"), optimizer="adam", learning_rate=0.01))
         before = pg.test_loss
         pg.train_epochs(5)
-        assert pg.test_loss < 0.7 * before, name
+        assert_below(pg.test_loss, 0.7 * before, f"{name}: test loss after 5 epochs vs 0.7 x untrained")
         assert pg.data.kind == "regression" and pg.accuracy(pg.data.x_test, pg.data.y_test) is None
 
 
@@ -206,7 +209,7 @@ def test_a_multiclass_csv_switches_to_softmax():
     pg.load_csv(rows, "three.csv")
     assert pg.data.kind == "multiclass" and dense_layers(pg.model)[-1].units == 3
     pg.train_epochs(30)
-    assert accuracy_on_test(pg) >= 0.9
+    assert_at_least(accuracy_on_test(pg), 0.9, "three blobs from a CSV: test accuracy")
 
 
 # ------------------------------------------------------------------------------------------ the pictures

@@ -13,6 +13,7 @@ import pydl
 from pydl import Input, backend, layers, models, optimizers
 from pydl.datasets import load_digits
 from pydl.models import Model, ModelFileError
+from tests.learning import assert_at_least, assert_below
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_two_input_model_learns_digits_from_two_image_halves(digits):
                   metrics=["accuracy"])
     model.fit(list(_halves(x)), y, epochs=15, batch_size=32, verbose=0, seed=0)
     loss, accuracy = model.evaluate(list(_halves(x_test)), y_test, verbose=0)
-    assert accuracy >= 0.90, accuracy
+    assert_at_least(accuracy, 0.90, "two-input digits: test accuracy")
     test_top, test_bottom = _halves(x_test)
     assert model.evaluate({"bottom": test_bottom, "top": test_top}, y_test, verbose=0) == [loss, accuracy]
     # each half alone carries less: blanking one input costs accuracy, so both branches are used
@@ -99,7 +100,8 @@ def test_two_output_model_learns_the_digit_and_its_ink(digits):
     after = model.evaluate(x_test, test_targets, verbose=0, return_dict=True)
     assert list(after) == ["loss", "digit_loss", "ink_loss", "digit_accuracy", "ink_mae"]
     assert after["loss"] == pytest.approx(after["digit_loss"] + 2.0 * after["ink_loss"], rel=1e-5)
-    assert after["digit_loss"] < before["digit_loss"] / 5 and after["digit_accuracy"] >= 0.9, after
+    assert_below(after["digit_loss"], before["digit_loss"] / 5, "two outputs: digit loss vs a fifth of untrained")
+    assert_at_least(after["digit_accuracy"], 0.9, "two outputs: digit accuracy")
     baseline = float(((ink.mean() - ink_test) ** 2).mean())  # predicting the training mean
     assert after["ink_loss"] < before["ink_loss"] / 10 and after["ink_loss"] < baseline / 5, (after, baseline)
     assert history["val_ink_mae"][-1] == pytest.approx(after["ink_mae"])

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tests.site import ROOT
+from tests.learning import assert_at_least, assert_below
 
 LAB = ROOT / "web" / "lab"
 CELLS = json.loads((LAB / "cells.json").read_text())
@@ -53,14 +54,15 @@ def test_tensor_cell_checks_broadcast_gradients(lab_run):
 def test_digits_cell_trains_a_model_that_reads_digits(lab_run):
     namespace, outputs, _ = lab_run
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", outputs["digits"]).group(1))
-    assert accuracy >= 0.93, outputs["digits"]
+    assert_at_least(accuracy, 0.93, "digits cell: test accuracy")
     assert len(namespace["history"].history["loss"]) > 0
 
 
 def test_regression_cell_gets_close_to_the_noise_floor(lab_run):
     _, outputs, _ = lab_run
     first, last = map(float, re.search(r"first epoch ([0-9.]+), last epoch ([0-9.]+)", outputs["regression"]).groups())
-    assert last < 0.1 * first and last < 2.0, outputs["regression"]
+    assert_below(last, 0.1 * first, "regression cell: last loss vs 0.1 x first")
+    assert_below(last, 2.0, "regression cell: last loss")
 
 
 def test_save_load_cell_writes_the_file_the_download_button_offers(lab_run):
@@ -84,7 +86,8 @@ def test_functional_cell_merges_two_image_halves_and_the_second_half_pays_off(la
     assert "merged (Concatenate)" in output and "top_dense[0][0], bottom_dense[0][0]" in output  # the summary's graph
     both = _accuracy("test accuracy, top and bottom halves", output)
     top_only = _accuracy("test accuracy, top half only", output)
-    assert both >= 0.9 and top_only < both - 0.03, output
+    assert_at_least(both, 0.9, "functional cell: both halves")
+    assert_at_least(both - top_only, 0.03, "functional cell: both halves minus top half only")
     # The printed mistake is the top-only model's most frequent one, and both halves make it less often.
     times, still = map(int, re.search(r"taken for \d: (\d+) times; with both halves: (\d+)", output).groups())
     assert still < times, output
@@ -95,7 +98,8 @@ def test_lstm_cell_reads_rows_in_order_and_a_simple_rnn_keeps_up_on_eight_steps(
     namespace, outputs, _ = lab_run
     output = outputs["lstm"]
     lstm, rnn = _accuracy("LSTM test accuracy", output), _accuracy("SimpleRNN test accuracy", output)
-    assert lstm >= 0.85 and rnn >= 0.85, output
+    assert_at_least(lstm, 0.85, "lstm cell: LSTM")
+    assert_at_least(rnn, 0.85, "lstm cell: SimpleRNN")
     assert abs(lstm - rnn) <= 0.03, "the cell says the plain loop keeps up on eight steps"
     assert _accuracy("rows fed bottom-up", output) < lstm - 0.2, "the cell says the order of the rows matters"
     weights = float(re.search(r"costs ([0-9.]+)x the weights", output).group(1))
@@ -113,7 +117,8 @@ def test_words_cell_embedding_learns_good_and_bad_words_from_labels_alone(lab_ru
     assert f"-> {padded}" in output and len(padded) == namespace["maxlen"] and padded[0] == 0, output
     accuracy, baseline = map(float, re.search(
         r"held-out accuracy: ([0-9.]+) \(majority baseline: ([0-9.]+)\)", output).groups())
-    assert baseline == 0.5 and accuracy >= baseline + 0.3, output
+    assert baseline == 0.5, output
+    assert_at_least(accuracy, baseline + 0.3, "words-to-vectors cell: accuracy vs baseline + 0.3")
     # The two editable reviews: the friendly one reads as good, the rude one as bad.
     good_review, bad_review = map(float, re.findall(r"P\(good\) = ([0-9.]+)", output))
     assert good_review > 0.5 > bad_review, output
@@ -200,7 +205,7 @@ def test_kfold_cell_prints_fold_scores_their_spread_and_the_best_epoch_of_the_me
     assert json.loads(picks) == [int(np.argmin(curve)) + 1 for curve in curves]
     assert namespace["mean_curve"][-1] > namespace["mean_curve"][best_epoch - 1]
     final = float(re.search(rf"final model, {best_epoch} epochs on all 100: test accuracy ([0-9.]+)", output).group(1))
-    assert final >= 0.8, output
+    assert_at_least(final, 0.8, "k-fold cell: final model")
 
 
 def test_ensemble_cell_averages_members_and_beats_the_mean_member(lab_run):
@@ -217,7 +222,8 @@ def test_ensemble_cell_averages_members_and_beats_the_mean_member(lab_run):
     averaged = np.mean(namespace["member_probabilities"], axis=0)
     ensemble = float(np.mean(averaged.argmax(axis=1) == labels))
     assert abs(_accuracy("ensemble (averaged probabilities)", output) - ensemble) < 5e-4
-    assert ensemble >= np.mean(accuracies) and ensemble >= 0.85, output
+    assert ensemble >= np.mean(accuracies), output
+    assert_at_least(ensemble, 0.85, "ensemble cell: ensemble accuracy")
     # Disagreements: printed count matches; where all members agree, the ensemble gives their answer.
     guesses = np.array([p.argmax(axis=1) for p in namespace["member_probabilities"]])
     disagree = (guesses != guesses[0]).any(axis=0)
