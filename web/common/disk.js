@@ -100,10 +100,11 @@
     }
     pyodide.FS.mkdirTree(HOME + "pyscript");
     pyodide.FS.writeFile(HOME + "pyscript/__init__.py", await text(page.url("web/common/pyscript_on_disk.py")));
-    const mainUrl = new URL(tag.getAttribute("src"), location.href);
-    const source = await text(mainUrl);
+    const src = tag.getAttribute("src");
+    const mainUrl = src ? new URL(src, location.href) : null;
+    const source = mainUrl ? await text(mainUrl) : tag.textContent;
     pyodide.runPython(`import sys\nif ${JSON.stringify(HOME)} not in sys.path: sys.path.insert(0, ${JSON.stringify(HOME)})`);
-    await pyodide.runPythonAsync(source, { filename: HOME + mainUrl.pathname.split("/").pop() });
+    await pyodide.runPythonAsync(source, { filename: HOME + (mainUrl ? mainUrl.pathname.split("/").pop() : "<inline>") });
   }
 
   const WHAT_TO_DO = "Open index.html of a complete copy of the site: unzip pydl-site.zip again (all of it, " +
@@ -128,8 +129,12 @@
       const pyodide = await window.loadPyodide({ indexURL: page.url("vendor/pyodide/") });
       await runPageScript(pyodide);
     } catch (error) {
-      page.fail("Python could not start from disk: " + (error && error.message || error),
-                ((error && error.stack) || "") + "\n\n" + WHAT_TO_DO);
+      if (error && error.type) {  // a PythonError: the page's own code failed, its traceback says where
+        page.fail(`Python raised ${error.type} while the page started.`, error.message);
+      } else {
+        page.fail("Python could not start from disk: " + (error && error.message || error),
+                  ((error && error.stack) || "") + "\n\n" + WHAT_TO_DO);
+      }
     }
   }
 
