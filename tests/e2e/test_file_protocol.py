@@ -178,16 +178,29 @@ def broken_copy(disk_site, tmp_path):
     return site
 
 
+# Installed before page.js runs: the first time page.js renders the status box (a microtask after it did, so long
+# before Python can be ready), note whether the page's controls are held and what the status says.
+NOTE_HELD_AT_START = """document.addEventListener("DOMContentLoaded", () => {
+  const status = document.getElementById("pydl-status");
+  new MutationObserver(() => {
+    if (status.dataset.rendered && !window.heldAtStart) {
+      const why = status.querySelector(".pydl-why");
+      window.heldAtStart = { state: status.dataset.state, inert: document.querySelector("main").inert,
+                             why: why.hidden ? "" : why.textContent };
+    }
+  }).observe(status, { attributes: true, childList: true });
+});"""
+
+
 def test_controls_are_off_and_say_why_until_the_page_is_ready(browser, disk_site):
     session = DiskPage(browser, disk_site)
     try:
         page = session.page
+        page.add_init_script(NOTE_HELD_AT_START)
         page.goto((disk_site / "web" / "convnet" / "index.html").as_uri())
-        page.wait_for_selector("#pydl-status[data-state=loading] .pydl-why:not([hidden])")
-        if page.get_attribute("#pydl-status", "data-state") == "loading":  # not ready yet (the usual case)
-            assert page.evaluate("document.querySelector('main').inert")
-            assert "once Python is ready" in page.inner_text("#pydl-status .pydl-why")
         page.wait_for_selector(READY, timeout=180_000)
+        held = page.evaluate("window.heldAtStart")
+        assert held == {"state": "loading", "inert": True, "why": "The controls below wake up once Python is ready."}
         assert page.get_attribute("#pydl-status", "data-state") == "ready"
         assert not page.evaluate("document.querySelector('main').inert")
         assert page.is_hidden("#pydl-status .pydl-why")
