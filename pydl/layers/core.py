@@ -87,8 +87,8 @@ class KernelLayer(Layer):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.get(kernel_initializer, default="glorot_uniform")
+        self.bias_initializer = initializers.get(bias_initializer, default="zeros")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 

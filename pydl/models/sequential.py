@@ -13,7 +13,8 @@ from pydl.backend import np
 from pydl.layers.base import Layer, _unique_name
 from pydl.layers.symbolic import forget_call, symbolic_inputs
 from pydl.models.base import BaseModel
-from pydl.tensor import Tensor, no_grad
+from pydl.autograd import no_grad
+from pydl.tensor import Tensor
 
 __all__ = ["Sequential"]
 

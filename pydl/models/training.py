@@ -17,7 +17,8 @@ import warnings
 from pydl import backend, callbacks as callbacks_module, losses, metrics as metrics_module, optimizers
 from pydl import random as pydl_random
 from pydl.backend import np
-from pydl.tensor import Tensor, no_grad
+from pydl.autograd import no_grad
+from pydl.tensor import Tensor
 
 __all__ = ["Trainer"]
 
