@@ -109,7 +109,7 @@ def test_lab_runs_every_cell_from_disk_with_progress_shown_while_fit_runs(disk_p
     page.click("#run-digits")
     page.wait_for_function(
         """() => document.querySelector('#cell-digits').dataset.state === 'running'
-                 && /epoch \\d+\\/10/.test(document.querySelector('#progress-text-digits').textContent)""",
+                 && /epoch \\d+\\/\\d+/.test(document.querySelector('#progress-text-digits').textContent)""",
         timeout=120_000)
     page.wait_for_selector("#cell-digits[data-runs='1']", timeout=240_000)
     for cell in page.eval_on_selector_all(".lab-cell", "cells => cells.map(c => c.dataset.cell)")[2:]:
