@@ -20,6 +20,10 @@ rest, checked the same way, but no page downloads them unless it asks (`await py
 For speed, once the checks pass, the standard library zip and the NumPy and pydl wheels are compiled to bytecode
 inside Pyodide under Node (`precompile_python`), and compressible files get a gzip twin that `serve` sends to
 browsers accepting gzip (`write_gzip_twins`). Node is the one tool a build always needs.
+
+The same dist/ also runs opened from disk (file://, no server): `write_disk_copy` carries every file a page fetches
+as base64 in classic scripts under dist/offline/ (web/common/disk.js reads them there), and `write_site_zip` puts
+the whole site in dist/pydl-site.zip, which the landing page offers as "Download for offline use".
 """
 
 from __future__ import annotations
@@ -510,6 +514,78 @@ def write_gzip_twins(root: Path, min_size: int = 1024) -> int:
     return count
 
 
+# ---------------------------------------------------------------- opened from the disk (file://)
+#
+# A page opened from file:// may run classic <script>s, but the browser refuses it fetch() and ES modules, so
+# neither PyScript nor Pyodide's own loader can read a file. The build therefore also writes every file a page
+# fetches (the wasm, the standard library, the wheels, the lock, the pages' Python) as base64 inside classic
+# scripts under offline/; web/common/disk.js loads them and answers Pyodide's fetch() calls from them (the
+# approach of Pyodide issue 586 / PR 606). Served pages never load offline/, so serving is unchanged.
+
+DISK_DIR = "offline"
+DISK_ZIP = "pydl-site.zip"
+# The browser reads these from disk itself (link, script and page loads are allowed from file://).
+READ_BY_BROWSER = (".html", ".css", ".js", ".mjs", ".map")
+# PyScript needs ES modules, so the disk path starts Pyodide without it (web/common/disk.js).
+NOT_FETCHED_FROM_DISK = ("vendor/pyscript/",)
+DISK_INLINE_MAX = 64 * 1024  # smaller files travel inside offline/manifest.js itself: one script for all of them
+
+
+def disk_fetched_files(site: Path) -> list[Path]:
+    """The files a page may fetch, which a page opened from disk reads from offline/ instead."""
+    chosen = []
+    for path in sorted(site.rglob("*")):
+        relative = path.relative_to(site).as_posix()
+        if (path.is_file() and path.suffix not in READ_BY_BROWSER + (".gz",) and path.name != "LICENSE"
+                and not relative.startswith(NOT_FETCHED_FROM_DISK + (DISK_DIR + "/",))):
+            chosen.append(path)
+    return chosen
+
+
+def write_disk_copy(site: Path, preload: tuple[str, ...] = ()) -> dict:
+    """Write offline/manifest.js (and one script per large file) so that every page also runs from file://.
+
+    manifest.js calls pydlDisk.manifest({path: {"bytes": n, "script": "offline/....js"} or {"bytes": n,
+    "base64": "..."}}); each large file's script calls pydlDisk.add(path, base64). The paths in `preload` (what
+    every page reads while it starts) are flagged "preload": disk.js reads them all at once rather than one after
+    the other as Pyodide asks. Returns {"files", "bytes"}.
+    """
+    folder = site / DISK_DIR
+    folder.mkdir()
+    manifest, total = {}, 0
+    for number, path in enumerate(disk_fetched_files(site)):
+        relative = path.relative_to(site).as_posix()
+        data = path.read_bytes()
+        total += len(data)
+        encoded = base64.b64encode(data).decode("ascii")
+        if len(data) <= DISK_INLINE_MAX:
+            manifest[relative] = {"bytes": len(data), "base64": encoded}
+            continue
+        script = f"{DISK_DIR}/{number:03d}-{re.sub(r'[^A-Za-z0-9._-]', '_', path.name)}.js"
+        (site / script).write_text(f"pydlDisk.add({json.dumps(relative)},\"{encoded}\");\n")
+        manifest[relative] = {"bytes": len(data), "script": script, **({"preload": True} if relative in preload else {})}
+    (folder / "manifest.js").write_text(f"pydlDisk.manifest({json.dumps(manifest, separators=(',', ':'))});\n")
+    return {"files": len(manifest), "bytes": total}
+
+
+def write_site_zip(site: Path) -> Path:
+    """dist/pydl-site.zip: the site in one folder, to unzip and open from disk (the .gz twins only serve HTTP)."""
+    target = site / DISK_ZIP
+    partial_zip = target.with_name(target.name + ".partial")
+    with zipfile.ZipFile(partial_zip, "w") as archive:
+        for path in sorted(site.rglob("*")):
+            if not path.is_file() or path.suffix == ".gz" or path.name.startswith(DISK_ZIP):
+                continue
+            info = zipfile.ZipInfo(f"pydl-site/{path.relative_to(site).as_posix()}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            # Wheels and zips are compressed already; deflating them again costs time and saves nothing.
+            info.compress_type = zipfile.ZIP_STORED if path.suffix in (".whl", ".zip") else zipfile.ZIP_DEFLATED
+            with open(path, "rb") as f:
+                archive.writestr(info, f.read(), compresslevel=6)
+    partial_zip.rename(target)
+    return target
+
+
 # ---------------------------------------------------------------- assembling dist/
 
 
@@ -527,12 +603,12 @@ def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
     vendor = staging / "vendor"
     (vendor / "pyodide").mkdir(parents=True)
 
-    log(f"[1/6] Pyodide {PYODIDE_VERSION} runtime")
+    log(f"[1/7] Pyodide {PYODIDE_VERSION} runtime")
     lock = fetch_pyodide_core(vendor / "pyodide", release)
-    log("[2/6] NumPy, micropip, packaging (+ opt-in OpenBLAS) for Pyodide")
+    log("[2/7] NumPy, micropip, packaging (+ opt-in OpenBLAS) for Pyodide")
     fetch_pyodide_wheels(vendor / "pyodide", lock, release)
 
-    log("[3/6] PyScript, coi-serviceworker, uPlot")
+    log("[3/7] PyScript, coi-serviceworker, uPlot")
     extract_npm_files(fetch_npm_tarball(PYSCRIPT), {"dist/": vendor / "pyscript", "LICENSE": vendor / "pyscript" / "LICENSE"})
     # At the site root so the service worker's scope covers every page.
     extract_npm_files(fetch_npm_tarball(COI_SERVICEWORKER), {
@@ -545,11 +621,11 @@ def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
         "LICENSE": vendor / "uplot" / "LICENSE",
     })
 
-    log("[4/6] pydl wheel from the working tree")
+    log("[4/7] pydl wheel from the working tree")
     wheel = build_pydl_wheel(ROOT, staging / "wheels")
     log(f"  {wheel.name} ({wheel.stat().st_size // 1024} KiB)")
 
-    log("[5/6] Python compiled ahead of time (stdlib, NumPy, pydl)")
+    log("[5/7] Python compiled ahead of time (stdlib, NumPy, pydl)")
     numpy_wheel = vendor / "pyodide" / lock["packages"]["numpy"]["file_name"]
     compiled = precompile_python(vendor / "pyodide", [
         PrecompileJob(vendor / "pyodide" / "python_stdlib.zip", "/lib/python312.zip/", keep_sources=False),
@@ -561,7 +637,7 @@ def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
     lock["packages"]["numpy"]["sha256"] = compiled[numpy_wheel.name]["sha256"]
     (vendor / "pyodide" / "pyodide-lock.json").write_text(json.dumps(lock, separators=(",", ":")))
 
-    log("[6/6] pages, and gzip twins for HTTP compression")
+    log("[6/7] pages, and gzip twins for HTTP compression")
     copy_tree(ROOT / "web", staging / "web")
     shutil.copy2(ROOT / "index.html", staging / "index.html")
     info = {
@@ -575,6 +651,12 @@ def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
     }
     (staging / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
     log(f"  {write_gzip_twins(staging)} files compressed")
+
+    log("[7/7] a copy for file:// (offline/) and the download of the whole site (pydl-site.zip)")
+    starting = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", numpy_wheel.name)
+    disk = write_disk_copy(staging, preload=tuple(f"vendor/pyodide/{name}" for name in starting) + (info["pydl_wheel"],))
+    log(f"  offline/: {disk['files']} files, {disk['bytes'] / 1e6:.1f} MB as base64 scripts")
+    log(f"  {DISK_ZIP}: {write_site_zip(staging).stat().st_size / 1e6:.1f} MB")
 
     swap_in(staging, dist)
     log(f"Built {dist} in {time.monotonic() - started:.1f} s")

@@ -4,10 +4,17 @@
     python benchmarks/pages.py --runs 5 --pages index.html web/lab/index.html
     python benchmarks/pages.py --dist /tmp/before dist # A/B: sites interleaved round by round (the machine is shared)
     python benchmarks/pages.py --trace web/lab/index.html   # one cold load: when each request started and ended
+    python benchmarks/pages.py --disk                  # opened from file:// (dist/pydl-site.zip unzipped), no server
 
 Each round loads every page of every site once cold (fresh profile) and once warm (same profile), with the headers
 of ``python build.py serve`` (see ``browser.page_loads``). Sites alternate within a round and the order flips each
 round, so slow spells of a busy machine hit both alike. Reports medians (and min-max) of time to ready per page.
+
+``--disk`` unzips the site's pydl-site.zip into a temporary folder and opens each page from file:// (first visit of a
+fresh profile, then again), with every request that is not file: aborted; it reports time to ready, the MB of scripts
+each page read from disk, the sizes of the zip and of the unzipped site, and how the convnet page answers Pause while
+it trains from disk (Python shares the page's thread there): the longest main-thread stall (long tasks) and the
+delay from the click to "paused", against the 200 ms target.
 """
 
 from __future__ import annotations
@@ -61,6 +68,137 @@ def trace(dist: Path, page_path: str, timeout_s: float = 60) -> dict:
             "console": console, "steps": steps, "served": counter.requests}
 
 
+DISK_TARGET_MS = 200  # a click takes effect within this while a model trains
+
+
+def _launch_profile(pw, profile):
+    context = pw.chromium.launch_persistent_context(profile, executable_path=browser.CHROMIUM,
+                                                    args=browser.CHROMIUM_FLAGS, headless=True)
+    outside = []
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    return context, outside
+
+
+def disk_loads(site: Path, page_paths: list, timeout_s: float = 120) -> dict:
+    """First and second time to ready of each page opened from file://, and the MB of scripts it read."""
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with sync_playwright() as pw:
+        for page_path in page_paths:
+            with tempfile.TemporaryDirectory() as profile:
+                context, outside = _launch_profile(pw, profile)
+                page = context.pages[0] if context.pages else context.new_page()
+                row = {}
+                for phase in ("first", "again"):
+                    t0 = time.perf_counter()
+                    try:
+                        page.goto((site / page_path).as_uri(), wait_until="commit")
+                        page.wait_for_function(browser._READY, timeout=timeout_s * 1000, polling=50)
+                        ready_s = time.perf_counter() - t0
+                        state = page.evaluate("() => document.body.dataset.ready")
+                    except Exception as error:  # a page that never gets ready is a result, not a crash
+                        ready_s, state = None, f"not ready after {timeout_s} s ({type(error).__name__})"
+                    scripts = page.evaluate("() => [...document.scripts].map((s) => s.src).filter(Boolean)")
+                    read = sum((site / src[len(site.as_uri()) + 1:]).stat().st_size for src in scripts
+                               if src.startswith(site.as_uri()))
+                    row[phase] = {"ready_s": ready_s, "state": state, "bytes": read}
+                row["outside_requests"] = outside
+                results[page_path] = row
+                context.close()
+    return results
+
+
+PAUSE_PROBE = """() => {
+  window.longTasks = [];
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
+    .observe({ type: "longtask" });
+  window.pauseTimes = {};
+  document.getElementById("pause").addEventListener("pointerdown", () => { window.pauseTimes.clicked = performance.now(); },
+                                                    { capture: true });
+  new MutationObserver(() => {
+    if (document.getElementById("train-card").dataset.state === "paused" && !window.pauseTimes.paused)
+      window.pauseTimes.paused = performance.now();
+  }).observe(document.getElementById("train-card"), { attributes: true });
+}"""
+
+
+def disk_pause(site: Path, clicks: int = 5) -> dict:
+    """The convnet page from disk: train, click Pause/Resume ``clicks`` times at random moments; stalls and delays."""
+    import random
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        context, outside = _launch_profile(pw, profile)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(180_000)
+        page.goto((site / "web/convnet/index.html").as_uri())
+        page.wait_for_selector("#lab[data-state=ready]")
+        page.wait_for_function("() => document.body.dataset.blas !== 'loading'")
+        page.fill("#epochs", "50")  # the most the page takes; the clicks end long before
+        page.click("#train")
+        page.wait_for_selector("#train-card[data-state=training]")
+        page.evaluate(PAUSE_PROBE)  # from here on: training only (the setup of the run is not a stall of training)
+        delays = []
+        for _ in range(clicks):
+            page.wait_for_timeout(random.uniform(700, 1500))
+            page.evaluate("() => { window.pauseTimes = {}; }")
+            page.click("#pause")
+            page.wait_for_selector("#train-card[data-state=paused]")
+            times = page.evaluate("window.pauseTimes")
+            delays.append(times["paused"] - times["clicked"])
+            page.click("#pause")
+            page.wait_for_selector("#train-card[data-state=training]")
+        stalls = page.evaluate("window.longTasks")
+        context.close()
+    return {"delays_ms": delays, "longest_stall_ms": max(stalls, default=0.0), "long_tasks": len(stalls),
+            "outside_requests": outside}
+
+
+def disk_report(dist: Path, runs: int, page_paths: list | None) -> dict:
+    import zipfile
+
+    zip_path = dist / "pydl-site.zip"
+    with tempfile.TemporaryDirectory() as folder:
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(folder)
+        site = Path(folder) / "pydl-site"
+        unzipped = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+        print(f"pydl-site.zip {zip_path.stat().st_size / 1e6:.1f} MB, unzipped {unzipped / 1e6:.1f} MB "
+              f"(offline/ {sum(p.stat().st_size for p in (site / 'offline').iterdir()) / 1e6:.1f} MB)")
+        samples = {}
+        for run in range(runs):
+            print(f"round {run + 1}/{runs} from disk (load {os.getloadavg()[0]:.1f})", flush=True)
+            for page, row in disk_loads(site, page_paths or browser.pages(site)).items():
+                samples.setdefault(page, []).append(row)
+        print("\nfrom disk: median (min-max) time to ready, MB of scripts read")
+        for page, rows in samples.items():
+            cells = []
+            for phase in ("first", "again"):
+                times = [r[phase]["ready_s"] for r in rows if r[phase]["ready_s"] is not None]
+                bad = [r[phase]["state"] for r in rows if r[phase]["state"] != "true"]
+                t = f"{statistics.median(times):5.2f} s ({min(times):.2f}-{max(times):.2f})" if times else "never"
+                cells.append(f"{phase} {t} {statistics.median(r[phase]['bytes'] for r in rows) / 1e6:5.1f} MB"
+                             + (f" [{len(bad)} not ready: {bad[0]}]" if bad else ""))
+            outside = sorted({u for r in rows for u in r["outside_requests"]})
+            print(f"  {page:<30} " + " | ".join(cells) + (f"  OUTSIDE REQUESTS: {outside}" if outside else ""))
+        pause = disk_pause(site)
+        worst = max(pause["delays_ms"])
+        print(f"\nconvnet training from disk: Pause took effect after {', '.join(f'{d:.0f}' for d in pause['delays_ms'])}"
+              f" ms (worst {worst:.0f}, target <= {DISK_TARGET_MS}: {'met' if worst <= DISK_TARGET_MS else 'NOT met'});"
+              f" longest main-thread stall {pause['longest_stall_ms']:.0f} ms over {pause['long_tasks']} long tasks")
+    return {"zip_bytes": zip_path.stat().st_size, "unzipped_bytes": unzipped, "pages": samples, "pause": pause}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dist", type=Path, nargs="+", default=[browser.DIST], help="built site(s); several: A/B")
@@ -68,7 +206,14 @@ def main(argv=None) -> int:
     parser.add_argument("--pages", nargs="+", help="page paths relative to the site (default: all)")
     parser.add_argument("--trace", metavar="PAGE", help="print the request timeline of one cold load and exit")
     parser.add_argument("--json", type=Path, help="write every sample here")
+    parser.add_argument("--disk", action="store_true", help="open the pages from file:// (the unzipped pydl-site.zip)")
     args = parser.parse_args(argv)
+
+    if args.disk:
+        out = disk_report(args.dist[0], args.runs, args.pages)
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=1))
+        return 0
 
     if args.trace:
         out = trace(args.dist[0], args.trace)

@@ -78,6 +78,21 @@ def serving(directory: Path, handler_headers: bool = True):
         server.server_close()
 
 
+def unzipped_site(dist: Path, folder: Path) -> Path:
+    """Unzip dist/pydl-site.zip into folder, as a learner who downloads it does; returns the site folder in it.
+
+    The copy lives wherever the caller puts it (a fresh temporary folder), so nothing may depend on the build path.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(dist / "pydl-site.zip") as archive:
+        archive.extractall(folder)
+    site = folder / "pydl-site"
+    if not (site / "index.html").exists():
+        pytest.fail(f"{dist / 'pydl-site.zip'} has no pydl-site/index.html", pytrace=False)
+    return site
+
+
 def require(condition: bool, message: str) -> None:
     """A missing prerequisite: fail loudly in CI (CI=true), skip with the fix elsewhere."""
     if condition:

@@ -351,8 +351,8 @@ class Layer:
                 "known (a Sequential model calls its layers on an Input once it is built).")
         if calls > 1:
             raise AttributeError(
-                f'Layer "{self.name}" has been called {calls} times on symbolic tensors (it is shared, or its model '
-                f'was called inside another graph), so "layer.{what}" is ambiguous. Use '
+                f'Layer "{self.name}" has been called {calls} times on symbolic tensors (it is shared: called on '
+                f'several tensors, or put in several models), so "layer.{what}" is ambiguous. Use '
                 f"layer.get_{what}_at(i) for call i (0 to {calls - 1}).")
         return 0
 

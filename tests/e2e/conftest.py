@@ -20,6 +20,7 @@ CHROMIUM_FLAGS = [
 ]
 READY = "#pydl-status[data-state=ready], #pydl-status[data-state=error]"
 page_timings: dict[str, float] = {}
+measurements: dict[str, str] = {}  # other numbers a test measured, printed with the timings (never asserted)
 
 
 
@@ -126,3 +127,5 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"python build.py: {build_seconds():.1f} s")
         for path, seconds in page_timings.items():
             terminalreporter.write_line(f"{path or '/'}: ready in {seconds:.1f} s")
+    for name, value in measurements.items():
+        terminalreporter.write_line(f"{name}: {value}")

@@ -203,7 +203,7 @@ def test_model_controls_give_the_textbook_shapes(lab):
     page.dispatch_event("#conv-controls .c-filters", "change")
     page.wait_for_selector("#spec-message.error")
     assert "Conv layer 1: filters must be from 1 to 64, got 0." in page.inner_text("#spec-message")
-    assert page.is_disabled("#train")
+    page.wait_for_function("document.getElementById('train').disabled")  # set by the worker just after the message
     page.fill("#conv-controls .c-filters", "8")
     page.dispatch_event("#conv-controls .c-filters", "change")
     page.wait_for_function("!document.getElementById('train').disabled")

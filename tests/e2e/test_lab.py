@@ -28,15 +28,15 @@ def test_lab_trains_digits_in_the_page_and_the_download_loads_natively(browser_p
     # Progress must show while fit() is still running: the worker keeps the page live.
     page.wait_for_function(
         """() => document.querySelector('#cell-digits').dataset.state === 'running'
-                 && /epoch \\d+\\/10/.test(document.querySelector('#progress-text-digits').textContent)""",
+                 && /epoch \\d+\\/20/.test(document.querySelector('#progress-text-digits').textContent)""",
         timeout=TRAINING_TIMEOUT_MS)
     page.wait_for_selector("#cell-digits[data-runs='1']", timeout=TRAINING_TIMEOUT_MS)
     output = page.inner_text("#output-digits")
     assert page.get_attribute("#cell-digits", "data-state") == "done", output
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", output).group(1))
     assert accuracy >= 0.93
-    assert page.get_attribute("#chart-digits", "data-points") == "10", "one chart point per epoch"
-    assert page.inner_text("#progress-text-digits").startswith("epoch 10/10 done")
+    assert page.get_attribute("#chart-digits", "data-points") == "20", "one chart point per epoch"
+    assert page.inner_text("#progress-text-digits").startswith("epoch 20/20 done")
 
     assert page.is_disabled("#download-save-load")
     state, output = run_cell(page, "save-load")

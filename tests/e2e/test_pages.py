@@ -82,16 +82,6 @@ def test_landing_page_links_every_demo_and_every_link_exists(browser_page, dist)
     assert not missing, f"the landing page links pages that do not exist yet: {missing}"
 
 
-def test_file_url_explains_how_to_serve(browser, dist):
-    session = BrowserPage(browser, "file://")
-    try:
-        session.page.goto((dist / "web" / "lab" / "index.html").as_uri())
-        session.page.wait_for_selector("#pydl-status[data-state=file]", timeout=10_000)
-        assert "python build.py serve" in session.page.inner_text("#pydl-status")
-    finally:
-        session.context.close()
-
-
 def test_a_failure_is_shown_with_its_reason(browser_page):
     # The pydl wheel going missing must surface as a visible error, not an endless spinner.
     browser_page.context.route("**/wheels/*.whl", lambda route: route.fulfill(status=404, body="gone"))

@@ -39,11 +39,13 @@ def trained(data):
 
 
 # ------------------------------------------------------------------------------------------------ the default model
-def test_default_convnet_reaches_95_percent_test_accuracy_in_the_pages_epochs(data, trained):
+def test_default_convnet_reaches_94_percent_test_accuracy_in_the_pages_epochs(data, trained):
     model, run = trained
     assert len(run.history["val_accuracy"]) == DEFAULT_SPEC["epochs"]
     result = evaluate_test(model, data.x_test, data.y_test)
-    assert_at_least(result["accuracy"], 0.95, "default convnet, test accuracy")
+    # The page's default run (10 epochs, a learner waits for it) scored 0.967-0.975 over salts and kernels; the bar
+    # keeps 2 points below the worst of them.
+    assert_at_least(result["accuracy"], 0.94, "default convnet, test accuracy")
     baseline = evaluate_baseline(data.x_train, data.y_train, data.x_test, data.y_test, data.x_val, data.y_val)
     assert result["accuracy"] > max(baseline["accuracy"].values())
     assert run.history["val_accuracy"][-1] > max(baseline["val_accuracy"].values())
@@ -73,7 +75,8 @@ def test_augmented_training_sees_new_copies_each_epoch(data):
     model = build_model({**DEFAULT_SPEC, "augment": True}, data.input_shape)
     run = TrainingRun(model, data, 2, augment_data=True)
     first = run._x.copy()
-    run.step(60.0)
+    while not run.history["loss"]:  # the first epoch's batches, then its validation
+        run.step(60.0)
     assert not np.array_equal(np.sort(first, axis=0), np.sort(run._x, axis=0))
     assert run.history["loss"] and np.isfinite(run.history["loss"][0])
 

@@ -1,12 +1,13 @@
 /* Shared page plumbing for every pydl page (see web/README.md).
  *
- * A classic script (not a module) so that it still runs from file://, where it explains how to serve
- * the site instead of letting the page hang. It shows loading progress, turns every failure into a
- * visible error with its reason, starts PyScript, and exposes `window.pydlPage` to the page's
- * Python (which runs in a PyScript worker and calls these functions through `pyscript.window`).
+ * A classic script (not a module), so that it runs from file:// too. It shows loading progress, keeps the page's
+ * controls off until Python is ready (saying why), turns every failure into a visible error with its reason and
+ * what to do, and starts Python: served over http, through PyScript in a worker; opened from disk (file://),
+ * through web/common/disk.js on this thread. It exposes `window.pydlPage` to the page's Python (which calls
+ * these functions through `pyscript.window`).
  *
- * Machine-readable state for tests: #pydl-status[data-state] is "loading", "ready", "error" or
- * "file" (opened from file://); document.body.dataset.ready is "true" once the page is usable.
+ * Machine-readable state for tests: #pydl-status[data-state] is "loading", "ready" or "error", and
+ * [data-mode] "served" or "disk"; document.body.dataset.ready is "true" once the page is usable.
  */
 (function () {
   "use strict";
@@ -20,6 +21,8 @@
     ["pydl", "pydl"],
   ];
   const started = performance.now();
+  const fromDisk = location.protocol === "file:";
+  document.documentElement.dataset.pydlMode = fromDisk ? "disk" : "served";
   let failed = false;
 
   function statusElement() {
@@ -37,6 +40,7 @@
     if (el.dataset.rendered) return el;
     el.dataset.rendered = "true";
     el.dataset.state = el.dataset.state || "loading";
+    el.dataset.mode = fromDisk ? "disk" : "served";
     el.setAttribute("role", "status");
     el.setAttribute("aria-live", "polite");
     el.innerHTML =
@@ -44,8 +48,25 @@
       STEPS.map(([id, label]) =>
         `<li data-step="${id}" data-state="waiting"><span class="pydl-step-label">${label}</span>` +
         '<span class="pydl-step-detail">waiting</span></li>').join("") +
-      '</ol><div class="pydl-error" hidden></div>';
+      '</ol><p class="pydl-why" hidden></p><div class="pydl-error" hidden></div>';
+    holdControls();
     return el;
+  }
+
+  /* Until Python is ready nothing on the page can answer, so its <main> is inert (no clicks, no typing, no focus,
+   * drawn faded by page.css) and the status says so; ready() releases it. After a failure it stays inert. */
+  function holdControls() {
+    const held = document.querySelectorAll("main");
+    held.forEach((el) => { el.inert = true; el.dataset.pydlHeld = "true"; });
+    if (!held.length) return;
+    const why = statusElement().querySelector(".pydl-why");
+    why.hidden = false;
+    why.textContent = "The controls below wake up once Python is ready.";
+  }
+
+  function releaseControls() {
+    document.querySelectorAll("main[data-pydl-held]").forEach((el) => { el.inert = false; delete el.dataset.pydlHeld; });
+    statusElement().querySelector(".pydl-why").hidden = true;
   }
 
   function seconds() {
@@ -54,6 +75,8 @@
 
   const page = {
     root: root.href,
+    /** "disk" when opened from file:// (Python runs on this thread, see disk.js), else "served" (in a worker). */
+    mode: fromDisk ? "disk" : "served",
     /** Absolute URL of a path relative to the site root (workers cannot resolve page-relative URLs). */
     url(path) {
       return new URL(path, root).href;
@@ -80,6 +103,7 @@
       });
       el.dataset.state = "ready";
       el.dataset.seconds = ((performance.now() - started) / 1000).toFixed(2);
+      releaseControls();
       document.body.dataset.ready = "true";
     },
     /** Show a failure in the page (not just the console); the first failure wins. */
@@ -95,6 +119,11 @@
       box.querySelector("p").textContent = message;
       box.querySelector("pre").textContent = details || "";
       box.querySelector("pre").hidden = !details;
+      const why = el.querySelector(".pydl-why");
+      if (document.querySelector("main[data-pydl-held]")) {
+        why.hidden = false;
+        why.textContent = "The controls below stay off: without Python they could not do anything.";
+      }
     },
     /** Offer bytes (base64, so they cross the worker boundary as a string) as a file download. */
     download(filename, base64, mime) {
@@ -142,7 +171,7 @@
   /* build-info.json names the pydl wheel. Fetched now, while PyScript and Pyodide start, so that Python can load
    * NumPy and the wheel in one go without a round trip first (pydl_page.load_pydl reads pydlPage.buildInfo). */
   page.buildInfo = null;
-  if (location.protocol !== "file:") {
+  if (!fromDisk) {  // disk.js reads it from the copy carried in offline/
     fetch(page.url("build-info.json"), { cache: "no-cache" })
       .then((r) => (r.ok ? r.text() : null))
       .then((text) => { page.buildInfo = text; })
@@ -164,17 +193,6 @@
       el.onerror = () => reject(new Error("could not load " + src));
       document.head.append(el);
     });
-  }
-
-  function showFileMessage() {
-    const el = render();
-    el.dataset.state = "file";
-    el.innerHTML =
-      "<strong>This page must be served over http, not opened as a file.</strong>" +
-      "<p>Browsers do not let a page opened from <code>file://</code> load the Python runtime " +
-      "(WebAssembly and modules need an http origin). From the project folder run</p>" +
-      "<pre>python build.py serve</pre><p>and open the address it prints " +
-      "(<code>http://127.0.0.1:8000/</code>). Any static web server serving <code>dist/</code> works too.</p>";
   }
 
   /* Cross-origin isolation (COOP/COEP) lets the Python worker use the page's DOM synchronously.
@@ -207,15 +225,20 @@
 
   function start() {
     render();
-    if (location.protocol === "file:") return showFileMessage();
     watchForPyScriptErrors();
-    if (!ensureIsolation()) return;
+    if (!fromDisk && !ensureIsolation()) return;
     page.step("runtime", "active");
     if (document.querySelector("[data-pydl-charts]")) {
       addStylesheet(page.url("vendor/uplot/uPlot.min.css"));
       addScript(page.url("vendor/uplot/uPlot.iife.min.js"))
         .then(() => addScript(page.url("web/common/charts.js")))
         .catch((e) => page.fail(e.message));
+    }
+    if (fromDisk) {
+      addScript(page.url("web/common/disk.js")).catch(() => page.fail(
+        "web/common/disk.js, which starts Python from disk, is missing from this folder.",
+        "Open index.html of a complete copy of the site (unzip pydl-site.zip again, keeping its folders)."));
+      return;
     }
     addStylesheet(page.url("vendor/pyscript/core.css"));
     import(page.url("vendor/pyscript/core.js")).catch((e) =>

@@ -26,6 +26,19 @@ import traceback
 from pyscript import document, when, window
 
 page = window.pydlPage
+# Opened from disk (file://), this Python runs on the page's own thread (web/common/disk.js), not in a worker.
+ON_PAGE_THREAD = str(page.mode) == "disk"
+
+
+def yield_to_browser():
+    """From inside synchronous code (a fit() in a lab cell), let the page paint and take clicks, when that is needed
+    and possible: only on the page's thread (opened from disk), and only where JSPI can suspend this call (a task)."""
+    if not ON_PAGE_THREAD:
+        return  # in a worker the page never waits for Python
+    from pyodide.ffi import can_run_sync, run_sync
+
+    if can_run_sync():
+        run_sync(page.nextTask())
 
 
 async def load_pydl():
@@ -273,6 +286,7 @@ class _TrainingProgressHooks:
         self.last_update = now
         done = self.epoch + ((batch + 1) / self.steps if self.steps else 0)
         self._show(done, f"epoch {self.epoch + 1}{self._of_epochs()}, batch {batch + 1}", logs)
+        yield_to_browser()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
@@ -281,6 +295,7 @@ class _TrainingProgressHooks:
             if self.chart is None:
                 self.chart = LineChart(self.chart_id, sorted(logs), title="training", x_label="epoch")
             self.chart.add(epoch + 1, **logs)
+        yield_to_browser()
 
     def _of_epochs(self):
         return f"/{self.epochs}" if self.epochs else ""
@@ -331,6 +346,6 @@ def redirect_output(target):
     return stack
 
 
-__all__ = ["run_page", "load_pydl", "element", "offer_download", "apply", "read", "message_op", "wire", "LineChart",
+__all__ = ["run_page", "load_pydl", "yield_to_browser", "ON_PAGE_THREAD", "element", "offer_download", "apply", "read", "message_op", "wire", "LineChart",
            "training_progress",
            "LiveOutput", "redirect_output", "page"]

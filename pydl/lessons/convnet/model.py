@@ -230,12 +230,17 @@ class TrainingRun:
     def step(self, budget_seconds: float = 0.1):
         """Train batches for about ``budget_seconds`` (at least one), stopping at the end of an epoch.
 
+        The validation pass that ends an epoch is a slice of its own (the call after the epoch's last batch), so a
+        page that yields between slices never waits for batches and validation in one go.
+
         Returns:
-            The epoch's logs ``{epoch, loss, accuracy, val_loss, val_accuracy, seconds}`` when this slice finished
-            an epoch, else None.
+            The epoch's logs ``{epoch, loss, accuracy, val_loss, val_accuracy, seconds}`` from the slice that
+            finished an epoch, else None.
         """
         if self.done:
             return None
+        if self._batch >= self.batches_per_epoch:
+            return self._finish_epoch()
         started = time.perf_counter()
         while True:
             lo = self._batch * self.batch_size
@@ -248,9 +253,7 @@ class TrainingRun:
             if self._batch >= self.batches_per_epoch or time.perf_counter() - started >= budget_seconds:
                 break
         self._seconds += time.perf_counter() - started
-        if self._batch < self.batches_per_epoch:
-            return None
-        return self._finish_epoch()
+        return None
 
     def _finish_epoch(self):
         val = self.model.evaluate(self.data.x_val, self.data.y_val, batch_size=256, verbose=0, return_dict=True)
