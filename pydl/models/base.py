@@ -68,7 +68,7 @@ class BaseModel(Layer, Trainer):
         self._warned_trainable_change = False
     compile.__doc__ = Trainer.compile.__doc__
 
-    def _train_step(self, xs: list, ys: list):
+    def _train_step(self, xs: list, ys: list, weights: list):
         """One step that updates exactly the weights fixed after the last compile: only those track gradients
         during it (a layer frozen since still learns, one unfrozen since does not, until compile is called)."""
         if self._weights_in_training is None:
@@ -79,7 +79,7 @@ class BaseModel(Layer, Trainer):
         everything, wanted = self._gradient_flags
         flags = [w.requires_grad for w in everything]
         if flags == wanted:  # the usual case: nothing changed since compile
-            return super()._train_step(xs, ys)
+            return super()._train_step(xs, ys, weights)
         if not self._warned_trainable_change:
             self._warned_trainable_change = True
             warnings.warn(f'The trainable weights of model "{self.name}" changed after it was compiled and trained; '
@@ -88,7 +88,7 @@ class BaseModel(Layer, Trainer):
         for w, flag in zip(everything, wanted):
             w.requires_grad = flag
         try:
-            return super()._train_step(xs, ys)
+            return super()._train_step(xs, ys, weights)
         finally:
             for w, flag in zip(everything, flags):
                 w.requires_grad = flag
