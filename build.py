@@ -707,8 +707,24 @@ def is_stale(dist: Path = DIST, root: Path = ROOT) -> bool:
 # ---------------------------------------------------------------- serving
 
 
+# A class of students reloading at once: 200 simultaneous requests against the stdlib's backlog of 5 left 8-43 of
+# them unanswered (SYNs dropped, retried for 30 s); 128 (Linux's old somaxconn) served 200 of 200.
+LISTEN_BACKLOG = 128
+# An idle connection holds a thread: one that sends nothing for this long is closed. The timeout is per socket
+# read or write, so a slow download that keeps moving is not cut off.
+CONNECTION_TIMEOUT_S = 15.0
+
+
+class SiteServer(http.server.ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+
+
 class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with cross-origin isolation headers (for PyScript workers) and no caching (for rebuilds)."""
+
+    def __init__(self, *args, timeout: float = CONNECTION_TIMEOUT_S, **kwargs):
+        self.timeout = timeout  # StreamRequestHandler applies it to the socket before reading the request
+        super().__init__(*args, **kwargs)
 
     extensions_map = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
@@ -722,6 +738,9 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
     def send_head(self):
         """The file's .gz twin (see write_gzip_twins) when the browser accepts gzip; else the file as it is."""
         path = self.translate_path(self.path)
+        if "\0" in path:  # e.g. GET /%00: no file has such a name, and os functions raise on it
+            self.send_error(http.HTTPStatus.BAD_REQUEST, "NUL byte in the path")
+            return None
         twin = path + ".gz"
         if not (os.path.isfile(path) and os.path.isfile(twin) and self._accepts_gzip()):
             return super().send_head()
@@ -764,6 +783,7 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
         for header, value in ISOLATION_HEADERS.items():
             self.send_header(header, value)
         self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")  # a .py or .txt file is never run as a script
         super().end_headers()
 
     def log_message(self, format, *args):
@@ -771,10 +791,11 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(directory: Path, port: int = 8000, quiet: bool = False) -> http.server.ThreadingHTTPServer:
-    handler = partial(IsolatedHandler, directory=str(directory))
+def make_server(directory: Path, port: int = 8000, quiet: bool = False,
+                timeout: float = CONNECTION_TIMEOUT_S) -> SiteServer:
+    handler = partial(IsolatedHandler, directory=str(directory), timeout=timeout)
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = SiteServer(("127.0.0.1", port), handler)
     except OSError as error:
         raise BuildError(f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another with --port N") from None
     server.quiet = quiet
