@@ -109,9 +109,14 @@ def save_model(model, filepath) -> None:
     if directory:
         os.makedirs(directory, exist_ok=True)
     temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "wb") as f:
-        f.write(data)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as f:
+            f.write(data)
+        os.replace(temporary, path)
+    except BaseException:  # a full disk, a folder in the way, Ctrl+C: no half-written file is left behind
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
 
 
 # ----------------------------------------------------------------- reading and validating
@@ -119,7 +124,13 @@ def _read_source(source) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     elif hasattr(source, "read"):
+        if isinstance(source, io.TextIOBase):
+            raise TypeError(f"{getattr(source, 'name', 'The model file')} was opened in text mode; a model file is "
+                            "binary (a zip archive): open it with mode 'rb'.")
         data = source.read(MAX_FILE_BYTES + 1)
+        if isinstance(data, str):
+            raise TypeError("The model file object returned text; a model file is binary (a zip archive): open it "
+                            "with mode 'rb'.")
     else:
         path = os.fspath(source)
         if not os.path.isfile(path):
@@ -205,8 +216,13 @@ def _read_arrays(archive: zipfile.ZipFile, member: str, shapes: list, limit: int
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ModelFileError(f"{member} is not a valid npz archive: {error}") from None
     names = [f"arr_{i}.npy" for i in range(len(shapes))]
-    if sorted(inner.namelist()) != sorted(names):
-        raise ModelFileError(f"{member} holds {len(inner.namelist())} arrays but config.json lists {len(shapes)}.")
+    held = inner.namelist()
+    if len(held) != len(names):
+        raise ModelFileError(f"{member} holds {len(held)} arrays but config.json lists {len(shapes)}.")
+    if sorted(held) != sorted(names):
+        strangers = sorted(set(held) - set(names))
+        raise ModelFileError(f"{member} holds arrays named {strangers[:5]}, which config.json does not list: it "
+                             f"lists {len(names)} arrays named arr_0.npy to arr_{len(names) - 1}.npy.")
     arrays = []
     for name, expected_shape in zip(names, shapes):
         data = _read_member(inner, name, limit)
