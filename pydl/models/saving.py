@@ -33,6 +33,8 @@ import warnings
 import zipfile
 
 from pydl.backend import np
+from pydl.models import limits
+from pydl.models.limits import MAX_CONFIG_INT
 
 __all__ = ["ModelFileError", "save_model", "load_model", "model_to_bytes", "from_bytes", "load_weights_into"]
 
@@ -43,8 +45,10 @@ MAX_FILE_BYTES = 2 << 30
 MAX_CONFIG_BYTES = 16 << 20
 MAX_WEIGHTS_BYTES = 2 << 30
 MAX_OPTIMIZER_BYTES = 2 << 30  # up to two arrays per weight (Adam), still within MAX_FILE_BYTES
+# Every array of a file (weights and optimizer state) together, as their zip directories declare them, counted
+# before any is inflated: a 2.5 MB file of two 1.19 GiB zero arrays is refused unread (see pydl.models.limits).
+MAX_ARRAYS_BYTES = 2 << 30
 MAX_WEIGHT_ARRAYS = 100_000
-MAX_CONFIG_INT = 1 << 24  # units, filters, shape entries: anything larger is not a model this library can run
 MODEL_CLASSES = ("Sequential", "Model")  # a functional Model's config adds its graph: see pydl.models.functional
 
 
@@ -154,30 +158,15 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
         raise ModelFileError(f"{name!r} claims {info.file_size:,} bytes, over the {limit:,}-byte limit.")
     try:
         with archive.open(info) as member:
-            data = member.read(limit + 1)  # bounded: a member lying about its size cannot expand further
+            # What it declares, and one byte to catch a lie: zipfile inflates as much as it is asked for at once.
+            data = member.read(info.file_size + 1)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as error:
         raise ModelFileError(f"{name!r} is corrupt or truncated: {error}") from None
     except Exception as error:  # zlib.error and friends: still a broken file, not a bug
         raise ModelFileError(f"{name!r} could not be decompressed: {error}") from None
-    if len(data) > limit:
-        raise ModelFileError(f"{name!r} expands beyond the {limit:,}-byte limit.")
+    if len(data) > info.file_size:
+        raise ModelFileError(f"{name!r} expands beyond the {info.file_size:,} bytes its zip directory declares.")
     return data
-
-
-def _check_ints(value, where: str) -> None:
-    """Reject absurd integers anywhere in a layer config before any layer allocates weights from them."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int) and abs(value) > MAX_CONFIG_INT:
-        raise ModelFileError(f"{where}: the value {value} is unreasonably large for a layer setting.")
-    if isinstance(value, float) and not math.isfinite(value) and where.endswith("shape"):
-        raise ModelFileError(f"{where}: non-finite shape entry.")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_ints(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for item in value:
-            _check_ints(item, where)
 
 
 def _parse_header(raw: bytes) -> dict:
@@ -196,25 +185,30 @@ def _parse_header(raw: bytes) -> dict:
         raise ModelFileError("config.json has no list of layers.")
     if not isinstance(specs, list) or len(specs) > MAX_WEIGHT_ARRAYS:
         raise ModelFileError("config.json has no valid list of weights.")
-    for i, spec in enumerate(specs):
-        shape = spec.get("shape") if isinstance(spec, dict) else None
-        if not isinstance(shape, list) or not all(isinstance(d, int) and 0 <= d <= MAX_CONFIG_INT for d in shape):
-            raise ModelFileError(f"config.json: weight {i} has an invalid shape {shape!r}.")
     for i, layer in enumerate(config["layers"]):
         if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str) \
                 or not isinstance(layer.get("config", {}), dict):
             raise ModelFileError(f"config.json: layer {i} is not a {{'class_name', 'config'}} entry.")
-        _check_ints(layer.get("config", {}), f"layer {i} ({layer['class_name']})")
+    try:
+        limits.count_listed_parameters(specs)
+        limits.check_layer_settings({"class_name": header["class_name"], "config": config}, "config.json")
+    except ValueError as error:
+        raise ModelFileError(str(error)) from None
     return header
 
 
-def _read_arrays(archive: zipfile.ZipFile, member: str, shapes: list, limit: int) -> list:
-    """The float arrays of the npz ``member``, each checked against its expected shape BEFORE its data is allocated."""
+def _read_arrays(archive: zipfile.ZipFile, member: str, shapes: list, limit: int, budget: list) -> list:
+    """The float arrays of the npz ``member``, each checked against its expected shape BEFORE its data is allocated,
+    all of them charged to ``budget`` (the bytes left for the file's arrays) before any is inflated."""
     raw = _read_member(archive, member, limit)
     try:
         inner = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ModelFileError(f"{member} is not a valid npz archive: {error}") from None
+    try:
+        limits.claim_arrays(inner, member, budget)
+    except ValueError as error:
+        raise ModelFileError(str(error)) from None
     names = [f"arr_{i}.npy" for i in range(len(shapes))]
     held = inner.namelist()
     if len(held) != len(names):
@@ -277,12 +271,12 @@ def _parse_optimizer_slots(description, weight_count: int) -> list:
     return slots
 
 
-def _read_optimizer_state(archive: zipfile.ZipFile, header: dict) -> dict:
+def _read_optimizer_state(archive: zipfile.ZipFile, header: dict, budget: list) -> dict:
     """The state (in ``Optimizer.set_state``'s form) that config.json describes and optimizer.npz holds."""
     description = header["optimizer_state"]
     slots = _parse_optimizer_slots(description, len(header["weights"]))
     shapes = [header["weights"][slot["weight"]]["shape"] for slot in slots for _ in slot["arrays"]]
-    arrays = iter(_read_arrays(archive, "optimizer.npz", shapes, MAX_OPTIMIZER_BYTES))
+    arrays = iter(_read_arrays(archive, "optimizer.npz", shapes, MAX_OPTIMIZER_BYTES, budget))
     return {
         "iterations": description.get("iterations"),
         "slots": {slot["weight"]: {"step": slot.get("step"), "arrays": {name: next(arrays) for name in slot["arrays"]}}
@@ -300,10 +294,11 @@ def _read_archive(source, with_optimizer_state: bool = False):
     with archive:
         header = _parse_header(_read_member(archive, "config.json", MAX_CONFIG_BYTES))
         shapes = [spec["shape"] for spec in header["weights"]]
-        arrays = _read_arrays(archive, "weights.npz", shapes, MAX_WEIGHTS_BYTES)
+        budget = [MAX_ARRAYS_BYTES]  # one for the whole file, shared by weights.npz and optimizer.npz
+        arrays = _read_arrays(archive, "weights.npz", shapes, MAX_WEIGHTS_BYTES, budget)
         optimizer_state = None
         if with_optimizer_state and header.get("compile_config") and header.get("optimizer_state") is not None:
-            optimizer_state = _read_optimizer_state(archive, header)
+            optimizer_state = _read_optimizer_state(archive, header, budget)
     return header, arrays, optimizer_state
 
 
@@ -341,7 +336,10 @@ def load_model(source, compile: bool = True):
     header, arrays, optimizer_state = _read_archive(source, with_optimizer_state=compile)
     model_class = {"Sequential": Sequential, "Model": Model}[header["class_name"]]
     try:
-        model = model_class.from_config(header["config"])
+        # The build may create only the numbers the file lists (and, read above, holds): a config implying more is
+        # refused at the first weight past that count, before the weight is allocated.
+        with limits.parameters_at_most(limits.count_listed_parameters(header["weights"])):
+            model = model_class.from_config(header["config"])
     except MemoryError:
         raise ModelFileError("The model described in config.json is too large to build.") from None
     except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
