@@ -76,8 +76,8 @@ def _check_settings(config: dict, class_name: str, where: str) -> None:
         elif name == "dtype" and value is not None:
             allowed = INPUT_DTYPES if class_name in INPUT_CLASSES else FLOAT_DTYPES
             if value not in allowed:
-                raise ValueError(f"{where}: dtype is {value!r}; a {'n Input' if allowed is INPUT_DTYPES else ' layer'}"
-                                 f" takes one of {', '.join(allowed)} (a layer's weights are floating point).")
+                who = "an Input" if allowed is INPUT_DTYPES else "a layer (its weights are floating point)"
+                raise ValueError(f"{where}: dtype is {value!r}; {who} takes one of {', '.join(allowed)}.")
         elif _is_int(value) and abs(value) > MAX_CONFIG_INT:
             raise ValueError(f"{where}: {name} is {value}, over the limit of {MAX_CONFIG_INT:,} for a layer setting.")
 
