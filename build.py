@@ -541,8 +541,7 @@ def verified_compiled(entry: Path) -> str | None:
     if actual != expected:
         log(f"  the cached {entry} " + (f"failed its sha256 check (expected {expected}, got {actual})" if expected
                                         else "has no recorded sha256") + "; compiling it again.")
-        entry.unlink()
-        return None
+        return None  # left in place: the new compile replaces it in one rename (another build may be reading it)
     return actual
 
 
