@@ -34,7 +34,6 @@ import zipfile
 
 from pydl.backend import np
 from pydl.models import limits
-from pydl.models.limits import MAX_CONFIG_INT
 
 __all__ = ["ModelFileError", "save_model", "load_model", "model_to_bytes", "from_bytes", "load_weights_into"]
 
