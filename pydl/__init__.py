@@ -9,6 +9,8 @@
 """
 
 from pydl import backend
+from pydl.tensor import Tensor, tensor
+from pydl.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from pydl.gradcheck import GradcheckError, gradcheck, numerical_grad
 from pydl.graph import trace
 from pydl.ops.elementwise import abs, clip, elu, exp, leaky_relu, log, maximum, minimum, relu, sigmoid, sqrt, tanh, where
@@ -16,7 +18,6 @@ from pydl.ops.reduction import log_softmax, logsumexp, max, mean, min, softmax, 
 from pydl.ops.shape import concatenate, expand_dims, reshape, squeeze, stack, transpose, unstack
 from pydl.ops.arithmetic import matmul
 from pydl.random import seed
-from pydl.tensor import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
 from pydl.ops.conv import conv2d, depthwise_conv2d
 from pydl.ops.pooling import avg_pool2d, max_pool2d
 from pydl import graph  # noqa: E402  (pydl.graph.to_svg / to_dot)
@@ -24,7 +25,7 @@ from pydl import graph  # noqa: E402  (pydl.graph.to_svg / to_dot)
 # The Keras-style API, importable as `from pydl import layers, models, ...`.
 from pydl import (  # noqa: E402
     activations, callbacks, datasets, initializers, layers, losses, metrics, models, optimizers, preprocessing,
-    regularizers,
+    registry, regularizers,
 )
 from pydl.layers.core import Input  # noqa: E402  (`from keras import Input` becomes `from pydl import Input`)
 from pydl.models.functional import Model  # noqa: E402  (keras.Model)

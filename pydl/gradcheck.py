@@ -12,7 +12,8 @@ import warnings
 
 from pydl import backend
 from pydl.backend import np
-from pydl.tensor import Tensor, no_grad
+from pydl.autograd import no_grad
+from pydl.tensor import Tensor
 
 __all__ = ["gradcheck", "numerical_grad", "GradcheckError"]
 
@@ -88,15 +89,16 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         weights = rng.standard_normal(probe.shape).astype(backend.to_numpy(probe.data).dtype)
         output_weights = Tensor._wrap(backend.get_array_module(probe.data).asarray(weights))
 
-    saved_grads = [t.grad for t in checked]
+    saved = [(t.grad, t._retains_grad) for t in checked]
     for t in checked:
         t.grad = None
+        t._retains_grad = not t.is_leaf  # an input computed by an op keeps its gradient only when asked
     try:
         _objective(fn, inputs, output_weights).sum().backward()
         analytic = [None if not (isinstance(t, Tensor) and t.requires_grad) else t.grad for t in inputs]
     finally:
-        for t, g in zip(checked, saved_grads):
-            t.grad = g
+        for t, (grad, retains) in zip(checked, saved):
+            t.grad, t._retains_grad = grad, retains
     numeric = numerical_grad(fn, inputs, eps, output_weights)
 
     failures = []

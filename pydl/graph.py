@@ -2,13 +2,14 @@
 
 :func:`trace` turns the graph into JSON-ready dicts so a web page can draw it; :func:`to_dot` writes Graphviz
 text and :func:`to_svg` draws it directly (no external binary), inputs on the left and the result on the right.
+``backward`` keeps only the leaves' gradients; call :func:`retain_grads` before it to see every tensor's.
 
 >>> import pydl
 >>> w = pydl.tensor(2.0, requires_grad=True, name="w")
->>> loss = ((w * 3.0 - 10.0) ** 2)
+>>> loss = pydl.graph.retain_grads((w * 3.0 - 10.0) ** 2)
 >>> loss.backward()
->>> [node["op"] for node in pydl.trace(loss)["nodes"]]
-['leaf', 'leaf', 'leaf', 'leaf', 'mul', 'sub', 'pow']
+>>> [(node["op"], node["grad"]) for node in pydl.trace(loss)["nodes"] if node["requires_grad"]]
+[('leaf', -24.0), ('mul', -8.0), ('sub', -8.0), ('pow', 1.0)]
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from html import escape
 
 from pydl import backend
 from pydl.backend import np
-from pydl.tensor import _topological_order
+from pydl.autograd import topological_order
 
-__all__ = ["trace", "to_dot", "to_svg"]
+__all__ = ["trace", "retain_grads", "to_dot", "to_svg"]
 
 
 def _plain(array, max_values: int):
@@ -33,6 +34,18 @@ def _plain(array, max_values: int):
     return {"summary": True, "min": float(as_float.min()), "max": float(as_float.max()), "mean": float(as_float.mean())}
 
 
+def retain_grads(root):
+    """Make the next ``backward`` keep ``.grad`` on every tensor behind ``root`` (see ``Tensor.retain_grad``).
+
+    Teaching pages show every gradient of a graph; training does not call this, so its backward passes free each
+    intermediate gradient as soon as it has been used. Returns ``root``, to wrap the expression that builds it.
+    """
+    for node in topological_order(root):
+        if node.requires_grad:
+            node.retain_grad()
+    return root
+
+
 def trace(root, max_values: int = 64) -> dict:
     """Describe the graph that produced ``root``.
 
@@ -42,10 +55,11 @@ def trace(root, max_values: int = 64) -> dict:
 
     Returns:
         ``{"nodes": [...], "edges": [...]}``. Each node has ``id``, ``op`` (``"leaf"`` for inputs), ``name``,
-        ``shape``, ``dtype``, ``requires_grad``, ``value`` and ``grad``; each edge has ``source`` and ``target``
+        ``shape``, ``dtype``, ``requires_grad``, ``value`` and ``grad`` (None for an intermediate tensor unless
+        :func:`retain_grads` or ``retain_grad`` asked before ``backward``); each edge has ``source`` and ``target``
         ids (from an input of an operation to its result). Nodes come in the order they were computed.
     """
-    order = _topological_order(root, include_constants=True)
+    order = topological_order(root, include_constants=True)
     ids = {id(node): position for position, node in enumerate(order)}
     nodes, edges = [], []
     for node in order:

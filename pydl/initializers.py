@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from pydl import backend
+from pydl import backend, registry
 from pydl.backend import np
 from pydl.random import generator
 
@@ -212,40 +212,25 @@ class Orthogonal(_Random):
         return {"gain": self.gain, "seed": self.seed}
 
 
-_BY_NAME = {
-    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
-    "random_uniform": RandomUniform, "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
-    "he_normal": HeNormal, "he_uniform": HeUniform, "orthogonal": Orthogonal,
-    "uniform": RandomUniform, "normal": RandomNormal,  # Keras' short aliases ("uniform" is Embedding's default)
-}
-_BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+for _cls in (Zeros, Ones, Constant, RandomNormal, RandomUniform, GlorotUniform, GlorotNormal, HeNormal, HeUniform):
+    registry.register("initializer", _cls)
+registry.register("initializer", Orthogonal)
+# Keras' short aliases ("uniform" is Embedding's default).
+registry.register("initializer", RandomUniform, "uniform")
+registry.register("initializer", RandomNormal, "normal")
 
 
-def get(identifier):
-    """An initializer from a name (``"he_normal"``), a class name, a config dict, an instance or a callable."""
-    if identifier is None:
-        return Zeros()
-    if isinstance(identifier, dict):
-        cls = _BY_CLASS.get(identifier.get("class_name")) or _BY_NAME.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown initializer config {identifier!r}; valid names: {', '.join(sorted(_BY_NAME))}.")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _BY_CLASS.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown initializer {identifier!r}; valid names: {', '.join(sorted(_BY_NAME))}.")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Cannot interpret {identifier!r} as an initializer.")
+def get(identifier, default=None):
+    """An initializer from a name (``"he_normal"``, ``"HeNormal"``), a config dict, a class, an instance or a callable.
+
+    ``None`` means ``default`` (a layer passes the default of its argument, so ``kernel_initializer=None`` is
+    ``"glorot_uniform"`` as in Keras); with no default, None stays None.
+    """
+    if identifier is None and default is not None:
+        identifier = default
+    return registry.get("initializer", identifier)
 
 
 def serialize(initializer):
-    """A JSON-able description: the name for a stock default instance, else ``{"class_name", "config"}``."""
-    if isinstance(initializer, str):
-        return initializer
-    if isinstance(initializer, Initializer):
-        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
-    raise ValueError(f"Cannot serialize initializer {initializer!r}: only pydl initializers and names can be saved.")
+    """A JSON-able description: a name as given, else ``{"class_name", "config"}``."""
+    return registry.serialize("initializer", initializer)

@@ -18,7 +18,7 @@ True
 
 from __future__ import annotations
 
-from pydl import backend
+from pydl import backend, registry
 from pydl.ops.losses import sigmoid_cross_entropy, softmax_cross_entropy, sparse_softmax_cross_entropy
 from pydl.tensor import Tensor
 
@@ -324,17 +324,12 @@ class SparseCategoricalCrossentropy(Loss):
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 
-_FUNCTIONS = {
-    "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
-    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error,
-    "huber": huber, "binary_crossentropy": binary_crossentropy,
-    "categorical_crossentropy": categorical_crossentropy,
-    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
-}
-_CLASSES = {cls.__name__: cls for cls in (
-    MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy,
-)}
+for _loss in (mean_squared_error, mean_absolute_error, huber, binary_crossentropy, categorical_crossentropy,
+              sparse_categorical_crossentropy, MeanSquaredError, MeanAbsoluteError, Huber, BinaryCrossentropy,
+              CategoricalCrossentropy, SparseCategoricalCrossentropy):
+    registry.register("loss", _loss)
+registry.register("loss", mean_squared_error, "mse")
+registry.register("loss", mean_absolute_error, "mae")
 
 
 def get(identifier):
@@ -343,43 +338,12 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name, listing the valid ones.
     """
-    if isinstance(identifier, Loss) or (callable(identifier) and not isinstance(identifier, type)):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, dict):
-        name, config = identifier.get("class_name"), identifier.get("config") or {}
-        if name in _CLASSES and isinstance(config, dict):
-            try:
-                return _CLASSES[name].from_config(config)
-            except TypeError as error:
-                raise ValueError(f"Invalid config for loss {name}: {error}") from None
-        if name in _FUNCTIONS and not config:
-            return _FUNCTIONS[name]
-        raise ValueError(f"Unknown loss config {identifier!r}; class_name must be one of {sorted(_CLASSES)}.")
-    if isinstance(identifier, str):
-        key = identifier if identifier in _CLASSES else identifier.lower()
-        if key in _FUNCTIONS:
-            return _FUNCTIONS[key]
-        if key in _CLASSES:
-            return _CLASSES[key]()
-    raise ValueError(
-        f"Unknown loss {identifier!r}. Valid names: {', '.join(sorted(_FUNCTIONS))} "
-        f"(or a class: {', '.join(sorted(_CLASSES))}, or any callable fn(y_true, y_pred))."
-    )
+    return registry.get("loss", identifier)
 
 
 def serialize(loss) -> dict | str:
     """A JSON-friendly description of ``loss`` that :func:`get` turns back into the same loss."""
-    if isinstance(loss, Loss) and type(loss).__name__ in _CLASSES:
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    for name, fn in _FUNCTIONS.items():
-        if fn is loss:
-            return name
-    raise ValueError(
-        f"Cannot save the custom loss {loss!r}: only built-in losses are stored in a model file. Pass it again "
-        "with model.compile(loss=...) after loading."
-    )
+    return registry.serialize("loss", loss)
 
 
 def name_of(loss) -> str:

@@ -16,7 +16,7 @@ array([[1, 0, 0],
 
 from __future__ import annotations
 
-from pydl import backend
+from pydl import backend, registry
 from pydl.backend import np
 
 __all__ = [
@@ -140,21 +140,17 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None):
 _ACCURACY = {
     "binary": binary_accuracy, "categorical": categorical_accuracy, "sparse": sparse_categorical_accuracy,
 }
-_BY_NAME = {
-    "accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy,
-    "categorical_accuracy": categorical_accuracy, "sparse_categorical_accuracy": sparse_categorical_accuracy,
-    "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
-    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error,
-}
+for _metric in (accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, mean_squared_error,
+                mean_absolute_error):
+    registry.register("metric", _metric)
+registry.register("metric", accuracy, "acc")
+registry.register("metric", mean_squared_error, "mse")
+registry.register("metric", mean_absolute_error, "mae")
 
 
 def get(identifier):
     """A metric function from its name (``"accuracy"``, ``"mae"``, ...) or a callable ``fn(y_true, y_pred)``."""
-    if callable(identifier):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]
-    raise ValueError(f"Unknown metric {identifier!r}. Valid names: {', '.join(sorted(_BY_NAME))}, or a callable.")
+    return registry.get("metric", identifier)
 
 
 def resolve(identifier, loss_name: str | None, output_shape) -> tuple:
@@ -174,7 +170,4 @@ def resolve(identifier, loss_name: str | None, output_shape) -> tuple:
 
 def name_of(fn) -> str | None:
     """The registry name of a built-in metric function (for saving the compile config), else None."""
-    for name, candidate in _BY_NAME.items():
-        if candidate is fn:
-            return name
-    return None
+    return registry.name_of("metric", fn)

@@ -23,23 +23,29 @@ from __future__ import annotations
 import math
 import numbers
 
-from pydl import backend
+from pydl import backend, registry
 from pydl.tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "get", "serialize"]
 
 
 def _check_range(name: str, value, low: float, high: float | None = None, include_high: bool = False) -> float:
-    """``value`` as a float, or a ValueError that names the hyper-parameter and its valid range."""
+    """``value`` as a finite float, or a ValueError that names the hyper-parameter, its value and its valid range.
+
+    Infinity is refused like NaN: an infinite rate makes every weight NaN after one step, an infinite epsilon
+    silently zeroes every Adam update (and ``1e400`` in a model file reads as infinity).
+    """
     try:
         value = float(value)
+    except OverflowError:  # an int beyond float's range: as infinite as float("1e400")
+        value = math.inf
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}.") from None
     too_high = high is not None and (value > high if include_high else value >= high)
-    if math.isnan(value) or value < low or too_high:
+    if not math.isfinite(value) or value < low or too_high:
         bound = "" if high is None else (f", {high}]" if include_high else f", {high})")
         interval = f"[{low}{bound}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be in {interval}, got {value}.")
+        raise ValueError(f"{name} must be a finite number {'in ' if high is not None else ''}{interval}, got {value}.")
     return value
 
 
@@ -348,36 +354,21 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
-_CLASSES = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adagrad": Adagrad}
+for _cls in (SGD, RMSprop, Adam, Adagrad):
+    registry.register("optimizer", _cls)
 
 
 def get(identifier) -> Optimizer:
-    """An optimizer from a name (``"adam"``, default settings), an instance, or a ``{"class_name", "config"}`` dict.
+    """An optimizer from a name (``"adam"``, any case, default settings), an instance, or a
+    ``{"class_name", "config"}`` dict.
 
     >>> from pydl import optimizers
     >>> optimizers.get("rmsprop").learning_rate
     0.001
     """
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str) and identifier.lower() in _CLASSES:
-        return _CLASSES[identifier.lower()]()
-    if isinstance(identifier, dict) and str(identifier.get("class_name", "")).lower() in _CLASSES:
-        config = identifier.get("config") or {}
-        if not isinstance(config, dict):
-            raise ValueError(f"Optimizer config must be a dict, got {type(config).__name__}.")
-        try:
-            return _CLASSES[identifier["class_name"].lower()].from_config(config)
-        except TypeError as error:
-            raise ValueError(f"Invalid optimizer config {config!r}: {error}") from None
-    raise ValueError(
-        f"Unknown optimizer {identifier!r}. Valid names: {', '.join(c.__name__ for c in _CLASSES.values())} "
-        "(any case), or an Optimizer instance."
-    )
+    return registry.get("optimizer", identifier)
 
 
 def serialize(optimizer: Optimizer) -> dict:
     """``{"class_name", "config"}`` that :func:`get` turns back into an equivalent (fresh) optimizer."""
-    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return registry.serialize("optimizer", optimizer)

@@ -11,7 +11,24 @@
 
 from __future__ import annotations
 
+import math
+
+from pydl import registry
+
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize"]
+
+
+def _check_factor(name: str, value) -> float:
+    """``value`` as a finite float >= 0 (as Keras 3 checks penalty factors), else a ValueError naming it."""
+    try:
+        factor = float(value)
+    except OverflowError:  # an int beyond float's range
+        factor = math.inf
+    except (TypeError, ValueError):
+        raise ValueError(f"The regularization factor {name} must be a number, got {name}={value!r}.") from None
+    if not math.isfinite(factor) or factor < 0:
+        raise ValueError(f"The regularization factor {name} must be a finite number >= 0, got {name}={factor}.")
+    return factor
 
 
 class Regularizer:
@@ -32,7 +49,7 @@ class L1(Regularizer):
     """Penalty ``l1 * sum(|w|)``."""
 
     def __init__(self, l1=0.01):
-        self.l1 = float(l1)
+        self.l1 = _check_factor("l1", l1)
 
     def __call__(self, weight):
         return self.l1 * weight.abs().sum()
@@ -45,7 +62,7 @@ class L2(Regularizer):
     """Penalty ``l2 * sum(w ** 2)`` (no factor 1/2, as in Keras)."""
 
     def __init__(self, l2=0.01):
-        self.l2 = float(l2)
+        self.l2 = _check_factor("l2", l2)
 
     def __call__(self, weight):
         return self.l2 * (weight * weight).sum()
@@ -58,7 +75,7 @@ class L1L2(Regularizer):
     """Penalty ``l1 * sum(|w|) + l2 * sum(w ** 2)``; both factors default to 0 like Keras."""
 
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1, self.l2 = _check_factor("l1", l1), _check_factor("l2", l2)
 
     def __call__(self, weight):
         penalty = None
@@ -85,33 +102,18 @@ def l1_l2(l1=0.01, l2=0.01):
     return L1L2(l1, l2)
 
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
-_BY_CLASS = {"L1": L1, "L2": L2, "L1L2": L1L2}
+for _cls in (L1, L2, L1L2):
+    registry.register("regularizer", _cls)
 
 
 def get(identifier):
-    """A regularizer from None, a name (``"l2"`` = ``L2(0.01)``), a config dict, an instance or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        cls = _BY_CLASS.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown regularizer config {identifier!r}; valid classes: L1, L2, L1L2.")
-        return cls.from_config(identifier.get("config", {}))
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier) or _BY_CLASS.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown regularizer {identifier!r}; valid names: l1, l2, l1_l2.")
-        return cls(l1=0.01, l2=0.01) if cls is L1L2 else cls()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Cannot interpret {identifier!r} as a regularizer.")
+    """A regularizer from None, a name (``"l2"`` = ``L2()``, ``"L1L2"``), a config dict, an instance or a callable.
+
+    As in Keras 3, a name gives the class's defaults: ``"l1l2"`` is ``L1L2()``, whose factors are both 0.
+    """
+    return registry.get("regularizer", identifier)
 
 
 def serialize(regularizer):
     """``{"class_name", "config"}`` for pydl regularizers, None for None."""
-    if regularizer is None:
-        return None
-    if isinstance(regularizer, Regularizer):
-        return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
-    raise ValueError(f"Cannot serialize regularizer {regularizer!r}: only pydl regularizers can be saved.")
+    return registry.serialize("regularizer", regularizer)

@@ -1,9 +1,8 @@
-"""Tensor and reverse-mode automatic differentiation.
+"""Tensor: an array that records the operations applied to it.
 
-A :class:`Tensor` wraps an array of the current backend (NumPy or CuPy). Every operation on tensors is a
-:class:`Function`: its ``forward`` computes the value from plain arrays and its ``backward`` turns the gradient of
-the output into gradients of the inputs. ``Function.apply`` records which tensors fed the result, so
-``loss.backward()`` can walk the graph backwards and fill ``.grad`` on every tensor that requires it.
+A :class:`Tensor` wraps an array of the current backend (NumPy or CuPy). Its operators and methods call the
+differentiable operations of :mod:`pydl.ops`; the engine that records them and runs ``backward`` is
+:mod:`pydl.autograd`.
 
 Dtype policy:
     * Python numbers and lists become float32 (the usual deep-learning precision).
@@ -23,54 +22,7 @@ from __future__ import annotations
 from pydl import backend
 from pydl.backend import np
 
-_numpy = np  # the array module of every op when CuPy is absent (checked once per op in Function.apply)
-
-__all__ = ["Tensor", "Function", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "as_tensor"]
-
-_grad_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """Whether new operations are being recorded for ``backward``."""
-    return _grad_enabled
-
-
-class _GradMode:
-    """Context manager (and decorator) that switches recording of operations on or off."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.previous = True
-
-    def __enter__(self):
-        global _grad_enabled
-        self.previous, _grad_enabled = _grad_enabled, self.enabled
-        return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous
-        return False
-
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with _GradMode(self.enabled):
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-def no_grad() -> _GradMode:
-    """Do not record operations (evaluation, optimizer updates): ``with pydl.no_grad(): ...``."""
-    return _GradMode(False)
-
-
-def enable_grad() -> _GradMode:
-    """Record operations again inside a ``no_grad`` block."""
-    return _GradMode(True)
+__all__ = ["Tensor", "tensor", "as_tensor"]
 
 
 def _to_array(data, dtype=None):
@@ -101,7 +53,7 @@ class Tensor:
         name: optional label, shown by :func:`pydl.trace` and in graph drawings.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "name", "__weakref__")
     # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_ufunc__ = None
 
@@ -115,6 +67,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._ctx = None
+        self._retains_grad = False
         self.name = name
 
     @classmethod
@@ -125,6 +78,7 @@ class Tensor:
         out.grad = None
         out.requires_grad = requires_grad
         out._ctx = ctx
+        out._retains_grad = False
         out.name = None
         return out
 
@@ -185,6 +139,25 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
+    def retain_grad(self) -> None:
+        """Keep this intermediate tensor's ``.grad`` after ``backward`` (leaves always keep theirs), as in PyTorch.
+
+        Without it an intermediate result's gradient is freed as soon as it has been passed on, so a backward pass
+        does not hold one gradient per tensor of the graph.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "retain_grad() on a tensor that does not require grad: no gradient will ever reach it. Call it on "
+                "a result computed from tensors with requires_grad=True, outside pydl.no_grad()."
+            )
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``backward`` keeps this intermediate tensor's ``.grad`` (False for leaves, as in PyTorch)."""
+        return self._retains_grad
+
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
@@ -221,31 +194,15 @@ class Tensor:
     def backward(self, grad=None) -> None:
         """Compute the gradient of this tensor with respect to every tensor it depends on.
 
-        Gradients of leaves (parameters, inputs) add up across calls until zeroed; intermediate tensors keep the
-        gradient of the latest call, so a graph can be inspected after ``backward`` (see :func:`pydl.trace`).
+        Gradients of leaves (parameters, inputs) add up across calls until zeroed. Intermediate tensors keep no
+        ``.grad`` unless :meth:`retain_grad` was called on them before (:func:`pydl.graph.retain_grads` asks for
+        a whole graph, to inspect it with :func:`pydl.trace`).
 
         Args:
             grad: the gradient of the final objective with respect to this tensor. Optional for a one-element
                 tensor (a loss); required, with this tensor's shape, otherwise.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward() called on a tensor that does not require grad: none of its inputs had "
-                "requires_grad=True (or it was computed inside pydl.no_grad())."
-            )
-        xp = backend.get_array_module(self.data)
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without an argument needs a scalar (one-element) tensor, but this tensor has shape "
-                    f"{self.shape}. Reduce it first (e.g. loss.mean()) or pass backward(grad) with shape {self.shape}."
-                )
-            grad = xp.ones_like(self.data)
-        else:
-            grad = _to_array(grad, self.data.dtype)
-            if grad.shape != self.shape:
-                raise ValueError(f"backward(grad): grad has shape {grad.shape}, but the tensor has shape {self.shape}.")
-        _run_backward(self, grad)
+        _autograd.backward(self, grad)
 
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, other):
@@ -414,132 +371,6 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     return Tensor(x)
 
 
-class Function:
-    """One differentiable operation: ``forward`` on arrays, ``backward`` from output gradient to input gradients.
-
-    Subclasses implement ``forward(self, *arrays, **options)`` returning an array and ``backward(self, grad)``
-    returning one gradient (or ``None``) per input. ``self.xp`` is the array module and
-    ``self.needs_input_grad`` says which inputs need a gradient, so expensive ones can be skipped. Gradients may
-    have a broadcast shape: the autograd core reduces them to each input's shape, in one place.
-
-    Call ``MyFunction.apply(*inputs, **options)``, never ``forward`` directly: ``apply`` converts inputs, checks
-    devices and records the graph.
-    """
-
-    name = "function"
-    parents: tuple = ()
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "name" not in cls.__dict__:
-            cls.name = cls.__name__.lower()
-
-    @classmethod
-    def apply(cls, *inputs, **options) -> Tensor:
-        # Every small op pays for this method, so it is written as plain loops (no generator expressions, no
-        # helper calls in the common all-Tensor case): it is most of pydl's per-op overhead.
-        tensors = inputs
-        for x in inputs:
-            if not isinstance(x, Tensor) and x is not None:  # a Python number or array: convert them all
-                like = next((x for x in inputs if isinstance(x, Tensor)), None)
-                tensors = tuple(None if x is None else as_tensor(x, like) for x in inputs)
-                break
-        arrays, needs_grad, any_grad = [], [], False
-        for t in tensors:
-            if t is None:
-                arrays.append(None)
-                needs_grad.append(False)
-            else:
-                arrays.append(t.data)
-                needs_grad.append(t.requires_grad)
-                any_grad = any_grad or t.requires_grad
-        fn = cls()
-        fn.xp = _numpy if backend.cupy is None else backend.get_array_module(*arrays, op=cls.name)
-        fn.needs_input_grad = tuple(needs_grad)
-        out = fn.forward(*arrays, **options)
-        if any_grad and _grad_enabled:
-            fn.parents = tensors
-            return Tensor._wrap(out, True, fn)
-        return Tensor._wrap(out)
-
-    def forward(self, *arrays, **options):
-        raise NotImplementedError
-
-    def backward(self, grad):
-        raise NotImplementedError
-
-
-def _topological_order(root: Tensor, include_constants: bool = False) -> list:
-    """Tensors of the graph behind ``root``, every tensor after the tensors it was computed from.
-
-    Iterative depth-first search: a chain of 10,000 operations must not hit Python's recursion limit.
-    Inputs that need no gradient are skipped unless ``include_constants`` (graph drawings show them).
-    """
-    # Tensors hash by identity (Tensor.__hash__ is object.__hash__; distinct live objects never share a hash, so
-    # the elementwise __eq__ is never called by the set), so they go into the set directly, without id().
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None:
-            for parent in ctx.parents:
-                if parent is not None and (include_constants or parent.requires_grad) and parent not in visited:
-                    stack.append((parent, False))
-    return order
-
-
-def _reduce_to_shape(grad, tensor: Tensor):
-    """Sum a gradient over the axes that broadcasting expanded, and match the tensor's dtype.
-
-    This is the one place where broadcasting is undone: operations return gradients in the broadcast shape.
-    """
-    shape = tensor.data.shape
-    if grad.shape != shape:
-        extra = grad.ndim - len(shape)
-        if extra > 0:
-            grad = grad.sum(axis=tuple(range(extra)))
-        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-        if axes:
-            grad = grad.sum(axis=axes, keepdims=True)
-        if grad.shape != shape:  # a gradient smaller than its input (a scalar standing for all elements)
-            grad = backend.get_array_module(grad).broadcast_to(grad, shape).copy()
-    if grad.dtype != tensor.data.dtype:
-        grad = grad.astype(tensor.data.dtype)
-    return grad
-
-
-def _run_backward(root: Tensor, grad) -> None:
-    pending = {root: grad}  # tensor -> gradient summed so far (tensors hash by identity)
-    for node in reversed(_topological_order(root)):
-        g = pending.pop(node, None)
-        if g is None:
-            continue
-        ctx = node._ctx
-        if ctx is None:
-            # Out of place on purpose: a gradient array may be shared by several inputs (x + x).
-            node.grad = g if node.grad is None else node.grad + g
-            continue
-        node.grad = g
-        input_grads = ctx.backward(g)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        for parent, parent_grad in zip(ctx.parents, input_grads):
-            if parent_grad is None or parent is None or not parent.requires_grad:
-                continue
-            data = parent.data
-            if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:  # checked inline: the usual
-                parent_grad = _reduce_to_shape(parent_grad, parent)  # case needs no call at all
-            if parent in pending:
-                pending[parent] = pending[parent] + parent_grad
-            else:
-                pending[parent] = parent_grad
-
-
-from pydl import ops as _ops  # noqa: E402  (operations import Tensor, so they load after it)
+# The engine and the operations import Tensor, so they load after it.
+from pydl import autograd as _autograd  # noqa: E402
+from pydl import ops as _ops  # noqa: E402

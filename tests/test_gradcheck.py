@@ -44,3 +44,9 @@ def test_an_unused_input_is_reported():
     y = pydl.tensor(np.ones(2), requires_grad=True, name="unused")
     with pytest.raises(pydl.GradcheckError, match="unused: autograd produced no gradient"):
         pydl.gradcheck(lambda a, b: a.sum() * 1.0, [x, y])
+
+
+def test_gradcheck_accepts_an_input_computed_by_an_op_and_leaves_it_as_it_was():
+    x = pydl.tensor(np.array([0.3, -1.2]), requires_grad=True) * 2.0  # not a leaf: keeps no .grad by default
+    assert pydl.gradcheck(lambda t: (t * t).tanh().sum(), [x])
+    assert x.grad is None and not x.retains_grad

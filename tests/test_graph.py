@@ -10,7 +10,7 @@ import pydl
 def _worked_example():
     w = pydl.tensor(2.0, requires_grad=True, name="w")
     prediction = w * 3.0
-    loss = (prediction - 10.0) ** 2
+    loss = pydl.graph.retain_grads((prediction - 10.0) ** 2)
     loss.backward()
     return w, loss
 

@@ -61,7 +61,7 @@ def test_get_accepts_names_classes_configs_and_callables():
     assert clone.stddev == 0.1 and clone.seed == 2
     custom = lambda shape, dtype=None: np.full(shape, 7.0)  # noqa: E731
     assert initializers.get(custom) is custom
-    with pytest.raises(ValueError, match="valid names"):
+    with pytest.raises(ValueError, match="Valid names"):
         initializers.get("orthogonal_magic")
 
 

@@ -181,7 +181,7 @@ def test_get_and_config_round_trip():
     again = optimizers.get(optimizers.serialize(opt))
     assert again.get_config() == opt.get_config() and again is not opt
     assert optimizers.get(opt) is opt
-    with pytest.raises(ValueError, match="Valid names: SGD, RMSprop, Adam, Adagrad"):
+    with pytest.raises(ValueError, match="Unknown optimizer .lbfgs.. Valid names: Adagrad, Adam, RMSprop, SGD"):
         optimizers.get("lbfgs")
 
 
@@ -267,3 +267,53 @@ def test_set_state_refuses_a_bad_state_and_changes_nothing(kind):
     assert after["iterations"] == before["iterations"] == 1 and after["slots"][0]["step"] == 1
     for name in ("m", "v"):
         np.testing.assert_array_equal(after["slots"][0]["arrays"][name], before["slots"][0]["arrays"][name])
+
+
+@pytest.mark.parametrize("make, named", [
+    (lambda: optimizers.SGD(learning_rate=math.inf), "learning_rate must be a finite number >= 0.0, got inf"),
+    (lambda: optimizers.Adam(learning_rate=float("1e400")), "learning_rate must be a finite number >= 0.0, got inf"),
+    (lambda: optimizers.RMSprop(learning_rate=-math.inf), "learning_rate must be a finite number >= 0.0, got -inf"),
+    (lambda: optimizers.Adam(epsilon=math.inf), "epsilon must be a finite number >= 0.0, got inf"),
+    (lambda: optimizers.Adagrad(epsilon=math.inf), "epsilon must be a finite number >= 0.0, got inf"),
+    (lambda: optimizers.Adagrad(initial_accumulator_value=math.inf), "initial_accumulator_value must be a finite"),
+    (lambda: optimizers.SGD(momentum=math.nan), r"momentum must be a finite number in \[0.0, 1.0\), got nan"),
+    (lambda: optimizers.RMSprop(rho=math.nan), r"rho must be a finite number in \[0.0, 1.0\), got nan"),
+    (lambda: optimizers.Adam(beta_1=math.nan), r"beta_1 must be a finite number in \[0.0, 1.0\), got nan"),
+    (lambda: optimizers.Adam(beta_2=math.nan), r"beta_2 must be a finite number in \[0.0, 1.0\), got nan"),
+    (lambda: optimizers.SGD(learning_rate=10 ** 400), "learning_rate must be a finite number >= 0.0, got inf"),
+])
+def test_non_finite_hyperparameters_are_refused_by_name_and_value(make, named):
+    with pytest.raises(ValueError, match=named):
+        make()
+
+
+def test_an_infinite_rate_set_later_is_refused_and_the_rate_is_unchanged():
+    opt = optimizers.SGD(learning_rate=0.1)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number >= 0.0, got inf"):
+        opt.learning_rate = math.inf
+    assert opt.learning_rate == 0.1
+
+
+@pytest.mark.parametrize("written", ["1e400", "Infinity", "NaN"])
+def test_a_model_file_with_a_non_finite_learning_rate_is_refused_by_name(tmp_path, written):
+    import zipfile
+
+    from pydl import layers, models
+
+    model = models.Sequential([layers.Input((2,)), layers.Dense(1)])
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.125), loss="mse")
+    path = tmp_path / "model.pydl"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = members["config.json"].decode()
+    assert config.count('"learning_rate": 0.125') == 1
+    members["config.json"] = config.replace('"learning_rate": 0.125', f'"learning_rate": {written}').encode()
+    hostile = tmp_path / "hostile.pydl"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    shown = "nan" if written == "NaN" else "inf"
+    with pytest.raises(ValueError, match=f"invalid compile settings: learning_rate must be a finite number >= 0.0, "
+                                         f"got {shown}"):
+        models.load_model(hostile)

@@ -32,5 +32,20 @@ def test_get():
     assert regularizers.get("l2").l2 == 0.01
     custom = lambda w: (w * 0).sum()  # noqa: E731
     assert regularizers.get(custom) is custom
-    with pytest.raises(ValueError, match="valid names"):
+    with pytest.raises(ValueError, match="Valid names"):
         regularizers.get("l3")
+
+
+@pytest.mark.parametrize("make, named", [
+    (lambda: regularizers.L2(float("nan")), "l2 must be a finite number >= 0, got l2=nan"),
+    (lambda: regularizers.L1(float("inf")), "l1 must be a finite number >= 0, got l1=inf"),
+    (lambda: regularizers.L1(10 ** 400), "l1 must be a finite number >= 0, got l1=inf"),
+    (lambda: regularizers.L1L2(l1=0.1, l2=float("-inf")), "l2 must be a finite number >= 0, got l2=-inf"),
+    (lambda: regularizers.l2(-0.01), "l2 must be a finite number >= 0, got l2=-0.01"),
+    (lambda: regularizers.L2("strong"), "l2 must be a number, got l2='strong'"),
+    (lambda: regularizers.get({"class_name": "L2", "config": {"l2": float("nan")}}),
+     "l2 must be a finite number >= 0, got l2=nan"),
+])
+def test_non_finite_or_negative_factors_are_refused_by_name_and_value(make, named):
+    with pytest.raises(ValueError, match=f"The regularization factor {named}"):
+        make()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from pydl import backend
+from pydl import backend, registry
 from pydl.backend import np
 from pydl.layers.symbolic import record_call, symbolic_inputs
 from pydl.tensor import Tensor
@@ -95,6 +95,11 @@ class Layer:
 
     is_placeholder = False  # only an Input stands for its own output when given where a tensor is expected
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):  # every layer class registers itself, so a saved config finds it
+            registry.register("layer", cls, implicit=True)
+
     def __init__(self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs):
         allowed = {"batch_input_shape", "input_dim", "batch_size"}
         unknown = sorted(set(kwargs) - allowed)
@@ -154,14 +159,15 @@ class Layer:
         Args:
             name: short name; the Tensor is named ``"<layer name>/<name>"``.
             shape: tuple of ints.
-            initializer: name, class instance or callable ``(shape, dtype) -> array`` (see :mod:`pydl.initializers`).
+            initializer: name, class instance or callable ``(shape, dtype) -> array`` (see :mod:`pydl.initializers`);
+                None means ``"glorot_uniform"``, as in Keras.
             regularizer: None, name or callable ``weight -> scalar Tensor`` (see :mod:`pydl.regularizers`).
             trainable: False for state updated outside gradient descent (BatchNormalization's moving mean).
         """
         from pydl import initializers, regularizers
 
         shape = _shape_tuple(shape)
-        values = initializers.get(initializer)(shape, dtype=self.dtype)
+        values = initializers.get(initializer, default="glorot_uniform")(shape, dtype=self.dtype)
         weight = Tensor(backend.to_numpy(values), dtype=self.dtype, name=f"{self.name}/{name}")
         weight.requires_grad = bool(trainable) and self._trainable
         self._weights.append((weight, bool(trainable), regularizers.get(regularizer)))
@@ -345,8 +351,8 @@ class Layer:
                 "known (a Sequential model calls its layers on an Input once it is built).")
         if calls > 1:
             raise AttributeError(
-                f'Layer "{self.name}" has been called {calls} times on symbolic tensors (it is shared, or its model '
-                f'was called inside another graph), so "layer.{what}" is ambiguous. Use '
+                f'Layer "{self.name}" has been called {calls} times on symbolic tensors (it is shared: called on '
+                f'several tensors, or put in several models), so "layer.{what}" is ambiguous. Use '
                 f"layer.get_{what}_at(i) for call i (0 to {calls - 1}).")
         return 0
 

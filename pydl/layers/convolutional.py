@@ -181,8 +181,8 @@ class DepthwiseConv2D(FitsWindow, Layer):
         self.depth_multiplier = int(depth_multiplier)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.depthwise_initializer = initializers.get(depthwise_initializer, default="glorot_uniform")
+        self.bias_initializer = initializers.get(bias_initializer, default="zeros")
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
@@ -250,7 +250,7 @@ class SeparableConv2D(DepthwiseConv2D):
         if int(filters) <= 0:
             raise ValueError(f"SeparableConv2D needs a positive number of filters, got {filters!r}.")
         self.filters = int(filters)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_initializer = initializers.get(pointwise_initializer, default="glorot_uniform")
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
 
     def add_output_weights(self, depthwise_channels: int) -> None:

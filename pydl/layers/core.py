@@ -87,8 +87,8 @@ class KernelLayer(Layer):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.get(kernel_initializer, default="glorot_uniform")
+        self.bias_initializer = initializers.get(bias_initializer, default="zeros")
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
@@ -261,12 +261,14 @@ class Reshape(Layer):
 
     def compute_output_shape(self, input_shape):
         input_shape = _shape_tuple(input_shape)
-        target = self.target_shape
+        target, rest = self.target_shape, input_shape[1:]
+        known = math.prod(d for d in target if d != -1)
+        size = None if None in rest else math.prod(rest)
+        if size is not None and (size % known if -1 in target else size != known):
+            raise ValueError(f'Layer "{self.name}" cannot reshape input shape {input_shape} ({size} values per '
+                             f"sample) to target_shape {target}.")
         if -1 in target:
-            rest = input_shape[1:]
-            known = math.prod(d for d in target if d != -1)
-            missing = None if None in rest else math.prod(rest) // known
-            target = tuple(missing if d == -1 else d for d in target)
+            target = tuple((None if size is None else size // known) if d == -1 else d for d in target)
         return (input_shape[0],) + target
 
     def get_config(self):

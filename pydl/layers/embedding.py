@@ -42,7 +42,7 @@ class Embedding(Layer):
             raise ValueError(f"Embedding needs positive input_dim and output_dim, got {input_dim!r}, {output_dim!r}.")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.input_length = None if input_length is None else int(input_length)
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_initializer = initializers.get(embeddings_initializer, default="uniform")
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
 
     def build(self, input_shape):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from pydl import initializers, regularizers
 from pydl.layers.base import Layer, _shape_tuple
 from pydl.ops.normalization import batch_norm
-from pydl.tensor import no_grad
+from pydl.autograd import no_grad
 
 __all__ = ["BatchNormalization"]
 
@@ -40,11 +42,14 @@ class BatchNormalization(Layer):
                  beta_regularizer=None, gamma_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
+        if not 0.0 <= self.momentum <= 1.0 or not 0.0 <= self.epsilon < math.inf:  # also refuses NaN
+            raise ValueError(f'Layer "{self.name}": momentum must be a finite number in [0, 1] and epsilon a finite '
+                             f"number >= 0, got momentum={self.momentum}, epsilon={self.epsilon}.")
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_initializer = initializers.get(beta_initializer, default="zeros")
+        self.gamma_initializer = initializers.get(gamma_initializer, default="ones")
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer, default="zeros")
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer, default="ones")
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
 

@@ -1,5 +1,6 @@
 """Models: :class:`Sequential` (a stack of layers), :class:`Model` (a graph of layers: the functional API), their
-shared training API and their one-file save format.
+shared training API and their one-file save format. A model is a layer, so models nest (a frozen convolutional
+base inside a stack, one encoder called twice) and save nested.
 
 >>> from pydl import models, layers
 >>> model = models.Sequential()

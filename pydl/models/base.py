@@ -1,23 +1,99 @@
-"""What every model shares, whatever its shape: the weights of its layers, the summary table and saving.
+"""What every model shares, whatever its shape: a model is a :class:`~pydl.layers.Layer` holding layers (so it nests
+in another model, freezes as one and shows as one summary row, as in Keras 3), the weights of its layers, the
+summary table and saving.
 
-:class:`~pydl.models.Sequential` (a stack) and :class:`~pydl.models.Model` (a graph) add how their layers connect;
-training comes from :class:`~pydl.models.training.Trainer`, files from :mod:`pydl.models.saving`.
+:class:`~pydl.models.Sequential` (a stack, a thin front over the graph it records) and :class:`~pydl.models.Model`
+(a graph) add how their layers connect; training comes from :class:`~pydl.models.training.Trainer`, files from
+:mod:`pydl.models.saving`. Like every layer class, each model class registers itself in :mod:`pydl.registry`
+(kind ``"layer"``), which is how a file, or a graph holding a model among its layers, finds it by name.
+
+>>> from pydl import layers, models
+>>> base = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,))], name="base")
+>>> model = models.Sequential([base, layers.Dense(1)])
+>>> base.trainable = False
+>>> model.count_params(), sum(w.size for w in model.trainable_weights)
+(21, 5)
 """
 
 from __future__ import annotations
 
+import warnings
+
+from pydl import backend
 from pydl.backend import np
+from pydl.layers.base import Layer
+from pydl.layers.symbolic import record_call, symbolic_inputs
 from pydl.models import saving
 from pydl.models.training import Trainer
+from pydl.tensor import Tensor
 
 __all__ = ["BaseModel"]
 
 
-class BaseModel(Trainer):
-    """Weights, summary and saving over ``self.layers`` (each layer once, even when it is called several times).
+class BaseModel(Layer, Trainer):
+    """Weights, freezing, calls, summary and saving over ``self.layers`` (each layer once, even when it is called
+    several times).
 
-    Subclasses set ``name``, ``layers`` and ``built`` and provide ``_summary_rows()``.
+    Subclasses set ``layers`` and ``built`` and provide ``inputs``, ``outputs``, ``_forward(list, training)``,
+    ``_pack_outputs(list)`` and ``_graph()`` (the functional :class:`~pydl.models.Model` that computes them).
+
+    Freezing follows Keras 3: ``model.trainable = False`` sets every layer it holds to False (a BatchNormalization
+    among them then runs in inference mode), and a layer set trainable again inside a frozen model still trains
+    only once the model is trainable too. Which weights ``fit``/``train_on_batch`` update is fixed at the first
+    training step after ``compile()``, as Keras fixes them when it makes its train function: change ``trainable``
+    later and call ``compile()`` again for the change to count (a warning says so). That is what lets a GAN
+    train its discriminator on its own while the combined model, compiled after freezing it, leaves it alone.
     """
+
+    _shows_connections = True  # the summary's "Connected to" column; a Sequential stack has nothing to show there
+    holds_layers = True  # what tells a model class from another layer class in the registry (see saving)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """Sequential and Model rebuild themselves from their configs; any other model class cannot."""
+        raise ValueError(f"the model class {cls.__name__} cannot be rebuilt from a config (it defines no "
+                         "from_config; Sequential and Model do).")
+
+    def __init__(self, name: str, trainable: bool = True):
+        Layer.__init__(self, name=name, trainable=trainable)
+        Trainer.__init__(self)
+        self._weights_in_training = None  # what fit updates: fixed at the first step after compile (Keras' rule)
+        self._gradient_flags = None  # (every weight, whether it tracks gradients while this model trains)
+        self._warned_trainable_change = False
+
+    # ----------------------------------------------------------------- what trains: Keras' compile rule
+    def compile(self, *args, **kwargs) -> None:
+        super().compile(*args, **kwargs)
+        self._weights_in_training = None  # the next training step fixes them from the flags of that moment
+        self._warned_trainable_change = False
+    compile.__doc__ = Trainer.compile.__doc__
+
+    def _train_step(self, xs: list, ys: list):
+        """One step that updates exactly the weights fixed after the last compile: only those track gradients
+        during it (a layer frozen since still learns, one unfrozen since does not, until compile is called)."""
+        if self._weights_in_training is None:
+            everything = self.weights
+            self._weights_in_training = self.trainable_weights
+            chosen = {id(w) for w in self._weights_in_training}
+            self._gradient_flags = (everything, [id(w) in chosen for w in everything])
+        everything, wanted = self._gradient_flags
+        flags = [w.requires_grad for w in everything]
+        if flags == wanted:  # the usual case: nothing changed since compile
+            return super()._train_step(xs, ys)
+        if not self._warned_trainable_change:
+            self._warned_trainable_change = True
+            warnings.warn(f'The trainable weights of model "{self.name}" changed after it was compiled and trained; '
+                          "as in Keras, training still updates the weights chosen then. Call compile() again to "
+                          "train the new choice.", UserWarning, stacklevel=3)
+        for w, flag in zip(everything, wanted):
+            w.requires_grad = flag
+        try:
+            return super()._train_step(xs, ys)
+        finally:
+            for w, flag in zip(everything, flags):
+                w.requires_grad = flag
+                if not flag:
+                    w.grad = None  # a frozen weight keeps no gradient, as freezing it clears one
 
     def _require_built(self, what: str) -> None:
         if not self.built:
@@ -33,25 +109,87 @@ class BaseModel(Trainer):
                 return layer
         raise ValueError(f'Model "{self.name}" has no layer "{name}"; its layers: {[l.name for l in self.layers]}.')
 
+    # ----------------------------------------------------------------- calls: a model is a layer
+    def __call__(self, inputs, training=None):
+        """The outputs for ``inputs`` (one array or Tensor per model input; a list in order or a dict by name).
+
+        On symbolic tensors (an ``Input``, another layer's output) the call is recorded as ONE node of the bigger
+        graph, whose layer is this model, as in Keras: its own layers are not called again.
+        """
+        flat = self._flatten(inputs, self.input_names, "input")
+        found = [None if isinstance(item, Tensor) else symbolic_inputs(item) for item in flat]
+        if all(item is None for item in found):
+            return self.call(inputs, training=training)
+        if any(item is None for item in found):
+            raise TypeError(f'Model "{self.name}" was called on a mix of symbolic tensors and data; in a functional '
+                            "graph every input must come from an Input or another layer.")
+        if not self.built:
+            self._build_for(found[0])
+        for tensor, given in zip(self.inputs, found):
+            tensor.node.layer(given)  # the model's Input checks the shape, as on data (and refuses a list)
+        outputs = record_call(self, found if len(found) > 1 else found[0])
+        return self._pack_outputs(outputs if isinstance(outputs, list) else [outputs])
+
+    def call(self, inputs, training=None):
+        """Run the model on data: the outputs in the structure it was built with (one, a list or a dict)."""
+        return self._pack_outputs(self._forward(self._flatten(inputs, self.input_names, "input"), training))
+
+    def _build_for(self, symbolic) -> None:
+        """Build an unbuilt model for the symbolic tensor it is first called on (only a Sequential can be unbuilt)."""
+        self.build(symbolic.shape)
+
+    def _build_or_check(self, input_shape) -> None:
+        """The shapes were checked by the model's Inputs before the call was recorded; nothing to build."""
+
+    def compute_output_shape(self, input_shape):
+        """The output shape(s) for inputs of ``input_shape`` (a list for several inputs), worked out layer by layer
+        through the graph, so a dimension the model leaves open (None) takes the caller's size."""
+        graph = self._graph()
+        given = input_shape if isinstance(input_shape, list) else [input_shape]
+        shapes = {tensor: tuple(d if d is not None else own for d, own in zip(shape, tensor.shape))
+                  for tensor, shape in zip(graph.inputs, given)}
+        for node in graph._nodes:
+            args = [shapes[t] for t in node.inputs]
+            result = node.layer.compute_output_shape(args if node.takes_list else args[0])
+            shapes.update(zip(node.outputs, result if node.returns_list else [result]))
+        outputs = [shapes[t] for t in graph.outputs]
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the model's (first) output: what a node of this model carries in a bigger graph."""
+        return self._graph().outputs[0].dtype if self.built and self.layers else backend.floatx()
+
     # ----------------------------------------------------------------- weights
+    def _unique(self, weights) -> list:
+        """``weights`` without repeats (a layer used directly and through an inner model counts once, as in Keras)."""
+        return list({id(w): w for w in weights}.values())
+
     @property
     def weights(self) -> list:
-        return [w for layer in self.layers for w in layer.weights]
+        return self._unique(w for layer in self.layers for w in layer.weights)
 
     @property
     def trainable_weights(self) -> list:
-        return [w for layer in self.layers for w in layer.trainable_weights]
+        if not self._trainable:
+            return []
+        return self._unique(w for layer in self.layers for w in layer.trainable_weights)
 
     @property
     def non_trainable_weights(self) -> list:
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
+        if not self._trainable:
+            return self.weights
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     @property
     def trainable(self) -> bool:
-        return all(layer.trainable for layer in self.layers)
+        return self._trainable
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Set the model's flag and every layer's (Keras 3): a frozen model holds only frozen layers."""
+        self._trainable = bool(value)
         for layer in self.layers:
             layer.trainable = value
 
@@ -61,8 +199,8 @@ class BaseModel(Trainer):
         return [penalty for layer in self.layers for penalty in layer.losses]
 
     def get_weights(self) -> list:
-        """Copies of every weight as NumPy arrays, layer by layer."""
-        return [w for layer in self.layers for w in layer.get_weights()]
+        """Copies of every weight as NumPy arrays, in the order of :attr:`weights`."""
+        return [backend.to_numpy(w.data).copy() for w in self.weights]
 
     def set_weights(self, weights) -> None:
         """Assign NumPy arrays to every weight; nothing changes unless the count and every shape match."""
@@ -74,20 +212,50 @@ class BaseModel(Trainer):
             if tuple(np.shape(value)) != tuple(w.shape):
                 raise ValueError(f'Weight "{w.name}" has shape {tuple(w.shape)} but set_weights got '
                                  f"{tuple(np.shape(value))}. Nothing was assigned.")
-        start = 0
-        for layer in self.layers:
-            count = len(layer.weights)
-            layer.set_weights(weights[start:start + count])
-            start += count
+        for w, value in zip(own, weights):
+            xp = backend.get_array_module(w.data)
+            w.data[...] = xp.asarray(backend.to_numpy(value) if xp is np else value, dtype=w.dtype)
 
     def count_params(self) -> int:
         self._require_built("the number of parameters")
-        return sum(layer.count_params() for layer in self.layers)
+        return int(sum(w.size for w in self.weights))
 
     # ----------------------------------------------------------------- description
+    def _summary_rows(self) -> list:
+        """One row per layer of the graph, in order: an inner model is ONE row (its name, class, output shape and
+        all its parameters), as in Keras. A Sequential stack leaves out its Input and the "Connected to" column."""
+        graph = self._graph()
+        nodes = [t.node for t in graph.inputs] + graph._nodes
+        index = {}
+        for node in nodes:
+            index[node] = sum(1 for other in index if other.layer is node.layer)
+        rows = [("Layer (type)", "Output Shape", "Param #") + (("Connected to",) if self._shows_connections else ())]
+        for layer in graph.layers:
+            if layer.is_placeholder and not self._shows_connections:
+                continue  # the stack's Input placeholder
+            own = [node for node in nodes if node.layer is layer]
+            shapes = [t.shape for t in own[0].outputs]
+            cells = (f"{layer.name} ({type(layer).__name__})", str(shapes[0] if len(shapes) == 1 else shapes),
+                     f"{layer.count_params():,}")
+            if self._shows_connections:
+                sources = [f"{t.node.layer.name}[{index[t.node]}][{t.index}]" for node in own for t in node.inputs]
+                cells += (", ".join(sources) or "-",)
+            rows.append(cells)
+        return rows
+
     def summary(self, print_fn=None, line_length: int | None = None) -> None:
         """Print a table of layers (name and type), output shapes and parameter counts, as Keras does; a graph
-        model adds which layer outputs feed each layer ("Connected to")."""
+        model adds which layer outputs feed each layer ("Connected to"). The trainable and non-trainable totals
+        follow freezing (``model.trainable``, ``layer.trainable``), as Keras counts them.
+
+        NOTE: two deliberate differences from Keras 3: an inner functional model's row names its class ``Model``
+        (pydl's class; Keras 3 writes ``Functional``, Keras 2 and the book's first edition wrote ``Model``), and the
+        optimizer's slots are not counted (Keras 3 adds an "Optimizer params" line once the optimizer has state).
+
+        Args:
+            print_fn: called with each line (``print`` by default), e.g. ``lines.append``.
+            line_length: total width of the table (80 for a stack, 100 for a graph by default).
+        """
         self._require_built("the summary")
         print_fn = print_fn or print
         header, *rows = self._summary_rows()

@@ -83,6 +83,10 @@ class Model(BaseModel):
         inputs: an ``Input`` (or its ``.output``), a list of them, or a dict by name.
         outputs: a symbolic tensor (a layer's output), a list of them, or a dict by name.
         name: model name (default ``"functional"``, ``"functional_1"``, ...).
+        trainable: False freezes every layer it holds.
+
+    A model is a layer: called on symbolic tensors it becomes ONE node of a bigger graph (one summary row, its
+    weights shared by every call), called on data it computes, and it nests in a ``Sequential`` stack.
 
     Inputs are named after their ``Input`` layers and outputs after the layers producing them (or after the dict
     keys): data may be given as a list in that order or a dict by name, and ``compile`` takes a loss per output.
@@ -98,9 +102,8 @@ class Model(BaseModel):
     (['question', 'text'], ['answer'], 485)
     """
 
-    def __init__(self, inputs, outputs, name: str | None = None):
-        super().__init__()
-        self.name = name or _unique_name("functional")
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True):
+        super().__init__(name or _unique_name("functional"), trainable)
         self.inputs, self._input_keys, self._single_input = _endpoints(inputs, "inputs")
         self.outputs, self._output_keys, self._single_output = _endpoints(outputs, "outputs")
         for tensor in self.inputs:
@@ -118,26 +121,26 @@ class Model(BaseModel):
             raise ValueError(f'Model "{self.name}" has several different layers named {duplicates}; layer names must '
                              "be unique (pass name=... to the layers).")
         self.built = True
+        if not trainable:
+            self.trainable = False  # freezes every layer, as setting it later would
 
     # ----------------------------------------------------------------- running the graph
+    def _graph(self) -> "Model":
+        return self
+
     def _forward(self, inputs: list, training=None) -> list:
-        """Replay the nodes on ``inputs`` (data, or symbolic tensors when this model is used inside another graph)."""
+        """Replay the nodes on ``inputs`` (data). A node may be an inner model: its outputs come back as a list."""
         values = {tensor: tensor.node.layer(data) for tensor, data in zip(self.inputs, inputs)}  # checks shapes
         for node in self._nodes:
             args = [values[t] for t in node.inputs]
             result = node.layer(args if node.takes_list else args[0], training=training)
+            if isinstance(result, dict):  # an inner model with outputs by name: node outputs are in its order
+                result = list(result.values())
             values.update(zip(node.outputs, result if node.returns_list else [result]))
         return [values[t] for t in self.outputs]
 
     def _pack_outputs(self, outputs: list):
         return _structured(outputs, self._output_keys, self._single_output)
-
-    def __call__(self, inputs, training=None):
-        """The outputs for ``inputs`` (one array or Tensor per model input; a list in order or a dict by name).
-
-        On symbolic tensors the model's layers are called again, so its graph becomes part of a bigger one.
-        """
-        return self._pack_outputs(self._forward(self._flatten(inputs, self.input_names, "input"), training))
 
     @property
     def input(self):
@@ -160,27 +163,11 @@ class Model(BaseModel):
         shapes = [t.shape for t in self.outputs]
         return shapes[0] if self._single_output else shapes
 
-    # ----------------------------------------------------------------- description and config
-    def _summary_rows(self) -> list:
-        rows = [("Layer (type)", "Output Shape", "Param #", "Connected to")]
-        for layer in self.layers:
-            nodes = [node for node in [t.node for t in self.inputs] + self._nodes if node.layer is layer]
-            shapes = [t.shape for t in nodes[0].outputs]
-            sources = [f"{t.node.layer.name}[{self._node_index(t.node)}][{t.index}]"
-                       for node in nodes for t in node.inputs]
-            rows.append((f"{layer.name} ({type(layer).__name__})", str(shapes[0] if len(shapes) == 1 else shapes),
-                         f"{layer.count_params():,}", ", ".join(sources) or "-"))
-        return rows
-
-    def _node_index(self, node) -> int:
-        """Which call of its layer ``node`` is, counting only this model's nodes (as config.json does)."""
-        same_layer = [n for n in [t.node for t in self.inputs] + self._nodes if n.layer is node.layer]
-        return same_layer.index(node)
-
+    # ----------------------------------------------------------------- config
     def get_config(self) -> dict:
         """Layers with their ``inbound_nodes`` (which layer's output feeds each call), inputs and outputs, as JSON;
         :meth:`from_config` rebuilds the same (untrained) graph."""
-        return {"name": self.name, **graph_config(self)}
+        return {"name": self.name, "trainable": self.trainable, **graph_config(self)}
 
     @classmethod
     def from_config(cls, config: dict) -> "Model":
@@ -191,6 +178,7 @@ class Model(BaseModel):
         stray = sorted(set(layer_names) - {layer.name for layer in model.layers})
         if stray:
             raise ValueError(f"the layers {stray} are not on any path from the inputs to the outputs.")
+        model._trainable = config.get("trainable", True) is not False  # each layer's own flag came with its config
         return model
 
     def __repr__(self) -> str:

@@ -3,7 +3,8 @@
 Every layer entry lists its ``inbound_nodes``: one entry per call of the layer, each the list of tensors it was
 called on, written ``[layer name, node index, tensor index]`` (the node index counts the calls of that layer inside
 this model; the tensor index picks one output of a layer returning several). ``input_layers`` and
-``output_layers`` hold such references: one, a list, or a dict by name, matching how the model was built.
+``output_layers`` hold such references: one, a list, or a dict by name, matching how the model was built. A model
+used as a layer is one entry whose ``config`` is its own whole config (layers, graph), so it loads back nested.
 
 >>> from pydl import Input, layers, models
 >>> inputs = Input(shape=(3,), name="x")
@@ -65,7 +66,7 @@ def _declare_layers(entries) -> dict:
                                                   for call in calls):
             raise ValueError(f"layer {i}: inbound_nodes must be a list of calls, each a non-empty list of "
                              "[layer name, node index, tensor index].")
-        layer = layers_module.deserialize({"class_name": entry["class_name"], "config": entry["config"]})
+        layer = layers_module.deserialize({"class_name": entry["class_name"], "config": entry["config"]})  # models too
         if entry.get("name", layer.name) != layer.name:
             raise ValueError(f"layer {i} is named {entry['name']!r} but its config names it {layer.name!r}.")
         if layer.name in declared:

@@ -8,12 +8,16 @@ listed arrays in order. ``load_model`` restores it, so training resumes exactly 
 as before: the member is optional, so the format version stays 1.
 
 ``class_name`` is ``"Sequential"`` (config: the list of layers) or ``"Model"`` (a functional graph: each layer also
-lists its ``inbound_nodes``, plus ``input_layers`` and ``output_layers``; see :mod:`pydl.models.functional_config`).
+lists its ``inbound_nodes``, plus ``input_layers`` and ``output_layers``; see :mod:`pydl.models.functional_config`),
+found by name in :mod:`pydl.registry`, where every layer class (models included) registers itself, so this module
+imports no model module. A model used as a layer is saved nested, as one layer entry holding
+its own whole config, and loads back as a model (summary row, freezing and all).
 
 Nothing is ever unpickled (``allow_pickle=False``), and a file is checked completely before it touches a model:
 a truncated, corrupt, foreign or hostile file (not a zip, missing members, bad JSON, unknown layer class, wrong
 weight count or shape, non-float or object arrays, oversized members, zip bombs, optimizer slots that do not fit
-the model or its optimizer, graphs with unknown layer names, cycles or dangling references) raises
+the model or its optimizer, graphs with unknown layer names, cycles or dangling references, at any depth of nesting,
+or nesting deeper than :data:`MAX_CONFIG_DEPTH`) raises
 :class:`ModelFileError` (a ``ValueError``) and changes nothing.
 
 >>> from pydl import models, layers
@@ -32,6 +36,7 @@ import os
 import warnings
 import zipfile
 
+from pydl import registry
 from pydl.backend import np
 from pydl.models import limits
 
@@ -48,7 +53,7 @@ MAX_OPTIMIZER_BYTES = 2 << 30  # up to two arrays per weight (Adam), still withi
 # before any is inflated: a 2.5 MB file of two 1.19 GiB zero arrays is refused unread (see pydl.models.limits).
 MAX_ARRAYS_BYTES = 2 << 30
 MAX_WEIGHT_ARRAYS = 100_000
-MODEL_CLASSES = ("Sequential", "Model")  # a functional Model's config adds its graph: see pydl.models.functional
+MAX_CONFIG_DEPTH = 100  # nested lists and dicts in config.json: about 30 models inside one another
 
 
 class ModelFileError(ValueError):
@@ -168,6 +173,28 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
     return data
 
 
+def model_class(class_name):
+    """The model class (a layer class holding layers) that ``class_name`` names in :mod:`pydl.registry`, or None."""
+    try:
+        cls = registry.lookup("layer", class_name)
+    except ValueError:
+        return None
+    return cls if getattr(cls, "holds_layers", False) else None
+
+
+def _nesting_depth(value) -> int:
+    """How deep lists and dicts nest in ``value``, counted without recursion (a hostile file cannot overflow the
+    stack here, and a too deep one is refused before anything recursive reads it)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_CONFIG_DEPTH:  # past the limit the answer is already known
+                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _parse_header(raw: bytes) -> dict:
     try:
         header = json.loads(raw.decode("utf-8"))
@@ -177,11 +204,16 @@ def _parse_header(raw: bytes) -> dict:
         raise ModelFileError("Not a pydl model file: config.json lacks format='pydl-model'.")
     if header.get("version") != VERSION:
         raise ModelFileError(f"Unsupported model file version {header.get('version')!r}; this pydl reads {VERSION}.")
-    if header.get("class_name") not in MODEL_CLASSES:
-        raise ModelFileError(f"Unknown model class {header.get('class_name')!r}; expected one of {MODEL_CLASSES}.")
+    if model_class(header.get("class_name")) is None:
+        known = sorted(name for name in registry.names("layer") if model_class(name) is not None)
+        raise ModelFileError(f"Unknown model class {header.get('class_name')!r}; expected one of {known}.")
     config, specs = header.get("config"), header.get("weights")
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ModelFileError("config.json has no list of layers.")
+    depth = _nesting_depth(config)
+    if depth > MAX_CONFIG_DEPTH:
+        raise ModelFileError(f"config.json nests lists and dicts {depth} deep, over the limit of {MAX_CONFIG_DEPTH} "
+                             "(models inside models inside models...).")
     if not isinstance(specs, list) or len(specs) > MAX_WEIGHT_ARRAYS:
         raise ModelFileError("config.json has no valid list of weights.")
     for i, layer in enumerate(config["layers"]):
@@ -329,18 +361,16 @@ def load_model(source, compile: bool = True):
     Raises:
         ModelFileError: (a ValueError) if the file is not a valid, consistent pydl model file.
     """
-    from pydl.models.functional import Model
-    from pydl.models.sequential import Sequential
-
     header, arrays, optimizer_state = _read_archive(source, with_optimizer_state=compile)
-    model_class = {"Sequential": Sequential, "Model": Model}[header["class_name"]]
     try:
         # The build may create only the numbers the file lists (and, read above, holds): a config implying more is
         # refused at the first weight past that count, before the weight is allocated.
         with limits.parameters_at_most(limits.count_listed_parameters(header["weights"])):
-            model = model_class.from_config(header["config"])
+            model = model_class(header["class_name"]).from_config(header["config"])
     except MemoryError:
         raise ModelFileError("The model described in config.json is too large to build.") from None
+    except RecursionError:  # checked against MAX_CONFIG_DEPTH first; kept so no file can crash the caller
+        raise ModelFileError("config.json nests models too deeply to build.") from None
     except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as error:
         raise ModelFileError(f"config.json describes a model that cannot be built: {error}") from None
     if not model.built:

@@ -1,8 +1,11 @@
 """The :class:`Sequential` model: a stack of layers, each feeding the next.
 
-The stack and its configuration live here; weights, summary and saving come from
-:class:`pydl.models.base.BaseModel`, and ``compile``/``fit``/``evaluate``/``predict`` from its training loop, which
-sees a Sequential model as the case of one input and one output.
+It is a thin front over the functional graph it records when it is built (its layers called in turn on an
+``Input``, as in Keras 3): calls, summary and ``model.input``/``model.output`` all go through that one
+:class:`~pydl.models.Model`; what is its own is the stack (``add``, ``pop``) and its config, a list of layers.
+Weights, freezing and saving come from :class:`pydl.models.base.BaseModel`, and ``compile``/``fit``/``evaluate``/
+``predict`` from its training loop, which sees a Sequential model as the case of one input and one output.
+A layer of the stack may itself be a model (a frozen convolutional base, for instance).
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from pydl import backend
 from pydl import layers as layers_module
 from pydl.backend import np
 from pydl.layers.base import Layer, _unique_name
-from pydl.layers.symbolic import forget_call, symbolic_inputs
+from pydl.layers.symbolic import forget_call
 from pydl.models.base import BaseModel
-from pydl.tensor import Tensor, no_grad
+from pydl.models.functional import Model
+from pydl.tensor import Tensor
 
 __all__ = ["Sequential"]
 
@@ -26,8 +30,9 @@ class Sequential(BaseModel):
     model of intermediate activations sharing these layers and weights.
 
     Args:
-        layers: optional list of layers, added in order.
+        layers: optional list of layers (models included), added in order.
         name: model name (default ``"sequential"``, ``"sequential_1"``, ...).
+        trainable: False freezes every layer it holds.
 
     >>> from pydl import models, layers
     >>> model = models.Sequential([layers.Input((784,)), layers.Dense(512, activation="relu"),
@@ -37,34 +42,44 @@ class Sequential(BaseModel):
     >>> model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     """
 
-    def __init__(self, layers=None, name: str | None = None):
-        super().__init__()
-        self.name = name or _unique_name("sequential")
+    _shows_connections = False
+
+    def __init__(self, layers=None, name: str | None = None, trainable: bool = True):
+        super().__init__(name or _unique_name("sequential"), trainable)
         self.layers: list = []
         self._input_shape = None  # with the batch axis: (None, 784)
-        self._output_shapes: list = []
         self._given_input = None  # the Input layer it was given, if any: its model.input
-        self._graph_input = None  # the symbolic graph of its last build: model.input, and each layer's output
-        self._graph_outputs: list = []
-        self.built = False
+        self._functional = None  # the graph of its last build, which every call runs
         for layer in layers or ():
             self.add(layer)
+        if not trainable:
+            self.trainable = False  # freezes the layers given, as setting it later would
 
     # ----------------------------------------------------------------- architecture
     def add(self, layer: Layer) -> None:
-        """Append ``layer``; the model is (re)built right away when its input shape is known."""
+        """Append ``layer`` (a model is a layer too); the model is (re)built right away when its input shape is
+        known."""
         if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add expects a pydl layer, got {type(layer).__name__}.")
+            raise TypeError(f"Sequential.add expects a pydl layer or model, got {type(layer).__name__}.")
         if isinstance(layer, layers_module.Input):
             if self.layers:
                 raise ValueError("An Input layer must come first in a Sequential model.")
             self._input_shape = tuple(layer.shape)
             self._given_input = layer
             return
+        if layer is self:
+            raise ValueError(f'Model "{self.name}" cannot be added to itself.')
         if any(existing.name == layer.name for existing in self.layers):
             raise ValueError(f'A layer named "{layer.name}" is already in model "{self.name}"; layer names must '
                              "be unique (pass name=... to the layer).")
-        if not self.layers and self._input_shape is None and layer.batch_input_shape is not None:
+        if isinstance(layer, BaseModel):
+            if len(layer.input_names) != 1 or len(layer.output_names) != 1:
+                raise ValueError(f'Model "{layer.name}" has {len(layer.input_names)} inputs and '
+                                 f"{len(layer.output_names)} outputs; a layer of a Sequential stack needs one of each "
+                                 "(use the functional API for the others).")
+            if not self.layers and self._input_shape is None and layer.built:
+                self._input_shape = tuple(layer.inputs[0].shape)  # Keras: an inner model's input is the stack's
+        elif not self.layers and self._input_shape is None and layer.batch_input_shape is not None:
             self._input_shape = (None,) + tuple(layer.batch_input_shape[1:])
         elif self.layers and layer.batch_input_shape is not None:
             # Keras ignores input_shape on any layer but the first (the study notes pass it to a second
@@ -76,6 +91,12 @@ class Sequential(BaseModel):
                 self.build(self._input_shape)
             except Exception:
                 self.layers.pop()  # a layer that does not fit leaves the model as it was
+                self._forget_graph()
+                if self.layers:
+                    self._make_graph()
+                elif self._given_input is None:
+                    self._input_shape = None  # it came from the refused layer
+                self.built = bool(self.layers)
                 raise
         else:
             self.built = False
@@ -85,43 +106,57 @@ class Sequential(BaseModel):
         if not self.layers:
             raise ValueError("pop() on a Sequential model without layers.")
         layer = self.layers.pop()
-        self._output_shapes = self._output_shapes[: len(self.layers)]
-        if len(self._graph_outputs) > len(self.layers):
-            forget_call(self._graph_outputs.pop().node)  # the layer may join another model, unshared
+        if self._functional is not None:
+            self._forget_graph()  # the layer may join another model, unshared
+            if self.layers:
+                self._make_graph()
+        self.built = self._functional is not None  # an empty stack has no graph to run or describe
         return layer
 
     def build(self, input_shape=None) -> None:
         """Create every layer's weights for inputs of ``input_shape`` (batch axis included, e.g. ``(None, 784)``) and
         call the layers on an ``Input`` of that shape, which gives ``model.input``, ``model.output`` and each layer's
-        ``output``.
+        ``output``: the graph every call of the model runs.
 
-        With every size known, one sample of zeros flows through the stack first, so every layer checks on real
-        numbers that it fits its input. Unknown sizes (an Embedding without input_length) build from shapes alone,
-        as Keras does, so summary() works before any data and the layers accept any length later.
+        As in Keras 3 this works on shapes alone (no data flows), so a stack holding a big convolutional base
+        builds at once; each layer checks on the way that it fits the shape it gets. Unknown sizes (an Embedding
+        without input_length) stay None, so summary() works before any data and the layers accept any length later.
         """
         shape = tuple(input_shape if input_shape is not None else self._input_shape or ())
         if not shape:
             raise ValueError(f'Model "{self.name}" has no input shape; pass input_shape=... to the first layer, '
                              "start with layers.Input(shape), or call build((None, ...)).")
-        shape = (None,) + tuple(None if d is None else int(d) for d in shape[1:])
-        self._input_shape = shape
-        if None not in shape[1:]:
-            with no_grad():
-                self._run(np.zeros((1,) + shape[1:], dtype=self._input_dtype()), training=False)
-        self._record_graph()
-        self._output_shapes = [tensor.shape for tensor in self._graph_outputs]
+        if not self.layers:
+            raise ValueError(f'Model "{self.name}" has no layers; add some with model.add(...).')
+        self._input_shape = (None,) + tuple(None if d is None else int(d) for d in shape[1:])
+        self._weights_in_training = None  # new layers, new weights: the next step chooses again
+        self._make_graph()
         self.built = True
 
-    def _record_graph(self) -> None:
+    def _make_graph(self) -> None:
         """Call the layers on an Input of the model's input shape, replacing the graph of an earlier build (which
-        would otherwise make every layer look shared)."""
-        for tensor in self._graph_outputs:
-            forget_call(tensor.node)
-        self._graph_outputs = []
-        tensor = self._graph_input = self._input_placeholder().output
-        for layer in self.layers:
-            tensor = layer(tensor)
-            self._graph_outputs.append(tensor)
+        would otherwise make every layer look shared); a layer that does not fit leaves no half graph behind."""
+        self._forget_graph()
+        placeholder = self._input_placeholder().output
+        tensor, outputs = placeholder, []
+        try:
+            for layer in self.layers:
+                tensor = layer(tensor)
+                if isinstance(tensor, (list, dict)):
+                    raise ValueError(f'Layer "{layer.name}" returns several outputs; a Sequential stack passes one '
+                                     "tensor from layer to layer (use the functional API).")
+                outputs.append(tensor)
+        except Exception:
+            for output in outputs:
+                forget_call(output.node)
+            raise
+        self._functional = Model(placeholder, tensor, name=self.name)
+
+    def _forget_graph(self) -> None:
+        if self._functional is not None:
+            for node in self._functional._nodes:
+                forget_call(node)
+            self._functional = None
 
     def _input_placeholder(self):
         """The Input layer the model was given when it fits the input shape, else a new one named like Keras 2's."""
@@ -132,50 +167,54 @@ class Sequential(BaseModel):
         return layers_module.Input(batch_shape=self._input_shape, dtype=self._input_dtype(), name=name)
 
     def _input_dtype(self):
-        return np.dtype(self.layers[0].dtype if self.layers else backend.floatx())
+        if not self.layers:
+            return np.dtype(backend.floatx())
+        first = self.layers[0]
+        if isinstance(first, BaseModel) and first.built:
+            return np.dtype(first.inputs[0].dtype)  # an inner model's Input says what it reads (token indices...)
+        return np.dtype(first.dtype)
 
-    def _run(self, x, training):
-        for layer in self.layers:
-            x = layer(x, training=training)
-        return x
+    # ----------------------------------------------------------------- running: through the recorded graph
+    def _graph(self) -> Model:
+        self._require_built("its graph")
+        return self._functional
 
-    def call(self, inputs, training=None) -> Tensor:
-        """Run the layers in order on ``inputs`` (a Tensor is returned, part of the graph when recording; on an
-        ``Input`` the layers' calls join that functional graph)."""
+    def _forward(self, inputs: list, training=None) -> list:
         if not self.layers:
             raise ValueError(f'Model "{self.name}" has no layers; add some with model.add(...).')
         if not self.built:
-            self.build(self._shape_of(inputs))
-        return self._run(inputs, training)
+            data = inputs[0]
+            self.build(self._shape_of(np.shape(data.data if isinstance(data, Tensor) else data)))
+        return self._functional._forward(inputs, training)
 
-    def _shape_of(self, inputs) -> tuple:
+    def _shape_of(self, data_shape) -> tuple:
         """The input shape (batch axis None) of the first data or symbolic tensor the model is called on."""
-        symbolic = symbolic_inputs(inputs) if not isinstance(inputs, Tensor) else None
-        if isinstance(symbolic, list):
-            raise ValueError(f'Model "{self.name}" (Sequential) takes one input, got a list of {len(symbolic)}.')
-        data_shape = symbolic.shape if symbolic is not None else np.shape(
-            inputs.data if isinstance(inputs, Tensor) else inputs)
         shape = (None,) + tuple(data_shape[1:])
         if self._input_shape is not None and len(self._input_shape) != len(shape):
             raise ValueError(f'Model "{self.name}" expects inputs of shape {self._input_shape}, got {shape}.')
         return shape
 
-    def __call__(self, inputs, training=None) -> Tensor:
-        return self.call(inputs, training=training)
+    def _build_for(self, symbolic) -> None:
+        if isinstance(symbolic, list):
+            raise ValueError(f'Model "{self.name}" (Sequential) takes one input, got a list of {len(symbolic)}.')
+        self.build(self._shape_of(symbolic.shape))
+
+    def _pack_outputs(self, outputs: list):
+        return outputs[0]
 
     @property
     def input(self):
         """The Input placeholder its layers were called on when it was built (Keras' ``model.input``)."""
         self._require_built("its input tensor")
-        return self._graph_input
+        return self._functional.inputs[0]
 
     @property
     def output(self):
         """The last layer's output in the graph of its build (Keras' ``model.output``)."""
         self._require_built("its output tensor")
-        if not self._graph_outputs:
+        if not self.layers:
             raise ValueError(f'Model "{self.name}" has no layers, so it has no output; add some with model.add(...).')
-        return self._graph_outputs[-1]
+        return self._functional.outputs[0]
 
     @property
     def inputs(self) -> list:
@@ -192,9 +231,8 @@ class Sequential(BaseModel):
     @property
     def output_shape(self):
         self._require_built("output_shape")
-        return self._output_shapes[-1]
+        return self.output.shape
 
-    # ----------------------------------------------------------------- what the training loop needs
     @property
     def input_names(self) -> list:
         return ["input"]
@@ -203,33 +241,36 @@ class Sequential(BaseModel):
     def output_names(self) -> list:
         return [self.layers[-1].name] if self.layers else ["output"]
 
-    def _forward(self, inputs: list, training=None) -> list:
-        return [self(inputs[0], training=training)]
-
-    def _pack_outputs(self, outputs: list):
-        return outputs[0]
-
-    def _summary_rows(self) -> list:
-        return [("Layer (type)", "Output Shape", "Param #")] + [
-            (f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}")
-            for layer, shape in zip(self.layers, self._output_shapes)]
-
+    # ----------------------------------------------------------------- config
     def get_config(self) -> dict:
-        """``{"name", "layers", "build_input_shape"}``; :meth:`from_config` makes the same (untrained) model."""
+        """``{"name", "trainable", "layers", "build_input_shape"}``; :meth:`from_config` makes the same (untrained)
+        model. A layer that is a model is one entry holding its own whole config."""
         return {
             "name": self.name,
+            "trainable": self.trainable,
             "layers": [layers_module.serialize(layer) for layer in self.layers],
             "build_input_shape": None if self._input_shape is None else list(self._input_shape),
         }
 
     @classmethod
     def from_config(cls, config: dict) -> "Sequential":
-        model = cls(name=config.get("name"))
+        """The model :meth:`get_config` describes; ValueError (naming the problem) for one that is not a stack."""
+        if "input_layers" in config or "output_layers" in config:
+            raise ValueError("a Sequential config has no input_layers/output_layers (that is a functional Model's).")
+        entries = config.get("layers", [])
+        if not isinstance(entries, list):
+            raise ValueError("a Sequential config needs a list of layers.")
+        name = config.get("name")
+        model = cls(name=name if isinstance(name, str) else None)
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or "inbound_nodes" in entry:
+                raise ValueError(f"layer {i} of a Sequential config is not a {{'class_name', 'config'}} entry (a "
+                                 "graph's layer lists inbound_nodes).")
+            model.add(layers_module.deserialize(entry))  # a model among them too: it is a layer class
         shape = config.get("build_input_shape")
-        for layer_config in config.get("layers", []):
-            model.add(layers_module.deserialize(layer_config))
         if shape is not None and not model.built and model.layers:
             model.build(tuple(shape))
+        model._trainable = config.get("trainable", True) is not False  # each layer's own flag came with its config
         return model
 
     def __repr__(self) -> str:

@@ -17,7 +17,8 @@ import warnings
 from pydl import backend, callbacks as callbacks_module, losses, metrics as metrics_module, optimizers
 from pydl import random as pydl_random
 from pydl.backend import np
-from pydl.tensor import Tensor, no_grad
+from pydl.autograd import no_grad
+from pydl.tensor import Tensor
 
 __all__ = ["Trainer"]
 
@@ -226,7 +227,7 @@ class Trainer:
         predictions = [out.data for out in outs]
         if not math.isfinite(logs["loss"]):
             return logs, predictions  # keep the last finite weights: the caller stops training
-        params = self.trainable_weights
+        params = self._weights_in_training  # fixed by the model at the first step after compile (Keras' rule)
         for p in params:
             p.grad = None
         total.backward()

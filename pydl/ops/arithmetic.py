@@ -6,7 +6,7 @@ Gradients are returned in the broadcast shape; the autograd core sums them back 
 from __future__ import annotations
 
 from pydl import backend
-from pydl.tensor import Function
+from pydl.autograd import Function
 
 
 class Add(Function):

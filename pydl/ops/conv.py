@@ -22,7 +22,7 @@ taps): the same strided views and slices, with the kernel-offset steps multiplie
 from __future__ import annotations
 
 from pydl import backend
-from pydl.tensor import Function
+from pydl.autograd import Function
 
 __all__ = [
     "conv2d", "Conv2DFunction", "depthwise_conv2d", "DepthwiseConv2DFunction", "conv_output_length", "same_padding",

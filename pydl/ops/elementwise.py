@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydl.tensor import Function
+from pydl.autograd import Function
 
 
 class Exp(Function):

@@ -16,7 +16,8 @@ Each returns the mean over every axis but the class axis (Keras' ``sum_over_batc
 
 from __future__ import annotations
 
-from pydl.tensor import Function, Tensor
+from pydl.autograd import Function
+from pydl.tensor import Tensor
 
 
 def _log_softmax(xp, z):

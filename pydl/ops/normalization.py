@@ -10,7 +10,7 @@ closed-form backward below needs two reductions instead of a dozen temporaries.
 
 from __future__ import annotations
 
-from pydl.tensor import Function
+from pydl.autograd import Function
 
 __all__ = ["batch_norm", "BatchNormFunction"]
 

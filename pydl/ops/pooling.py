@@ -16,7 +16,7 @@ When the windows do not overlap (stride == pool size, no padding) the backward p
 from __future__ import annotations
 
 from pydl.ops.conv import _check_padding, layout, offset_slices, pad_hw, pair, unpad_hw
-from pydl.tensor import Function
+from pydl.autograd import Function
 
 __all__ = ["max_pool2d", "avg_pool2d", "MaxPool2D", "AvgPool2D"]
 

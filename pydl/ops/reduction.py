@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins  # sum, max and min below shadow the builtins on purpose (pydl.sum mirrors numpy.sum)
 
-from pydl.tensor import Function
+from pydl.autograd import Function
 
 
 def _normalize_axis(axis, ndim):

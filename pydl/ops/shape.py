@@ -6,7 +6,8 @@ from __future__ import annotations
 import itertools
 
 from pydl import backend
-from pydl.tensor import Function, Tensor
+from pydl.autograd import Function
+from pydl.tensor import Tensor
 
 
 class Reshape(Function):

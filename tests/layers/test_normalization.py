@@ -96,3 +96,11 @@ def test_frozen_batch_norm_runs_in_inference_mode_like_keras():
     out.sum().backward()
     assert bn.gamma.grad is None and bn.trainable_weights == [] and x.grad is not None
     assert bn.moving_mean.numpy().tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("options", [{"momentum": float("nan")}, {"momentum": 1.5}, {"epsilon": float("inf")},
+                                     {"epsilon": float("nan")}, {"epsilon": -1e-3}])
+def test_non_finite_or_out_of_range_momentum_and_epsilon_are_refused(options):
+    with pytest.raises(ValueError, match=r'Layer "batch_normalization\w*": momentum must be a finite number in '
+                                         r"\[0, 1\] and epsilon a finite number >= 0, got momentum="):
+        layers.BatchNormalization(**options)

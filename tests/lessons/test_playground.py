@@ -43,10 +43,12 @@ def test_each_classification_set_is_learned_to_90_percent_test_accuracy(name):
     settings, epochs = SUITABLE[name]
     settings.setdefault("layer_activations", ("tanh",) * len(settings["network_shape"]))
     pg = Playground(State(dataset=name, seed=1, **settings))
+    untrained = pg.test_loss
     pg.train_epochs(epochs)
     assert pg.epoch == epochs
     assert_at_least(accuracy_on_test(pg), 0.9, f"{name}: test accuracy after {epochs} epochs")
-    assert pg.test_loss < pg.history["test"][0]
+    # Against the untrained network, not the first epoch: an easy set is nearly learned after one epoch already.
+    assert_below(pg.test_loss, 0.5 * untrained, f"{name}: test loss vs half the untrained network's")
 
 
 def test_regression_sets_lower_the_loss():

@@ -168,11 +168,13 @@ def test_a_shared_layer_asks_which_call_with_get_output_at():
     with pytest.raises(AttributeError, match=r"different output shapes \[\(None, None, 2\), \(None, 5, 2\)\]"):
         sequences.output_shape
 
-    # a model called inside another graph calls its layers again, so they are shared too
+    # a model called inside another graph is ONE call of the model (Keras 3): its layers are not called again,
+    # so their outputs stay unambiguous, and the model itself answers get_output_at
     encoder = models.Sequential([layers.Dense(2, input_shape=(3,), name="encode")])
-    Model(left, encoder(left))
-    with pytest.raises(AttributeError, match='"encode" has been called 2 times'):
-        encoder.layers[0].output
+    Model(left, encoder(left)), Model(right, encoder(right))
+    assert encoder.layers[0].output is encoder.output
+    assert encoder.get_output_at(0).node.inputs == [left.output]
+    assert encoder.get_output_at(1).node.inputs == [right.output]
 
 
 def test_misplaced_layers_are_refused_with_a_reason():

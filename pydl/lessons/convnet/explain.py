@@ -17,7 +17,7 @@ from pydl.activations import serialize as activation_name
 from pydl.backend import np
 from pydl.lessons.convnet import images
 from pydl.ops.conv import layout
-from pydl.tensor import no_grad
+from pydl.autograd import no_grad
 
 __all__ = ["layer_outputs", "conv_layers", "conv_arithmetic", "filter_images", "feature_maps", "evaluate_test",
            "misclassified", "predict_probabilities"]

@@ -15,7 +15,8 @@ import pydl
 from pydl import layers, models, optimizers, regularizers
 from pydl.backend import np
 from pydl.lessons.playground.state import State
-from pydl.tensor import Tensor, no_grad
+from pydl.autograd import no_grad
+from pydl.tensor import Tensor
 
 __all__ = ["build_model", "make_optimizer", "make_regularizer", "loss_name", "output_spec", "dense_layers",
            "layer_outputs"]

@@ -27,7 +27,8 @@ from pydl.lessons.playground.network import build_model, dense_layers, layer_out
 from pydl.lessons.playground.state import (
     FEATURES, MAX_LAYERS, MAX_NEURONS, MAX_SEED, PlaygroundError, State, replace, to_query,
 )
-from pydl.tensor import Tensor, no_grad
+from pydl.autograd import no_grad
+from pydl.tensor import Tensor
 
 __all__ = ["Playground", "THUMB_STRIDE", "MAX_WEIGHT"]
 

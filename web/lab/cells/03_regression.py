@@ -26,7 +26,7 @@ regression_model = models.Sequential([
     layers.Dense(1),
 ])
 regression_model.compile(optimizer="adam", loss="mean_squared_error")
-history = regression_model.fit(predictors, target.reshape(-1, 1), epochs=30, batch_size=32, verbose=0)
+history = regression_model.fit(predictors, target.reshape(-1, 1), epochs=60, batch_size=32, verbose=0)
 
 losses = history.history["loss"]
 print(f"mse: first epoch {losses[0]:.2f}, last epoch {losses[-1]:.2f} (noise variance is 1.0)")
