@@ -41,7 +41,7 @@ def vectorize_sequences(sequences, dimensions=10000):
     return results
 
 
-def _imdb_like(n=300):
+def _imdb_like(n=800):
     """Bags of word indices where words < 500 lean positive: a tiny learnable stand-in for IMDB."""
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, n)

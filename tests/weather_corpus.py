@@ -1,5 +1,5 @@
 """A tiny hand-written corpus for text-classification tests: short remarks about the weather, 1 for a pleasant day
-and 0 for an unpleasant one, 22 of each. Written for these tests; no outside data."""
+and 0 for an unpleasant one, 42 of each. Written for these tests; no outside data."""
 
 PLEASANT = [
     "What a sunny and warm morning!",
@@ -24,6 +24,26 @@ PLEASANT = [
     "Sunny spells and a warm, gentle wind.",
     "Great weather, bright and pleasant all day.",
     "The morning was clear, calm and beautiful.",
+    "Sunshine from dawn to dusk, a perfect day.",
+    "The air is warm and the sky is a clear blue.",
+    "A calm, bright morning with a light breeze.",
+    "Lovely sunny weather for the market.",
+    "The evening was mild and the sunset glorious.",
+    "A warm breeze and not a cloud in the sky.",
+    "Bright sun and gentle warmth all morning.",
+    "Pleasant and dry, lovely for a long walk.",
+    "The beach was sunny, warm and calm.",
+    "A clear, starry and mild summer night.",
+    "What a lovely bright afternoon in the garden.",
+    "Warm and sunny, the children played outside.",
+    "The sun came out and the day turned beautiful.",
+    "A gentle, sunny morning by the lake.",
+    "Soft sunshine and a calm blue sea.",
+    "Dry, bright and warm, perfect for hiking.",
+    "The sky stayed clear and sunny all day.",
+    "A mild, pleasant breeze through the open window.",
+    "Glorious sunshine for the picnic in the park.",
+    "Bright and beautiful, a day to enjoy outside.",
 ]
 
 UNPLEASANT = [
@@ -49,6 +69,26 @@ UNPLEASANT = [
     "Thunderstorms and heavy rain all afternoon.",
     "Dreary fog and a bitter, cold wind.",
     "The rain never stopped, miserable and wet.",
+    "Sleet and freezing rain turned the roads to ice.",
+    "A grey, cold drizzle fell all morning.",
+    "The wind howled and the rain lashed the windows.",
+    "Heavy clouds, cold rain and no sun at all.",
+    "A damp, foggy and miserable afternoon.",
+    "Thunder and hail kept everyone indoors.",
+    "The storm flooded the cellar again.",
+    "Freezing fog and a bitter wind at dawn.",
+    "Dark, wet and cold, a dreary winter day.",
+    "Rain, rain and more rain, grey and gloomy.",
+    "Icy roads and a freezing cold morning.",
+    "The gale tore the fence down overnight.",
+    "A cold downpour soaked us on the way home.",
+    "Gloomy grey skies and a chilly, wet wind.",
+    "Miserable sleet and slush all evening.",
+    "The fog was so thick we could not see the road.",
+    "A stormy night with thunder and heavy rain.",
+    "Bleak, cold and rainy from morning to night.",
+    "Wet snow and a freezing wind, awful weather.",
+    "Another grey, damp and dreary morning.",
 ]
 
 TEXTS = PLEASANT + UNPLEASANT

@@ -135,7 +135,7 @@ def _held_out_accuracy(recurrent_layer, data):
                                layers.Dense(10, activation="softmax")])
     model.compile(optimizer=optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=5, batch_size=32, verbose=0)
+    model.fit(x_train, y_train, epochs=10, batch_size=32, verbose=0)
     return model.evaluate(x_test, y_test, verbose=0)[1]
 
 

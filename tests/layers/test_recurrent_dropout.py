@@ -169,6 +169,6 @@ def test_learns_digits_read_row_by_row_with_dropout(cls):
                                layers.Dense(10, activation="softmax")])
     model.compile(optimizer=optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=8, batch_size=32, verbose=0)
+    model.fit(x_train, y_train, epochs=12, batch_size=32, verbose=0)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert_at_least(accuracy, 0.85, "recurrent dropout: test accuracy")

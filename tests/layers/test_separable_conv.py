@@ -129,6 +129,6 @@ def test_separable_convnet_learns_held_out_digits():
                                layers.Flatten(), layers.Dense(10, activation="softmax")])
     model.compile(optimizer=optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    model.fit(x_train[..., None] / 16.0, y_train, epochs=5, batch_size=32, verbose=0, seed=0)
+    model.fit(x_train[..., None] / 16.0, y_train, epochs=10, batch_size=32, verbose=0, seed=0)
     _, accuracy = model.evaluate(x_test[..., None] / 16.0, y_test, verbose=0)
-    assert_at_least(accuracy, 0.92, "separable convnet: test accuracy")  # 5,811 parameters, about 0.15 s
+    assert_at_least(accuracy, 0.92, "separable convnet: test accuracy")  # 5,811 parameters, about 0.3 s
