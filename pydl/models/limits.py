@@ -7,8 +7,8 @@ or reads anything big:
   :data:`MAX_CONFIG_INT`; every shape entry too; ``trainable`` is ``true`` or ``false`` (the string ``"false"`` is
   refused, not read as true); a layer computes in a float dtype (only an Input may carry integer token ids);
 * the weights config.json lists hold at most :data:`MAX_PARAMETERS` numbers;
-* the sizes the weights' zip directories declare add up to at most one budget for the whole file
-  (:func:`claim_arrays`), before a byte is inflated;
+* the sizes the zip directories declare add up to at most one budget for the whole file, the outer members'
+  (:func:`check_declared_total`) and every array's (:func:`claim_arrays`), before a byte is inflated;
 * the model is built with its weights metered (:func:`parameters_at_most`): it may create only as many numbers as
   the file lists and holds, so a config implying more is refused at the first weight over the count, before that
   weight is allocated.
@@ -28,8 +28,8 @@ import math
 
 from pydl.layers.base import Layer
 
-__all__ = ["MAX_CONFIG_INT", "MAX_PARAMETERS", "check_layer_settings", "count_listed_parameters", "claim_arrays",
-           "parameters_at_most"]
+__all__ = ["MAX_CONFIG_INT", "MAX_PARAMETERS", "check_layer_settings", "count_listed_parameters",
+           "check_declared_total", "claim_arrays", "parameters_at_most"]
 
 MAX_CONFIG_INT = 1 << 24  # units, filters, shape entries: anything larger is not a model this library can run
 MAX_PARAMETERS = 1 << 28  # 268,435,456 numbers (1 GiB of float32): the largest model a file may describe
@@ -115,6 +115,14 @@ def count_listed_parameters(specs: list) -> int:
             raise ValueError(f"config.json lists weights of more than {MAX_PARAMETERS:,} numbers (the limit for a "
                              f"model file) by weight {i}, of shape {tuple(shape)}.")
     return total
+
+
+def check_declared_total(archive, names: tuple, limit: int) -> None:
+    """Refuse a zip whose members ``names`` declare more than ``limit`` bytes together, before any is inflated."""
+    declared = sum(info.file_size for info in archive.infolist() if info.filename in names)
+    if declared > limit:
+        raise ValueError(f"The model file's {', '.join(names)} declare {declared:,} bytes together, over the "
+                         f"{limit:,}-byte limit for a model file.")
 
 
 def claim_arrays(archive, what: str, budget: list) -> None:

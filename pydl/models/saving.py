@@ -323,6 +323,10 @@ def _read_archive(source, with_optimizer_state: bool = False):
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise ModelFileError(f"Not a pydl model file (not a readable zip archive: {error}).") from None
     with archive:
+        try:  # what the members declare, before one is inflated: a small file cannot stand for gigabytes
+            limits.check_declared_total(archive, ("config.json", "weights.npz", "optimizer.npz"), MAX_FILE_BYTES)
+        except ValueError as error:
+            raise ModelFileError(str(error)) from None
         header = _parse_header(_read_member(archive, "config.json", MAX_CONFIG_BYTES))
         shapes = [spec["shape"] for spec in header["weights"]]
         budget = [MAX_ARRAYS_BYTES]  # one for the whole file, shared by weights.npz and optimizer.npz

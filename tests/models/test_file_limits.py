@@ -57,16 +57,17 @@ def deflated_zeros(prefix: bytes, n_zeros: int) -> bytes:
 
 
 def raw_zip(members) -> bytes:
-    """A zip of (name, raw deflate stream, declared size) members, its directory saying what the test wants.
+    """A zip of (name, raw deflate stream, declared size[, crc]) members, its directory saying what the test wants.
 
-    The CRCs are left 0: every reader here must refuse before it inflates far enough to check one.
+    The CRCs of the big members are left 0: every reader here must refuse before it inflates far enough to check one.
     """
     out, directory = io.BytesIO(), []
-    for name, stream, declared in members:
+    for name, stream, declared, *crc in members:
+        crc = crc[0] if crc else 0
         offset, encoded = out.tell(), name.encode()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, 0, len(stream), declared, len(encoded), 0)
-                  + encoded + stream)
-        directory.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, 0, len(stream),
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(stream), declared, len(encoded),
+                              0) + encoded + stream)
+        directory.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(stream),
                                      declared, len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
     start = out.tell()
     out.write(b"".join(directory))
@@ -201,6 +202,19 @@ def test_arrays_over_the_file_s_budget_together_are_refused_from_the_zip_directo
         report = load_in_a_capped_child(path, how)
         assert_refused_within_bounds(report, "weights.npz declares 2,558,525,440 bytes of arrays, over the "
                                              "2,147,483,648 bytes left")
+
+
+def test_outer_members_declaring_more_than_a_model_file_may_hold_are_refused_unread(tmp_path):
+    config = zipfile.ZipFile(io.BytesIO(small_model().to_bytes())).read("config.json")
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    config_stream = deflate.compress(config) + deflate.flush()
+    size = 1100 << 20  # each under its own 2 GiB limit, together over the file's
+    path = tmp_path / "outer.pydl"
+    path.write_bytes(raw_zip([("config.json", config_stream, len(config), zlib.crc32(config)),
+                              ("weights.npz", deflated_zeros(b"", size), size),
+                              ("optimizer.npz", deflated_zeros(b"", size), size)]))
+    report = load_in_a_capped_child(path)
+    assert_refused_within_bounds(report, "bytes together, over the 2,147,483,648-byte limit for a model file")
 
 
 def test_a_member_that_claims_a_kilobyte_is_read_as_a_kilobyte(tmp_path):
