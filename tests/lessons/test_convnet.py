@@ -39,11 +39,13 @@ def trained(data):
 
 
 # ------------------------------------------------------------------------------------------------ the default model
-def test_default_convnet_reaches_95_percent_test_accuracy_in_the_pages_epochs(data, trained):
+def test_default_convnet_reaches_94_percent_test_accuracy_in_the_pages_epochs(data, trained):
     model, run = trained
     assert len(run.history["val_accuracy"]) == DEFAULT_SPEC["epochs"]
     result = evaluate_test(model, data.x_test, data.y_test)
-    assert_at_least(result["accuracy"], 0.95, "default convnet, test accuracy")
+    # The page's default run (10 epochs, a learner waits for it) scored 0.967-0.975 over salts and kernels; the bar
+    # keeps 2 points below the worst of them.
+    assert_at_least(result["accuracy"], 0.94, "default convnet, test accuracy")
     baseline = evaluate_baseline(data.x_train, data.y_train, data.x_test, data.y_test, data.x_val, data.y_val)
     assert result["accuracy"] > max(baseline["accuracy"].values())
     assert run.history["val_accuracy"][-1] > max(baseline["val_accuracy"].values())

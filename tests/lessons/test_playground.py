@@ -47,8 +47,9 @@ def test_each_classification_set_is_learned_to_90_percent_test_accuracy(name):
     pg.train_epochs(epochs)
     assert pg.epoch == epochs
     assert_at_least(accuracy_on_test(pg), 0.9, f"{name}: test accuracy after {epochs} epochs")
-    # Against the untrained network, not the first epoch: an easy set is nearly learned after one epoch already.
-    assert_below(pg.test_loss, 0.5 * untrained, f"{name}: test loss vs half the untrained network's")
+    # Against the untrained network, not the first epoch: an easy set is nearly learned after one epoch already,
+    # and on the widely separated gaussians even random weights can score a loss near 0, hence the floor of 0.01.
+    assert_below(pg.test_loss, max(0.5 * untrained, 0.01), f"{name}: test loss vs half the untrained network's")
 
 
 def test_regression_sets_lower_the_loss():

@@ -17,7 +17,7 @@ def digits():
     return (x_train / 16.0, y_train), (x_test / 16.0, y_test)
 
 
-def test_mlp_reaches_95_percent_on_held_out_digits(digits):
+def test_mlp_reaches_94_percent_on_held_out_digits(digits):
     (x_train, y_train), (x_test, y_test) = digits
     pydl.seed(0)
     model = models.Sequential([layers.Input((64,)), layers.Dense(128, activation="relu"),
@@ -26,7 +26,9 @@ def test_mlp_reaches_95_percent_on_held_out_digits(digits):
                   metrics=["accuracy"])
     model.fit(x_train.reshape(-1, 64), y_train, epochs=20, batch_size=32, verbose=0, seed=0)
     loss, accuracy = model.evaluate(x_test.reshape(-1, 64), y_test, verbose=0)
-    assert_at_least(accuracy, 0.95, "digits MLP: test accuracy")
+    # 0.958-0.969 over eight seeds, the same for a wider, cosine-scheduled MLP: about the ceiling of an MLP on this
+    # 360-image split, where one image is 0.28 points. The bar keeps 2 points below the worst seed.
+    assert_at_least(accuracy, 0.94, "digits MLP: test accuracy")
     cm = confusion_matrix(y_test, model.predict(x_test.reshape(-1, 64)), num_classes=10)
     assert np.trace(cm) / cm.sum() == pytest.approx(accuracy)
 
