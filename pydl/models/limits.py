@@ -21,12 +21,9 @@ ValueError: layer 0 (Dense): units is 30000000.0, a float; it must be an integer
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import functools
 import math
 
-from pydl.layers.base import Layer
+from pydl.layers.weight_budget import parameters_at_most
 
 __all__ = ["MAX_CONFIG_INT", "MAX_PARAMETERS", "check_layer_settings", "count_listed_parameters",
            "check_declared_total", "claim_arrays", "parameters_at_most"]
@@ -133,51 +130,3 @@ def claim_arrays(archive, what: str, budget: list) -> None:
         raise ValueError(f"{what} declares {declared:,} bytes of arrays, over the {budget[0]:,} bytes left of the "
                          "model file's budget for arrays.")
     budget[0] -= declared
-
-
-# ----------------------------------------------------------------- metering a build
-_meter = contextvars.ContextVar("pydl_model_file_meter", default=None)
-
-
-class _Meter:
-    def __init__(self, allowed: int):
-        self.allowed, self.used = allowed, 0
-
-    def charge(self, layer, name, shape) -> None:
-        try:
-            size = math.prod(int(d) for d in shape)
-        except (TypeError, ValueError):
-            return  # not a shape: add_weight itself says so
-        if self.used + size > self.allowed:
-            raise ValueError(f'layer "{layer.name}" would create weight {name!r} of shape {tuple(shape)}, past the '
-                             f"{self.allowed:,} numbers the file lists for the whole model; nothing larger is built.")
-        self.used += size
-
-
-@contextlib.contextmanager
-def parameters_at_most(allowed: int):
-    """Within this block, layers of this thread (or task) may create at most ``allowed`` numbers of weights in all;
-    the weight past that raises ValueError before it is allocated."""
-    token = _meter.set(_Meter(allowed))
-    try:
-        yield
-    finally:
-        _meter.reset(token)
-
-
-def _metered(add_weight):
-    @functools.wraps(add_weight)
-    def add_weight_within_the_file(self, name, shape, *args, **kwargs):
-        meter = _meter.get()
-        if meter is not None:
-            meter.charge(self, name, shape)
-        return add_weight(self, name, shape, *args, **kwargs)
-
-    add_weight_within_the_file.metered = True
-    return add_weight_within_the_file
-
-
-# NOTE: every weight of every layer is made by Layer.add_weight, so that is where a build is metered. The wrapper
-# only reads a context variable, so outside parameters_at_most (and in other threads) it changes nothing.
-if not getattr(Layer.add_weight, "metered", False):
-    Layer.add_weight = _metered(Layer.add_weight)
