@@ -145,6 +145,29 @@ def verify_sha256(data_or_path: bytes | Path, expected: str, what: str) -> None:
         )
 
 
+def cached_copy_failure(path: Path, expected: str) -> str | None:
+    """Why the cached file at path cannot be used, or None when it matches expected (a cache miss is not a failure)."""
+    if not path.exists():
+        return None
+    actual = sha256_of(path)
+    if actual == expected:
+        return None
+    return f"the cached {path} failed its sha256 check (expected {expected}, got {actual}); it was not used."
+
+
+def refetched(failures: list[str], fetch) -> None:
+    """Run fetch (which replaces cached copies); when it fails, say first that cached copies failed their hash, so
+    an offline build does not only ask for a warm cache it seems to have."""
+    for failure in failures:
+        log(f"  {failure} Fetching it again.")
+    try:
+        fetch()
+    except BuildError as error:
+        if not failures:
+            raise
+        raise BuildError("\n".join(failures) + f"\nFetching again failed too:\n{error}") from None
+
+
 def shipped_pyodide_packages() -> tuple[str, ...]:
     """Every Pyodide package dist/vendor/pyodide holds: those the pages load, then the opt-in ones."""
     return PYODIDE_PACKAGES + PYODIDE_OPT_IN_PACKAGES
@@ -185,9 +208,15 @@ def run_client(cmd: list[str], what: str) -> None:
 def fetch_npm_tarball(package: NpmPackage) -> Path:
     """The package's tarball from the cache, else via `npm pack`; always checked against the pinned sha256."""
     cached = cache_dir() / "npm" / package.tarball_name
-    if cached.exists() and sha256_of(cached) == package.sha256:
+    failure = cached_copy_failure(cached, package.sha256)
+    if cached.exists() and failure is None:
         log(f"  {package.spec}: cached")
         return cached
+    refetched([failure] if failure else [], partial(npm_pack, package, cached))
+    return cached
+
+
+def npm_pack(package: NpmPackage, cached: Path) -> None:
     npm = require_tool("npm", "Install Node.js 18+ (it includes npm), e.g. `apt-get install nodejs npm`.")
     log(f"  {package.spec}: npm pack ...")
     cached.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +227,6 @@ def fetch_npm_tarball(package: NpmPackage) -> Path:
             raise BuildError(f"npm pack {package.spec} did not produce {package.tarball_name}")
         verify_sha256(fetched, package.sha256, f"npm package {package.spec}")
         shutil.move(str(fetched), cached)
-    return cached
 
 
 def extract_npm_files(tarball: Path, wanted: dict[str, Path]) -> None:
@@ -276,7 +304,8 @@ def fetch_pyodide_wheels(destination: Path, lock: dict, release: PyodideRelease 
                 (cache / entry["file_name"]).write_bytes(data)
         missing = [e for e in entries if not usable(e)]
     if missing:
-        download_from_carrier(missing, cache)
+        failures = [cached_copy_failure(cache / e["file_name"], e["sha256"]) for e in missing]
+        refetched([f for f in failures if f], partial(download_from_carrier, missing, cache))
     for entry in entries:
         verify_sha256(cache / entry["file_name"], entry["sha256"], f"{entry['file_name']} (pyodide-lock.json)")
         shutil.copy2(cache / entry["file_name"], destination / entry["file_name"])
@@ -469,7 +498,8 @@ def precompile_python(pyodide_dir: Path, jobs: list[PrecompileJob]) -> dict:
     recipe = sha256_of((PRECOMPILE_PY + PRECOMPILE_JS + PYODIDE_VERSION).encode())[:16]
     source_sha256 = {job: sha256_of(job.path) for job in jobs}
     cached = {job: cache / f"{recipe}-{source_sha256[job][:32]}-{job.keep_sources:d}-{job.path.name}" for job in jobs}
-    todo = [job for job in jobs if not cached[job].exists()]
+    recorded = {job: verified_compiled(cached[job]) for job in jobs}
+    todo = [job for job in jobs if recorded[job] is None]
     if todo:
         node = require_tool("node", "Install Node.js 18+ (`apt-get install nodejs npm`): the build compiles "
                                     "Python for the browser inside Pyodide under Node.")
@@ -483,13 +513,40 @@ def precompile_python(pyodide_dir: Path, jobs: list[PrecompileJob]) -> dict:
             raise BuildError(f"compiling Python inside Pyodide failed (node exit {result.returncode}):\n"
                              f"{(result.stdout + result.stderr)[-3000:]}")
         for job in todo:
-            Path(str(cached[job]) + ".partial").rename(cached[job])
+            recorded[job] = store_compiled(Path(str(cached[job]) + ".partial"), cached[job])
     derived = {}
     for job in jobs:
         shutil.copyfile(cached[job], job.path)
-        derived[job.path.name] = {"from_sha256": source_sha256[job], "sha256": sha256_of(job.path)}
+        verify_sha256(job.path, recorded[job], f"compiled {job.path.name} copied from {cached[job]}")
+        derived[job.path.name] = {"from_sha256": source_sha256[job], "sha256": recorded[job]}
         log(f"  {job.path.name}: compiled ({job.path.stat().st_size // 1024} KiB)")
     return derived
+
+
+def store_compiled(partial_file: Path, entry: Path) -> str:
+    """Move a fresh compile into the cache with its sha256 beside it (entry.sha256); returns the hash."""
+    digest = sha256_of(partial_file)
+    Path(f"{entry}.sha256").write_text(digest + "\n")
+    partial_file.rename(entry)
+    return digest
+
+
+def verified_compiled(entry: Path) -> str | None:
+    """The sha256 of a cached compile when it still matches the hash recorded with it; else None (compile again).
+
+    Nothing pins a compiled file, so the hash written beside it when it was made is what a corrupted entry is caught
+    by: without the check, a damaged wheel would ship and the site's lock would be rewritten to bless its hash.
+    """
+    record = Path(f"{entry}.sha256")
+    if not entry.exists():
+        return None
+    expected = record.read_text().strip() if record.exists() else None
+    actual = sha256_of(entry)
+    if actual != expected:
+        log(f"  the cached {entry} " + (f"failed its sha256 check (expected {expected}, got {actual})" if expected
+                                        else "has no recorded sha256") + "; compiling it again.")
+        return None  # left in place: the new compile replaces it in one rename (another build may be reading it)
+    return actual
 
 
 # ---------------------------------------------------------------- HTTP compression
@@ -594,11 +651,43 @@ def copy_tree(source: Path, destination: Path) -> None:
 
 
 def build(dist: Path = DIST, pyodide_dist: Path | None = None) -> Path:
-    """Assemble the site into dist (built beside it, then swapped in, so a failed build leaves the old one)."""
+    """Assemble the site into dist (built beside it, then swapped in, so a failed build leaves the old one).
+
+    A failed build removes its staging folder; those of killed builds are removed by the next build.
+    """
+    remove_abandoned_builds(dist)
+    try:
+        return assemble(dist, pyodide_dist)
+    finally:  # after a success staging was renamed to dist, so this removes nothing
+        shutil.rmtree(staging_folder(dist), ignore_errors=True)
+
+
+def staging_folder(dist: Path) -> Path:
+    # Per-process staging: two builds at once (e.g. parallel test runs in one checkout) must not collide.
+    return dist.with_name(f"{dist.name}.partial-{os.getpid()}")
+
+
+def remove_abandoned_builds(dist: Path) -> None:
+    """Remove the staging (dist.partial-PID) and retired (dist.old-PID) folders of builds whose process is gone."""
+    if os.name != "posix":  # os.kill(pid, 0) asks "alive?" only on POSIX; on Windows it would end the process
+        return
+    for folder in dist.parent.glob(f"{dist.name}.*-*"):
+        kind, _, pid = folder.name[len(dist.name) + 1:].partition("-")
+        if kind not in ("partial", "old") or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            log(f"  removing {folder.name}, left by a build that was stopped")
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            pass
+
+
+def assemble(dist: Path, pyodide_dist: Path | None) -> Path:
     started = time.monotonic()
     release = PyodideRelease(pyodide_dist) if pyodide_dist else None
-    # Per-process staging: two builds at once (e.g. parallel test runs in one checkout) must not collide.
-    staging = dist.with_name(f"{dist.name}.partial-{os.getpid()}")
+    staging = staging_folder(dist)
     shutil.rmtree(staging, ignore_errors=True)
     vendor = staging / "vendor"
     (vendor / "pyodide").mkdir(parents=True)
@@ -699,8 +788,24 @@ def is_stale(dist: Path = DIST, root: Path = ROOT) -> bool:
 # ---------------------------------------------------------------- serving
 
 
+# A class of students reloading at once: 200 simultaneous requests against the stdlib's backlog of 5 left 8-43 of
+# them unanswered (SYNs dropped, retried for 30 s); 128 (Linux's old somaxconn) served 200 of 200.
+LISTEN_BACKLOG = 128
+# An idle connection holds a thread: one that sends nothing for this long is closed. The timeout is per socket
+# read or write, so a slow download that keeps moving is not cut off.
+CONNECTION_TIMEOUT_S = 15.0
+
+
+class SiteServer(http.server.ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+
+
 class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with cross-origin isolation headers (for PyScript workers) and no caching (for rebuilds)."""
+
+    def __init__(self, *args, timeout: float = CONNECTION_TIMEOUT_S, **kwargs):
+        self.timeout = timeout  # StreamRequestHandler applies it to the socket before reading the request
+        super().__init__(*args, **kwargs)
 
     extensions_map = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
@@ -714,6 +819,9 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
     def send_head(self):
         """The file's .gz twin (see write_gzip_twins) when the browser accepts gzip; else the file as it is."""
         path = self.translate_path(self.path)
+        if "\0" in path:  # e.g. GET /%00: no file has such a name, and os functions raise on it
+            self.send_error(http.HTTPStatus.BAD_REQUEST, "NUL byte in the path")
+            return None
         twin = path + ".gz"
         if not (os.path.isfile(path) and os.path.isfile(twin) and self._accepts_gzip()):
             return super().send_head()
@@ -756,6 +864,7 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
         for header, value in ISOLATION_HEADERS.items():
             self.send_header(header, value)
         self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")  # a .py or .txt file is never run as a script
         super().end_headers()
 
     def log_message(self, format, *args):
@@ -763,10 +872,11 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(directory: Path, port: int = 8000, quiet: bool = False) -> http.server.ThreadingHTTPServer:
-    handler = partial(IsolatedHandler, directory=str(directory))
+def make_server(directory: Path, port: int = 8000, quiet: bool = False,
+                timeout: float = CONNECTION_TIMEOUT_S) -> SiteServer:
+    handler = partial(IsolatedHandler, directory=str(directory), timeout=timeout)
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = SiteServer(("127.0.0.1", port), handler)
     except OSError as error:
         raise BuildError(f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another with --port N") from None
     server.quiet = quiet

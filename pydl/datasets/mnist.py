@@ -6,7 +6,9 @@ then ``ndim`` big-endian uint32 sizes, then the values in C order, big-endian.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import math
 import os
 import zlib
@@ -22,26 +24,93 @@ _KNOWN = ", ".join(f"0x{code:02X} ({name})" for code, (name, _) in _TYPES.items(
 _FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
-def _raw_bytes(source) -> tuple[bytes, str]:
-    """The bytes of ``source`` (a path, bytes-like, or binary file object) and a name for error messages."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data, name = bytes(source), "IDX data"
-    elif hasattr(source, "read"):
-        data, name = source.read(), str(getattr(source, "name", "IDX file"))
-        if isinstance(data, str):
+_CHUNK = 1 << 20        # read in 1 MiB steps, so a file that is shorter than its header says costs what it holds
+_LEFT_OVER_COUNTED = 1 << 20  # bytes past the values counted for the message; a gzip bomb is not inflated to the end
+
+
+class _Rejoined(io.RawIOBase):
+    """A stream whose first bytes were read to sniff gzip's magic, with those bytes put back in front."""
+
+    def __init__(self, head: bytes, rest):
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+@contextlib.contextmanager
+def _idx_stream(source):
+    """A binary stream over the IDX bytes of ``source`` (inflated as it is read when gzipped), and a name for messages.
+
+    Nothing is read whole: a small gzip can declare gigabytes, so read_idx takes from the stream only what the IDX
+    header says the values need (plus one byte to see whether more follows).
+    """
+    with contextlib.ExitStack() as stack:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            raw, name = io.BytesIO(source), "IDX data"
+        elif hasattr(source, "read"):
+            raw, name = source, str(getattr(source, "name", "IDX file"))
+        elif isinstance(source, (str, os.PathLike)):
+            name = os.fspath(source)
+            raw = stack.enter_context(open(name, "rb"))
+        else:
+            raise TypeError(f"read_idx takes a path, bytes or a binary file object; got {type(source).__name__}.")
+        head = raw.read(2)
+        if isinstance(head, str):
             raise TypeError(f"{name} was opened in text mode; open it with mode 'rb' so read_idx gets bytes.")
-    elif isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        with open(name, "rb") as f:
-            data = f.read()
-    else:
-        raise TypeError(f"read_idx takes a path, bytes or a binary file object; got {type(source).__name__}.")
-    if data[:2] == b"\x1f\x8b":  # gzip's magic: trust the content, not the file name
+        stream = io.BufferedReader(_Rejoined(head, raw), _CHUNK)
+        if head == b"\x1f\x8b":  # gzip's magic: trust the content, not the file name
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")
         try:
-            data = gzip.decompress(data)
+            yield stream, name
         except (OSError, EOFError, zlib.error) as err:
-            raise ValueError(f"{name}: corrupt or truncated gzip data ({err}).") from err
-    return data, name
+            if not isinstance(stream, gzip.GzipFile):
+                raise
+            raise ValueError(f"{name}: corrupt or truncated gzip data ({err}).") from None
+
+
+def _read_up_to(stream, size: int) -> bytearray:
+    """At most ``size`` bytes of ``stream``, in chunks: memory grows with what the stream holds, not with ``size``."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = stream.read(min(_CHUNK, size - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _values(stream, name: str, shape: tuple, type_name: str, dtype: str, header: int):
+    count = math.prod(shape)
+    need = count * np.dtype(dtype).itemsize
+    items = f"{shape[0]} items" + (f" of {'x'.join(map(str, shape[1:]))}" if len(shape) > 1 else "")
+    try:
+        data = _read_up_to(stream, need + 1)
+    except MemoryError:
+        raise MemoryError(f"{name}: the header says {items} {type_name} (={need} bytes), more than this process can "
+                          f"allocate; free memory or read a smaller file.") from None
+    have = len(data)
+    if have > need:
+        left_over = have - need + len(_read_up_to(stream, _LEFT_OVER_COUNTED))
+        counted = f"{left_over} bytes are" if left_over <= _LEFT_OVER_COUNTED else f"more than {_LEFT_OVER_COUNTED} bytes are"
+        raise ValueError(f"{name}: not an IDX file: header says {items} {type_name} (={need} bytes) but file has more "
+                         f"after its {header}-byte header; {counted} left over.")
+    if have < need:
+        raise ValueError(f"{name}: truncated: header says {items} {type_name} (={need} bytes) but file has {have} "
+                         f"bytes after its {header}-byte header.")
+    values = np.frombuffer(data, dtype=dtype, count=count).reshape(shape)  # writable: it shares the bytearray
+    if not values.dtype.isnative:
+        values = values.byteswap(inplace=True).view(values.dtype.newbyteorder("="))
+    return values
 
 
 def read_idx(source):
@@ -55,40 +124,34 @@ def read_idx(source):
 
     Raises:
         ValueError: the data is not IDX, or is truncated, or has bytes left over after the values.
+        MemoryError: a valid header declares more values than this process can hold (said with the sizes).
 
     >>> import struct
     >>> read_idx(struct.pack(">BBBBI", 0, 0, 0x08, 1, 3) + bytes([7, 8, 9]))
     array([7, 8, 9], dtype=uint8)
     """
-    data, name = _raw_bytes(source)
-    if len(data) < 4:
-        raise ValueError(f"{name}: not an IDX file: {len(data)} bytes is too short for the 4-byte magic number.")
-    magic, code, ndim = int.from_bytes(data[:4], "big"), data[2], data[3]
-    hint = "MNIST images start 0x00000803, labels 0x00000801"
-    if data[0] or data[1]:
-        raise ValueError(f"{name}: not an IDX file: magic number 0x{magic:08X} does not start with two zero bytes "
-                         f"({hint}).")
-    if code not in _TYPES:
-        raise ValueError(f"{name}: not an IDX file: magic number 0x{magic:08X} has data type code 0x{code:02X}; "
-                         f"the known codes are {_KNOWN}.")
-    if ndim == 0:
-        raise ValueError(f"{name}: not an IDX file: magic number 0x{magic:08X} says 0 dimensions ({hint}).")
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"{name}: truncated: the magic number says {ndim} dimensions, so the header is {header} "
-                         f"bytes, but the file has only {len(data)} bytes.")
-    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    type_name, dtype = _TYPES[code]
-    count = math.prod(shape)
-    need, have = count * np.dtype(dtype).itemsize, len(data) - header
-    if need != have:
-        items = f"{shape[0]} items" + (f" of {'x'.join(map(str, shape[1:]))}" if ndim > 1 else "")
-        what = f"header says {items} {type_name} (={need} bytes) but file has {have} bytes after its {header}-byte header"
-        if have < need:
-            raise ValueError(f"{name}: truncated: {what}.")
-        raise ValueError(f"{name}: not an IDX file: {what}; {have - need} bytes are left over.")
-    values = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
-    return values.astype(values.dtype.newbyteorder("="))  # a writable copy in the machine's byte order
+    with _idx_stream(source) as (stream, name):
+        magic_bytes = _read_up_to(stream, 4)
+        if len(magic_bytes) < 4:
+            raise ValueError(f"{name}: not an IDX file: {len(magic_bytes)} bytes is too short for the 4-byte magic "
+                             f"number.")
+        magic, code, ndim = int.from_bytes(magic_bytes, "big"), magic_bytes[2], magic_bytes[3]
+        hint = "MNIST images start 0x00000803, labels 0x00000801"
+        if magic_bytes[0] or magic_bytes[1]:
+            raise ValueError(f"{name}: not an IDX file: magic number 0x{magic:08X} does not start with two zero bytes "
+                             f"({hint}).")
+        if code not in _TYPES:
+            raise ValueError(f"{name}: not an IDX file: magic number 0x{magic:08X} has data type code 0x{code:02X}; "
+                             f"the known codes are {_KNOWN}.")
+        if ndim == 0:
+            raise ValueError(f"{name}: not an IDX file: magic number 0x{magic:08X} says 0 dimensions ({hint}).")
+        header = 4 + 4 * ndim
+        sizes = _read_up_to(stream, 4 * ndim)
+        if len(sizes) < 4 * ndim:
+            raise ValueError(f"{name}: truncated: the magic number says {ndim} dimensions, so the header is {header} "
+                             f"bytes, but the file has only {4 + len(sizes)} bytes.")
+        shape = tuple(int.from_bytes(sizes[4 * i:4 + 4 * i], "big") for i in range(ndim))
+        return _values(stream, name, shape, *_TYPES[code], header)
 
 
 def _find(folder: str, stem: str) -> str:

@@ -28,6 +28,7 @@ import re
 
 from pydl import backend, registry
 from pydl.backend import np
+from pydl.layers import weight_budget
 from pydl.layers.symbolic import record_call, symbolic_inputs
 from pydl.tensor import Tensor
 
@@ -167,6 +168,7 @@ class Layer:
         from pydl import initializers, regularizers
 
         shape = _shape_tuple(shape)
+        weight_budget.charge(self, name, shape)  # a model loaded from a file creates no more than the file lists
         values = initializers.get(initializer, default="glorot_uniform")(shape, dtype=self.dtype)
         weight = Tensor(backend.to_numpy(values), dtype=self.dtype, name=f"{self.name}/{name}")
         weight.requires_grad = bool(trainable) and self._trainable

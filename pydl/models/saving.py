@@ -38,6 +38,7 @@ import zipfile
 
 from pydl import registry
 from pydl.backend import np
+from pydl.models import limits
 
 __all__ = ["ModelFileError", "save_model", "load_model", "model_to_bytes", "from_bytes", "load_weights_into"]
 
@@ -48,8 +49,10 @@ MAX_FILE_BYTES = 2 << 30
 MAX_CONFIG_BYTES = 16 << 20
 MAX_WEIGHTS_BYTES = 2 << 30
 MAX_OPTIMIZER_BYTES = 2 << 30  # up to two arrays per weight (Adam), still within MAX_FILE_BYTES
+# Every array of a file (weights and optimizer state) together, as their zip directories declare them, counted
+# before any is inflated: a 2.5 MB file of two 1.19 GiB zero arrays is refused unread (see pydl.models.limits).
+MAX_ARRAYS_BYTES = 2 << 30
 MAX_WEIGHT_ARRAYS = 100_000
-MAX_CONFIG_INT = 1 << 24  # units, filters, shape entries: anything larger is not a model this library can run
 MAX_CONFIG_DEPTH = 100  # nested lists and dicts in config.json: about 30 models inside one another
 
 
@@ -114,9 +117,14 @@ def save_model(model, filepath) -> None:
     if directory:
         os.makedirs(directory, exist_ok=True)
     temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "wb") as f:
-        f.write(data)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as f:
+            f.write(data)
+        os.replace(temporary, path)
+    except BaseException:  # a full disk, a folder in the way, Ctrl+C: no half-written file is left behind
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
 
 
 # ----------------------------------------------------------------- reading and validating
@@ -124,7 +132,13 @@ def _read_source(source) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     elif hasattr(source, "read"):
+        if isinstance(source, io.TextIOBase):
+            raise TypeError(f"{getattr(source, 'name', 'The model file')} was opened in text mode; a model file is "
+                            "binary (a zip archive): open it with mode 'rb'.")
         data = source.read(MAX_FILE_BYTES + 1)
+        if isinstance(data, str):
+            raise TypeError("The model file object returned text; a model file is binary (a zip archive): open it "
+                            "with mode 'rb'.")
     else:
         path = os.fspath(source)
         if not os.path.isfile(path):
@@ -148,30 +162,15 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
         raise ModelFileError(f"{name!r} claims {info.file_size:,} bytes, over the {limit:,}-byte limit.")
     try:
         with archive.open(info) as member:
-            data = member.read(limit + 1)  # bounded: a member lying about its size cannot expand further
+            # What it declares, and one byte to catch a lie: zipfile inflates as much as it is asked for at once.
+            data = member.read(info.file_size + 1)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as error:
         raise ModelFileError(f"{name!r} is corrupt or truncated: {error}") from None
     except Exception as error:  # zlib.error and friends: still a broken file, not a bug
         raise ModelFileError(f"{name!r} could not be decompressed: {error}") from None
-    if len(data) > limit:
-        raise ModelFileError(f"{name!r} expands beyond the {limit:,}-byte limit.")
+    if len(data) > info.file_size:
+        raise ModelFileError(f"{name!r} expands beyond the {info.file_size:,} bytes its zip directory declares.")
     return data
-
-
-def _check_ints(value, where: str) -> None:
-    """Reject absurd integers anywhere in a layer config before any layer allocates weights from them."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int) and abs(value) > MAX_CONFIG_INT:
-        raise ModelFileError(f"{where}: the value {value} is unreasonably large for a layer setting.")
-    if isinstance(value, float) and not math.isfinite(value) and where.endswith("shape"):
-        raise ModelFileError(f"{where}: non-finite shape entry.")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_ints(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for item in value:
-            _check_ints(item, where)
 
 
 def model_class(class_name):
@@ -217,28 +216,38 @@ def _parse_header(raw: bytes) -> dict:
                              "(models inside models inside models...).")
     if not isinstance(specs, list) or len(specs) > MAX_WEIGHT_ARRAYS:
         raise ModelFileError("config.json has no valid list of weights.")
-    for i, spec in enumerate(specs):
-        shape = spec.get("shape") if isinstance(spec, dict) else None
-        if not isinstance(shape, list) or not all(isinstance(d, int) and 0 <= d <= MAX_CONFIG_INT for d in shape):
-            raise ModelFileError(f"config.json: weight {i} has an invalid shape {shape!r}.")
     for i, layer in enumerate(config["layers"]):
         if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str) \
                 or not isinstance(layer.get("config", {}), dict):
             raise ModelFileError(f"config.json: layer {i} is not a {{'class_name', 'config'}} entry.")
-        _check_ints(layer.get("config", {}), f"layer {i} ({layer['class_name']})")
+    try:
+        limits.count_listed_parameters(specs)
+        limits.check_layer_settings({"class_name": header["class_name"], "config": config}, "config.json")
+    except ValueError as error:
+        raise ModelFileError(str(error)) from None
     return header
 
 
-def _read_arrays(archive: zipfile.ZipFile, member: str, shapes: list, limit: int) -> list:
-    """The float arrays of the npz ``member``, each checked against its expected shape BEFORE its data is allocated."""
+def _read_arrays(archive: zipfile.ZipFile, member: str, shapes: list, limit: int, budget: list) -> list:
+    """The float arrays of the npz ``member``, each checked against its expected shape BEFORE its data is allocated,
+    all of them charged to ``budget`` (the bytes left for the file's arrays) before any is inflated."""
     raw = _read_member(archive, member, limit)
     try:
         inner = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ModelFileError(f"{member} is not a valid npz archive: {error}") from None
+    try:
+        limits.claim_arrays(inner, member, budget)
+    except ValueError as error:
+        raise ModelFileError(str(error)) from None
     names = [f"arr_{i}.npy" for i in range(len(shapes))]
-    if sorted(inner.namelist()) != sorted(names):
-        raise ModelFileError(f"{member} holds {len(inner.namelist())} arrays but config.json lists {len(shapes)}.")
+    held = inner.namelist()
+    if len(held) != len(names):
+        raise ModelFileError(f"{member} holds {len(held)} arrays but config.json lists {len(shapes)}.")
+    if sorted(held) != sorted(names):
+        strangers = sorted(set(held) - set(names))
+        raise ModelFileError(f"{member} holds arrays named {strangers[:5]}, which config.json does not list: it "
+                             f"lists {len(names)} arrays named arr_0.npy to arr_{len(names) - 1}.npy.")
     arrays = []
     for name, expected_shape in zip(names, shapes):
         data = _read_member(inner, name, limit)
@@ -293,12 +302,12 @@ def _parse_optimizer_slots(description, weight_count: int) -> list:
     return slots
 
 
-def _read_optimizer_state(archive: zipfile.ZipFile, header: dict) -> dict:
+def _read_optimizer_state(archive: zipfile.ZipFile, header: dict, budget: list) -> dict:
     """The state (in ``Optimizer.set_state``'s form) that config.json describes and optimizer.npz holds."""
     description = header["optimizer_state"]
     slots = _parse_optimizer_slots(description, len(header["weights"]))
     shapes = [header["weights"][slot["weight"]]["shape"] for slot in slots for _ in slot["arrays"]]
-    arrays = iter(_read_arrays(archive, "optimizer.npz", shapes, MAX_OPTIMIZER_BYTES))
+    arrays = iter(_read_arrays(archive, "optimizer.npz", shapes, MAX_OPTIMIZER_BYTES, budget))
     return {
         "iterations": description.get("iterations"),
         "slots": {slot["weight"]: {"step": slot.get("step"), "arrays": {name: next(arrays) for name in slot["arrays"]}}
@@ -314,12 +323,17 @@ def _read_archive(source, with_optimizer_state: bool = False):
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise ModelFileError(f"Not a pydl model file (not a readable zip archive: {error}).") from None
     with archive:
+        try:  # what the members declare, before one is inflated: a small file cannot stand for gigabytes
+            limits.check_declared_total(archive, ("config.json", "weights.npz", "optimizer.npz"), MAX_FILE_BYTES)
+        except ValueError as error:
+            raise ModelFileError(str(error)) from None
         header = _parse_header(_read_member(archive, "config.json", MAX_CONFIG_BYTES))
         shapes = [spec["shape"] for spec in header["weights"]]
-        arrays = _read_arrays(archive, "weights.npz", shapes, MAX_WEIGHTS_BYTES)
+        budget = [MAX_ARRAYS_BYTES]  # one for the whole file, shared by weights.npz and optimizer.npz
+        arrays = _read_arrays(archive, "weights.npz", shapes, MAX_WEIGHTS_BYTES, budget)
         optimizer_state = None
         if with_optimizer_state and header.get("compile_config") and header.get("optimizer_state") is not None:
-            optimizer_state = _read_optimizer_state(archive, header)
+            optimizer_state = _read_optimizer_state(archive, header, budget)
     return header, arrays, optimizer_state
 
 
@@ -353,7 +367,10 @@ def load_model(source, compile: bool = True):
     """
     header, arrays, optimizer_state = _read_archive(source, with_optimizer_state=compile)
     try:
-        model = model_class(header["class_name"]).from_config(header["config"])
+        # The build may create only the numbers the file lists (and, read above, holds): a config implying more is
+        # refused at the first weight past that count, before the weight is allocated.
+        with limits.parameters_at_most(limits.count_listed_parameters(header["weights"])):
+            model = model_class(header["class_name"]).from_config(header["config"])
     except MemoryError:
         raise ModelFileError("The model described in config.json is too large to build.") from None
     except RecursionError:  # checked against MAX_CONFIG_DEPTH first; kept so no file can crash the caller

@@ -291,8 +291,9 @@ HOSTILE_GRAPHS = {
     "input_missing": (lambda c: c.update(input_layers=[["left", 0, 0]]), "Graph disconnected"),
     "input_is_not_an_input": (lambda c: c.update(input_layers=[["left", 0, 0], ["flat", 0, 0]]),
                               "must be Input placeholders"),
-    "stray_layer": (lambda c: c["layers"].append({"class_name": "Dense", "name": "stray", "config": {
-        "name": "stray", "units": 2}, "inbound_nodes": [[["left", 0, 0]]]}), "not on any path"),
+    # weightless, so that the file still lists every weight it makes (a stray Dense is refused for its kernel)
+    "stray_layer": (lambda c: c["layers"].append({"class_name": "Dropout", "name": "stray", "config": {
+        "name": "stray", "rate": 0.5}, "inbound_nodes": [[["left", 0, 0]]]}), "not on any path"),
     "unknown_class": (lambda c: _set(c, "label", "class_name", "Evil"), "Unknown layer class 'Evil'"),
     "no_layers": (lambda c: c.update(layers={}), "no list of layers"),
 }
