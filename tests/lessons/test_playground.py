@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from pydl import models
+from pydl import backend, models
 from pydl.lessons.playground import Playground, PlaygroundError, State, from_query, parse_csv, python_code, to_query
 from pydl.lessons.playground.actions import apply_action
 from pydl.lessons.playground.data import DENSITY, features, grid, make_data, thumbnails
@@ -42,6 +42,10 @@ SUITABLE = {
 def test_each_classification_set_is_learned_to_90_percent_test_accuracy(name):
     settings, epochs = SUITABLE[name]
     settings.setdefault("layer_activations", ("tanh",) * len(settings["network_shape"]))
+    # float64: a question of maths (can this network learn the set?), so 180 epochs must not amplify the rounding
+    # of one BLAS kernel into another result (in float32, multi_spiral scored 0.892 under Prescott, 0.956 under
+    # Haswell; in float64 0.952 under both, and 0.924-0.952 over seeds 1-5).
+    backend.set_floatx("float64")
     pg = Playground(State(dataset=name, seed=1, **settings))
     untrained = pg.test_loss
     pg.train_epochs(epochs)
