@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import pydl
-from pydl import layers, models, optimizers
+from pydl import callbacks, layers, models, optimizers
 from pydl.datasets import load_digits
 from pydl.ops.conv import same_padding
 from tests.learning import assert_at_least
@@ -129,6 +129,9 @@ def test_separable_convnet_learns_held_out_digits():
                                layers.Flatten(), layers.Dense(10, activation="softmax")])
     model.compile(optimizer=optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    model.fit(x_train[..., None] / 16.0, y_train, epochs=10, batch_size=32, verbose=0, seed=0)
+    # A cosine-decayed rate settles where a constant 0.01 kept jumping (0.933-0.956 over seeds; now 0.950-0.961).
+    epochs = 15
+    cosine = callbacks.LearningRateScheduler(lambda epoch, rate: 0.01 * 0.5 * (1 + np.cos(np.pi * epoch / epochs)))
+    model.fit(x_train[..., None] / 16.0, y_train, epochs=epochs, batch_size=32, verbose=0, seed=0, callbacks=[cosine])
     _, accuracy = model.evaluate(x_test[..., None] / 16.0, y_test, verbose=0)
-    assert_at_least(accuracy, 0.92, "separable convnet: test accuracy")  # 5,811 parameters, about 0.3 s
+    assert_at_least(accuracy, 0.92, "separable convnet: test accuracy")  # 5,811 parameters, about 0.5 s
