@@ -6,7 +6,6 @@ the child (tests/bounded_memory.py); the "before" numbers in the commit messages
 """
 
 import io
-import json
 import struct
 import zipfile
 import zlib
@@ -17,6 +16,7 @@ import pytest
 from pydl import layers, models
 from pydl.models import ModelFileError, limits
 from tests.bounded_memory import run_capped
+from tests.models.model_files import with_config
 
 CAP_MIB = 300  # over what the imports mapped: room for the refusals, not for the allocations they prevent
 REFUSAL_GROWTH_MIB = 40  # a refusal reads config.json and zip directories, never an array or a weight
@@ -24,20 +24,6 @@ REFUSAL_GROWTH_MIB = 40  # a refusal reads config.json and zip directories, neve
 
 def small_model():
     return models.Sequential([layers.Input((4,)), layers.Dense(2)])
-
-
-def with_config(data: bytes, edit) -> bytes:
-    """A copy of a model file with config.json passed through ``edit(header)``."""
-    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name in source.namelist():
-            content = source.read(name)
-            if name == "config.json":
-                header = json.loads(content)
-                edit(header)
-                content = json.dumps(header).encode()
-            archive.writestr(name, content)
-    return out.getvalue()
 
 
 def set_dense(**settings):

@@ -4,7 +4,6 @@ merge gradients match finite differences; files round-trip and hostile graphs ar
 
 import io
 import json
-import zipfile
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from pydl import Input, backend, layers, models, optimizers
 from pydl.datasets import load_digits
 from pydl.models import Model, ModelFileError
 from tests.learning import assert_at_least, assert_below
+from tests.models.model_files import with_config
 
 
 @pytest.fixture(scope="module")
@@ -244,20 +244,6 @@ def test_functional_training_resumes_exactly_after_save_and_load():
         straight_losses[2:]
 
 
-def _rewrite_config(data: bytes, change) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name in source.namelist():
-            content = source.read(name)
-            if name == "config.json":
-                header = json.loads(content)
-                change(header["config"])
-                content = json.dumps(header).encode()
-            archive.writestr(name, content)
-    return out.getvalue()
-
-
 def _entry(config, name):
     return next(entry for entry in config["layers"] if entry["name"] == name)
 
@@ -312,7 +298,7 @@ def test_hostile_graphs_are_refused_with_a_reason(saved_graph, kind):
     change, message = HOSTILE_GRAPHS[kind]
     before = model.get_weights()
     with pytest.raises(ModelFileError, match=message):
-        models.from_bytes(_rewrite_config(good, change))
+        models.from_bytes(with_config(good, lambda header: change(header["config"])))
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
 

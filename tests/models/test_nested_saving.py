@@ -11,6 +11,7 @@ import pytest
 import pydl
 from pydl import Input, backend, layers, models, optimizers
 from pydl.models import ModelFileError
+from tests.models.model_files import with_config
 
 X = np.random.default_rng(0).normal(size=(24, 3))
 Y = np.tanh(X[:, :1] - X[:, 1:2] * X[:, 2:])
@@ -39,20 +40,6 @@ def _summary(model) -> list:
 
 def _config(data: bytes) -> dict:
     return json.loads(zipfile.ZipFile(io.BytesIO(data)).read("config.json"))
-
-
-def _rewrite(data: bytes, change) -> bytes:
-    """A copy of a model file whose config.json went through ``change(header)`` (which edits it in place)."""
-    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name in source.namelist():
-            content = source.read(name)
-            if name == "config.json":
-                header = json.loads(content)
-                change(header)
-                content = json.dumps(header).encode()
-            archive.writestr(name, content)
-    return out.getvalue()
 
 
 def test_a_nested_model_is_saved_as_one_entry_holding_its_whole_graph():
@@ -163,7 +150,7 @@ HOSTILE = {
 def _hostile(good: bytes, kind: str) -> bytes:
     change, _ = HOSTILE[kind]
     if change is not None:
-        return _rewrite(good, change)
+        return with_config(good, change)
     source, out = zipfile.ZipFile(io.BytesIO(good)), io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("config.json", '{"format": "pydl-model", "version": 1, "config": ' + "[" * 100_000 + "]" *
@@ -184,7 +171,7 @@ def test_hostile_nested_files_are_refused_and_leave_the_callers_model_untouched(
         models.from_bytes(data)
     if kind != "nesting deeper than JSON allows":  # (no config to read weights by)
         with pytest.raises(ModelFileError):
-            bad_weights = _rewrite(good, lambda h: h["weights"].pop())
+            bad_weights = with_config(good, lambda h: h["weights"].pop())
             model.load_weights(io.BytesIO(bad_weights))
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
     assert len(model.layers[0]._inbound_nodes) == calls
