@@ -117,18 +117,9 @@ def disk_loads(site: Path, page_paths: list, timeout_s: float = 120) -> dict:
     return results
 
 
-PAUSE_PROBE = """() => {
-  window.longTasks = [];
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
-    .observe({ type: "longtask" });
-  window.pauseTimes = {};
-  document.getElementById("pause").addEventListener("pointerdown", () => { window.pauseTimes.clicked = performance.now(); },
-                                                    { capture: true });
-  new MutationObserver(() => {
-    if (document.getElementById("train-card").dataset.state === "paused" && !window.pauseTimes.paused)
-      window.pauseTimes.paused = performance.now();
-  }).observe(document.getElementById("train-card"), { attributes: true });
-}"""
+# The convnet page watched while it trains: long tasks, and the moments of the Pause click and of the card saying
+# "paused". One file, read by this benchmark and by the e2e test of the page opened from disk.
+PAUSE_PROBE = (Path(__file__).resolve().parent / "pause_probe.js").read_text()
 
 
 def disk_pause(site: Path, clicks: int = 5) -> dict:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.conftest import READY, BrowserPage, measurements, page_timings
 from tests.e2e.test_pages import PAGES
-from tests.site import unzipped_site
+from tests.site import ROOT, unzipped_site
 
 pytestmark = pytest.mark.e2e
 
@@ -121,18 +121,7 @@ def test_lab_runs_every_cell_from_disk_with_progress_shown_while_fit_runs(disk_p
 
 # Records every long task (> 50 ms on the main thread) and the moments of the Pause click and of the card saying
 # "paused"; the page's Python runs on the main thread from disk, so a long task is a click left waiting.
-WATCH_RESPONSIVENESS = """() => {
-  window.longTasks = [];
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
-    .observe({ type: "longtask", buffered: false });
-  window.pauseTimes = {};
-  document.getElementById("pause").addEventListener("pointerdown", () => { window.pauseTimes.clicked = performance.now(); },
-                                                    { capture: true });
-  new MutationObserver(() => {
-    if (document.getElementById("train-card").dataset.state === "paused" && !window.pauseTimes.paused)
-      window.pauseTimes.paused = performance.now();
-  }).observe(document.getElementById("train-card"), { attributes: true });
-}"""
+WATCH_RESPONSIVENESS = (ROOT / "benchmarks" / "pause_probe.js").read_text()  # the benchmark's probe too
 
 
 def test_convnet_trains_one_epoch_from_disk_and_pause_answers_while_it_trains(disk_page):
