@@ -4,6 +4,10 @@ import os
 
 import pytest
 
+# Keras 3 (a reference the Keras-named APIs are compared with) runs on PyTorch, which the test extra installs;
+# set before any test imports keras, since Keras reads it once at import.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 import pydl
 from pydl import backend
 from pydl.layers.base import reset_name_counters
