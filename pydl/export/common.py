@@ -8,6 +8,7 @@ leaves the folder as it was.
 
 from __future__ import annotations
 
+import builtins
 import io
 import keyword
 import os
@@ -124,10 +125,11 @@ _TAKEN = set(keyword.kwlist) | {
 
 
 class Names:
-    """Unique Python identifiers made from layer and tensor names ("conv2d_1", "dense-2" -> "dense_2")."""
+    """Unique Python identifiers made from layer and tensor names ("conv2d_1", "dense-2" -> "dense_2"); with
+    ``local=True`` Python's builtins are avoided too (a variable named ``all`` would hide ``all()``)."""
 
-    def __init__(self, taken=()):
-        self._used = set(_TAKEN) | set(taken)
+    def __init__(self, taken=(), local=False):
+        self._used = set(_TAKEN) | set(taken) | (set(dir(builtins)) if local else set())
         self._given: dict = {}
 
     def identifier(self, key, wanted: str) -> str:

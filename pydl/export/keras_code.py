@@ -10,7 +10,7 @@ from collections import Counter
 from pydl import layers
 from pydl.models import Sequential
 from pydl.export.common import (
-    Names, check_supported, class_name_for, graph_of, is_model, source, stock_activation, tensor_names,
+    Names, check_supported, graph_of, is_model, source, stock_activation, tensor_names,
     weight_array, window_value, write_folder,
 )
 
@@ -110,7 +110,7 @@ class Program:
 
     def function_for(self, model, top=False, path=()) -> str:
         if id(model) not in self.functions:
-            name = "create_model" if top else "create_" + class_name_for(model.name, self.function_names).lower()
+            name = "create_model" if top else self.function_names.identifier(id(model), f"create_{model.name}")
             self.functions[id(model)] = (name, self._function(model, name, path))
         return self.functions[id(model)][0]
 
@@ -126,7 +126,7 @@ class Program:
 
     def _function(self, model, function_name: str, path: tuple) -> str:
         inputs, calls, outputs = graph_of(model)
-        names = Names(taken={function_name})
+        names = Names(taken={function_name}, local=True)
         for call in calls:
             if is_model(call.layer):
                 self.function_for(call.layer, path=path + (call.layer.name,))
@@ -157,19 +157,24 @@ class Program:
                 f"    return keras.Sequential([\n{body}    ], name={source(model.name)})\n")
 
     def _functional(self, model, function_name, inputs, calls, outputs, names: Names) -> str:
+        counts = Counter(id(call.layer) for call in calls)
+        # A layer called twice and an inner model are made once, then called: one set of weights. Their names
+        # are given first, so the model's own name goes to the model ("encoder"), not to its output.
+        made = {}
+        for call in calls:
+            layer = call.layer
+            if (counts[id(layer)] > 1 or is_model(layer)) and id(layer) not in made:
+                made[id(layer)] = names.identifier(("layer", id(layer)),
+                                                   layer.name if is_model(layer) else f"{layer.name}_layer")
         variables = tensor_names(inputs, calls, outputs, names)
         lines = [f"{variables[t]} = {self._input(t, calls, t.node.layer.name)}" for t in inputs]
-        counts = Counter(id(call.layer) for call in calls)
-        defined: dict = {}
         for call in calls:
             layer = call.layer
             make = f"{self.functions[id(layer)][0]}()" if is_model(layer) else constructor(layer)
-            if counts[id(layer)] > 1 or is_model(layer):  # made once, then called: one set of weights
-                if id(layer) not in defined:
-                    defined[id(layer)] = names.identifier(("layer", id(layer)), f"{layer.name}_layer"
-                                                          if not is_model(layer) else layer.name)
-                    lines.append(f"{defined[id(layer)]} = {make}")
-                make = defined[id(layer)]
+            if id(layer) in made:
+                if not any(layer is c.layer for c in calls[:calls.index(call)]):
+                    lines.append(f"{made[id(layer)]} = {make}")
+                make = made[id(layer)]
             arguments = [variables[t] for t in call.inputs]
             argument = f"[{', '.join(arguments)}]" if call.takes_list else arguments[0]
             results = ", ".join(variables[t] for t in call.outputs)

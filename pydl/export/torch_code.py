@@ -136,7 +136,7 @@ class ModuleWriter:
 
     def __init__(self, model, class_name: str, program: Program):
         self.model, self.class_name, self.program = model, class_name, program
-        self.names = Names()
+        self.names = Names()  # submodule attributes
         self.init_lines: list = []
         self.forward_lines: list = []
         self.arrays: dict = {}
@@ -144,7 +144,10 @@ class ModuleWriter:
         self.attributes: dict = {}  # id(layer) -> attribute name (a layer called twice is one submodule)
         inputs, calls, outputs = graph_of(model)
         self.call_counts = Counter(id(call.layer) for call in calls)
-        self.variables = tensor_names(inputs, calls, outputs, self.names)
+        self.variables = tensor_names(inputs, calls, outputs, Names(local=True))
+        for call in calls:  # the submodules get the layers' own names, in call order
+            self.attributes.setdefault(id(call.layer), self.names.identifier(id(call.layer), call.layer.name))
+        self.written: set = set()  # the layers whose submodule is already in __init__
         for tensor in inputs:
             self.values[tensor] = (self.variables[tensor], canonical(len(tensor.shape)))
         for call in calls:
@@ -155,8 +158,8 @@ class ModuleWriter:
 
     def _write_call(self, call) -> None:
         layer = call.layer
-        known = id(layer) in self.attributes
-        attribute = self.attributes.setdefault(id(layer), self.names.identifier(("layer", id(layer)), layer.name))
+        known, attribute = id(layer) in self.written, self.attributes[id(layer)]
+        self.written.add(id(layer))
         if is_model(layer):
             self._write_model_call(call, attribute, known)
             return

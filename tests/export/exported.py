@@ -82,9 +82,9 @@ def convnet_batch_norm():
 
 def separable_convnet():
     return models.Sequential([
-        layers.Input((10, 10, 4)), layers.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"),
+        layers.Input((12, 12, 4)), layers.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"),
         layers.SeparableConv2D(5, 3, strides=2, padding="same", depth_multiplier=2),
-        layers.AveragePooling2D(2, padding="same"), layers.GlobalAveragePooling2D(keepdims=True), layers.Flatten(),
+        layers.AveragePooling2D(3, strides=1, padding="same"), layers.AveragePooling2D(2, padding="same"), layers.GlobalAveragePooling2D(keepdims=True), layers.Flatten(),
         layers.Dense(2)])
 
 
@@ -97,7 +97,8 @@ def stacked_recurrent():
 def sequence_convnet():
     return models.Sequential([
         layers.Input((12, 3)), layers.Conv1D(6, 3, padding="causal", dilation_rate=2, activation="relu"),
-        layers.BatchNormalization(), layers.MaxPooling1D(2), layers.Conv1D(4, 3, padding="same", strides=2),
+        layers.BatchNormalization(), layers.MaxPooling1D(3, strides=1, padding="same"), layers.MaxPooling1D(2),
+        layers.Conv1D(4, 3, padding="same", strides=2),
         layers.AveragePooling1D(2, padding="same"), layers.GlobalMaxPooling1D(), layers.Dense(2)])
 
 
