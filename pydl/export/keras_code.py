@@ -190,7 +190,10 @@ class Program:
     def code(self, model) -> str:
         table = ""
         for path, names in self.table.items():
-            table += f"    {source(path)}: [{', '.join(source(name) for name in names)}],\n"
+            line = f"    {source(path)}: [{', '.join(source(name) for name in names)}],\n"
+            if len(line) > 110:  # one array a line
+                line = f"    {source(path)}: [\n" + "".join(f"        {source(name)},\n" for name in names) + "    ],\n"
+            table += line
         parts = [HEADER.format(name=model.name, example=_example(model)), IMPORTS,
                  *(code for _, code in self.functions.values()),
                  f"# Each layer's arrays in weights.npz, in the order set_weights takes them (a layer of an inner "
