@@ -153,15 +153,21 @@ def class_name_for(model_name: str, names: Names) -> str:
     return names.identifier(("class", model_name), camel)
 
 
-def tensor_names(inputs, calls, outputs, names: Names) -> dict:
+def tensor_names(inputs, calls, outputs, names: Names, keep_input=False) -> dict:
     """A variable name per tensor: ``x`` throughout a chain (one input, each call reading the previous output),
-    otherwise the name of the layer that produced it (``dense``, then ``dense_1`` for its second call...)."""
+    otherwise the name of the layer that produced it (``dense``, then ``dense_1`` for its second call...).
+    ``keep_input``: the input keeps its own name in a chain too (Keras' ``Model(inputs, x)`` needs both)."""
     chain = len(inputs) == 1 and len(outputs) == 1 and all(
-        len(call.inputs) == 1 and len(call.outputs) == 1 and call.inputs[0] is (calls[i - 1].outputs[0] if i else inputs[0])
-        for i, call in enumerate(calls)) and (not calls or calls[-1].outputs[0] is outputs[0])
+        len(call.inputs) == 1 and len(call.outputs) == 1
+        and call.inputs[0] is (calls[i - 1].outputs[0] if i else inputs[0]) for i, call in enumerate(calls)
+    ) and (not calls or calls[-1].outputs[0] is outputs[0])
+    found = {}
+    if not chain or keep_input:
+        found = {tensor: names.identifier(tensor, tensor.node.layer.name) for tensor in inputs}
     if chain:
-        return {t: "x" for t in [inputs[0], *(call.outputs[0] for call in calls)]}
-    found = {tensor: names.identifier(tensor, tensor.node.layer.name) for tensor in inputs}
+        found.setdefault(inputs[0], "x")
+        found.update({call.outputs[0]: "x" for call in calls})
+        return found
     for call in calls:
         for i, tensor in enumerate(call.outputs):
             wanted = call.layer.name if len(call.outputs) == 1 else f"{call.layer.name}_{i}"

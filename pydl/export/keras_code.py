@@ -96,7 +96,26 @@ def constructor(layer) -> str:
     if layer.dtype != "float32" and not isinstance(layer, layers.Bidirectional):
         parts.append(f"dtype={source(layer.dtype)}")
     parts.append(f"name={source(layer.name)}")
-    return f"layers.{keras_name}({', '.join(parts)})"
+    return wrapped_call(f"layers.{keras_name}", parts)
+
+
+def wrapped_call(function: str, parts: list, width: int = 88) -> str:
+    """``function(part, part, ...)`` on one line when it fits ``width``, else its arguments on indented lines
+    below (a part that is itself several lines, such as Bidirectional's layer, starts a line of its own)."""
+    one_line = f"{function}({', '.join(parts)})"
+    if len(one_line) <= width and "\n" not in one_line:
+        return one_line
+    lines, current = [], ""
+    for part in parts:
+        part = part.replace("\n", "\n    ")
+        candidate = f"{current}, {part}" if current else part
+        if current and ("\n" in part or len(candidate) + 4 > width):
+            lines.append(current + ",")
+            current = part
+        else:
+            current = candidate
+    lines.append(current)
+    return function + "(\n" + "\n".join("    " + line for line in lines) + ")"
 
 
 class Program:
@@ -152,7 +171,7 @@ class Program:
         for call in calls:
             layer = call.layer
             items.append(f"{self.functions[id(layer)][0]}()" if is_model(layer) else constructor(layer))
-        body = "".join(f"        {item},\n" for item in items)
+        body = "".join(f"        {item},\n".replace("\n    ", "\n            ") for item in items)
         return (f"def {function_name}():\n    \"\"\"pydl Sequential \"{model.name}\".\"\"\"\n"
                 f"    return keras.Sequential([\n{body}    ], name={source(model.name)})\n")
 
@@ -166,7 +185,7 @@ class Program:
             if (counts[id(layer)] > 1 or is_model(layer)) and id(layer) not in made:
                 made[id(layer)] = names.identifier(("layer", id(layer)),
                                                    layer.name if is_model(layer) else f"{layer.name}_layer")
-        variables = tensor_names(inputs, calls, outputs, names)
+        variables = tensor_names(inputs, calls, outputs, names, keep_input=True)
         lines = [f"{variables[t]} = {self._input(t, calls, t.node.layer.name)}" for t in inputs]
         for call in calls:
             layer = call.layer
@@ -184,7 +203,7 @@ class Program:
         model_inputs = given[0] if len(given) == 1 else f"[{', '.join(given)}]"
         model_outputs = returned[0] if len(returned) == 1 else f"[{', '.join(returned)}]"
         lines.append(f"return keras.Model({model_inputs}, {model_outputs}, name={source(model.name)})")
-        body = "\n".join(f"    {line}" for line in lines)
+        body = "\n".join(f"    {line}".replace("\n", "\n    ") for line in lines)
         return f"def {function_name}():\n    \"\"\"pydl {type(model).__name__} \"{model.name}\".\"\"\"\n{body}\n"
 
     def code(self, model) -> str:

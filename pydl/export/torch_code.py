@@ -144,7 +144,8 @@ class ModuleWriter:
         self.attributes: dict = {}  # id(layer) -> attribute name (a layer called twice is one submodule)
         inputs, calls, outputs = graph_of(model)
         self.call_counts = Counter(id(call.layer) for call in calls)
-        self.variables = tensor_names(inputs, calls, outputs, Names(local=True))
+        self.local_names = Names(local=True)
+        self.variables = tensor_names(inputs, calls, outputs, self.local_names)
         for call in calls:  # the submodules get the layers' own names, in call order
             self.attributes.setdefault(id(call.layer), self.names.identifier(id(call.layer), call.layer.name))
         self.written: set = set()  # the layers whose submodule is already in __init__
@@ -187,6 +188,10 @@ class ModuleWriter:
 
     def line(self, text: str) -> None:
         self.forward_lines.append(text)
+
+    def local(self, wanted: str) -> str:
+        """A new local variable of forward, named after ``wanted``."""
+        return self.local_names.identifier(object(), wanted)
 
     def variable(self, tensor) -> str:
         return self.variables[tensor]

@@ -14,7 +14,7 @@ from pydl import layers
 from pydl.backend import np
 from pydl.export.common import ExportError, stock_activation, weight_array, window_value
 
-__all__ = ["HANDLERS", "recurrent_problem"]
+__all__ = ["HANDLERS", "recurrent_problem", "activation_code"]
 
 
 # ----------------------------------------------------------------------------------------------- shared pieces
@@ -261,94 +261,6 @@ def batch_normalization(w, call, attribute, known):
     w.set(call.outputs[0], f"self.{attribute}({expression})", "cl" if rank == 2 else "cf")
 
 
-# ----------------------------------------------------------------------------------------------- recurrent
-TORCH_RNN = {layers.SimpleRNN: "nn.RNN", layers.LSTM: "nn.LSTM", layers.GRU: "nn.GRU"}
-
-
-def recurrent_problem(layer):
-    """Why torch's nn.RNN/LSTM/GRU cannot compute ``layer`` exactly, or None (also for non-recurrent layers)."""
-    inner = layer.layer if isinstance(layer, layers.Bidirectional) else layer
-    if type(inner) not in TORCH_RNN:
-        return None
-    name = stock_activation(inner.activation)
-    if isinstance(inner, layers.SimpleRNN):
-        if name not in ("tanh", "relu"):
-            return f'torch.nn.RNN computes tanh or relu steps, not activation="{name}"'
-        return None
-    gate = stock_activation(inner.recurrent_activation)
-    if name != "tanh" or gate != "sigmoid":
-        return (f'torch.nn.{type(inner).__name__} computes activation="tanh" with recurrent_activation="sigmoid", '
-                f'not "{name}" with "{gate}"')
-    if isinstance(inner, layers.GRU) and not inner.reset_after:
-        return ("GRU(reset_after=False) (Keras 2's GRU, reset gate before the recurrent matrix product) has no "
-                "torch.nn.GRU counterpart, which resets after it; train with reset_after=True (the default) to export")
-    return None
-
-
-def _torch_rnn_weights(layer, suffix: str) -> dict:
-    """weight_ih/hh and bias_ih/hh of one direction: Keras' kernels transposed; torch adds two biases, so the
-    input side takes pydl's bias and the recurrent side zeros (GRU: its two bias rows); GRU's gates z, r, h become
-    torch's r, z, n."""
-    units = layer.units
-    kernel, recurrent = weight_array(layer.kernel), weight_array(layer.recurrent_kernel)
-    bias = weight_array(layer.bias) if layer.use_bias else None
-    if isinstance(layer, layers.GRU):
-        order = np.r_[units:2 * units, 0:units, 2 * units:3 * units]
-        kernel, recurrent = kernel[:, order], recurrent[:, order]
-        input_bias, recurrent_bias = (bias[0][order], bias[1][order]) if bias is not None else (None, None)
-    else:
-        input_bias = bias
-        recurrent_bias = None if bias is None else np.zeros_like(bias)
-    arrays = {f"weight_ih_l0{suffix}": kernel.T, f"weight_hh_l0{suffix}": recurrent.T}
-    if bias is not None:
-        arrays.update({f"bias_ih_l0{suffix}": input_bias, f"bias_hh_l0{suffix}": recurrent_bias})
-    return arrays
-
-
-def _rnn_constructor(layer, features: int, bidirectional: bool) -> str:
-    extra = ""
-    if isinstance(layer, layers.SimpleRNN) and stock_activation(layer.activation) == "relu":
-        extra += ', nonlinearity="relu"'
-    if not layer.use_bias:
-        extra += ", bias=False"
-    if bidirectional:
-        extra += ", bidirectional=True"
-    return f"{TORCH_RNN[type(layer)]}({features}, {layer.units}, batch_first=True{extra})"
-
-
-def recurrent(w, call, attribute, known):
-    layer, tensor = call.layer, call.inputs[0]
-    expression, _ = w.read(tensor, ("cl",))
-    if not known:
-        w.add_module(attribute, _rnn_constructor(layer, tensor.shape[-1], False), _torch_rnn_weights(layer, ""))
-    name = w.variable(call.outputs[0])
-    w.line(f"{name}, _ = self.{attribute}({expression})")
-    if not layer.return_sequences:
-        w.line(f"{name} = {name}[:, -1]  # the last step")
-    w.record(call.outputs[0], name, "cl")
-
-
-def bidirectional(w, call, attribute, known):
-    layer, tensor = call.layer, call.inputs[0]
-    expression, _ = w.read(tensor, ("cl",))
-    forward_layer, backward_layer = layer.forward_layer, layer.backward_layer
-    if not known:
-        arrays = {**_torch_rnn_weights(forward_layer, ""), **_torch_rnn_weights(backward_layer, "_reverse")}
-        w.add_module(attribute, _rnn_constructor(forward_layer, tensor.shape[-1], True), arrays)
-    name, units = w.variable(call.outputs[0]), forward_layer.units
-    w.line(f"{name}, _ = self.{attribute}({expression})")
-    if layer.return_sequences:
-        forward, backward = f"{name}[..., :{units}]", f"{name}[..., {units}:]"
-    else:  # the forward direction's last step and the backward one's, which read the sequence from the end
-        forward, backward = f"{name}[:, -1, :{units}]", f"{name}[:, 0, {units}:]"
-    merged = {"concat": None if layer.return_sequences else f"torch.cat([{forward}, {backward}], dim=-1)",
-              "sum": f"{forward} + {backward}", "mul": f"{forward} * {backward}",
-              "ave": f"({forward} + {backward}) / 2"}[layer.merge_mode]
-    if merged is not None:
-        w.line(f"{name} = {merged}")
-    w.record(call.outputs[0], name, "cl")
-
-
 # ----------------------------------------------------------------------------------------------- merges
 def merge(w, call, attribute, known):
     layer, tensors = call.layer, call.inputs
@@ -373,6 +285,8 @@ def merge(w, call, attribute, known):
         expression = " + ".join(values)
     w.set(call.outputs[0], expression, wanted)
 
+
+from pydl.export.torch_recurrent import bidirectional, recurrent, recurrent_problem  # noqa: E402
 
 HANDLERS = {
     layers.Dense: dense, layers.Activation: activation, layers.Dropout: dropout, layers.Flatten: flatten,

@@ -94,6 +94,15 @@ def stacked_recurrent():
         layers.SimpleRNN(4), layers.Dense(3, activation="sigmoid")])
 
 
+def keras2_gru():
+    """GRU(reset_after=False), which torch's nn.GRU cannot compute: an explicit module in the torch export."""
+    return models.Sequential([
+        layers.Input((6, 3)), layers.GRU(5, reset_after=False, return_sequences=True),
+        layers.Bidirectional(layers.GRU(4, reset_after=False, use_bias=False, return_sequences=True),
+                             merge_mode="mul"),
+        layers.Bidirectional(layers.GRU(3, reset_after=False)), layers.Dense(2)])
+
+
 def sequence_convnet():
     return models.Sequential([
         layers.Input((12, 3)), layers.Conv1D(6, 3, padding="causal", dilation_rate=2, activation="relu"),
@@ -161,7 +170,7 @@ def reshape_image():
                               layers.Conv2D(2, 3, padding="same")])
 
 
-MODELS = {fn.__name__: fn for fn in (mlp, convnet_batch_norm, separable_convnet, stacked_recurrent,
+MODELS = {fn.__name__: fn for fn in (mlp, convnet_batch_norm, separable_convnet, stacked_recurrent, keras2_gru,
                                      sequence_convnet, residual_functional, bidirectional_text, embedding_bag, average_of_words,
                                      two_inputs_two_outputs, nested, reshape_image)}
 
@@ -178,3 +187,14 @@ def trained_digits_convnet():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(x, y_train[:400], epochs=2, batch_size=32, verbose=0, seed=0)
     return model, [x[:16]]
+
+
+def functional_chain():
+    """A functional model that is a chain: the Keras code must keep its input apart from the running ``x``."""
+    inputs = Input(shape=(5, 3), name="steps")
+    x = layers.LSTM(6, return_sequences=True, name="reader")(inputs)
+    x = layers.GlobalMaxPooling1D(name="strongest")(x)
+    return models.Model(inputs, layers.Dense(2, name="out")(x), name="chain")
+
+
+MODELS[functional_chain.__name__] = functional_chain
