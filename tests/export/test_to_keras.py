@@ -73,7 +73,7 @@ def test_gru_without_reset_after_and_other_keras_only_options_export_to_keras(tm
 
 
 def test_the_generated_example_runs_as_its_docstring_shows(tmp_path):
-    for name in ("convnet_batch_norm", "two_inputs_two_outputs"):
+    for name in ("convnet_batch_norm", "two_inputs_two_outputs", "bidirectional_text", "nested"):
         module = load_generated(to_keras(randomize(MODELS[name]()), tmp_path / name).parent)
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted >= 2 and result.failed == 0, name

@@ -81,7 +81,7 @@ def test_the_module_has_the_layers_in_order_as_named_submodules(tmp_path):
 
 
 def test_the_generated_example_runs_as_its_docstring_shows(tmp_path):
-    for name in ("convnet_batch_norm", "two_inputs_two_outputs", "bidirectional_text"):
+    for name in ("convnet_batch_norm", "two_inputs_two_outputs", "bidirectional_text", "nested"):
         model = randomize(MODELS[name]())
         module = load_generated(to_torch(model, tmp_path / name).parent)
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
