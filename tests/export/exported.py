@@ -65,7 +65,8 @@ def as_list(outputs):
 # ----------------------------------------------------------------------------------------------- the models
 def mlp():
     return models.Sequential([layers.Input((8, 8)), layers.Flatten(), layers.Dense(32, activation="relu"),
-                              layers.Dropout(0.3), layers.Dense(16, activation="tanh"),
+                              layers.BatchNormalization(center=False, scale=False), layers.Dropout(0.3),
+                              layers.Dense(16, activation="tanh"), layers.BatchNormalization(center=False),
                               layers.Dense(10, activation="softmax")])
 
 
@@ -100,13 +101,14 @@ def keras2_gru():
         layers.Input((6, 3)), layers.GRU(5, reset_after=False, return_sequences=True),
         layers.Bidirectional(layers.GRU(4, reset_after=False, use_bias=False, return_sequences=True),
                              merge_mode="mul"),
+        layers.Dense(3, activation="tanh"),  # on every step
         layers.Bidirectional(layers.GRU(3, reset_after=False)), layers.Dense(2)])
 
 
 def sequence_convnet():
     return models.Sequential([
         layers.Input((12, 3)), layers.Conv1D(6, 3, padding="causal", dilation_rate=2, activation="relu"),
-        layers.BatchNormalization(), layers.MaxPooling1D(3, strides=1, padding="same"), layers.MaxPooling1D(2),
+        layers.BatchNormalization(scale=False), layers.MaxPooling1D(3, strides=1, padding="same"), layers.MaxPooling1D(2),
         layers.Conv1D(4, 3, padding="same", strides=2),
         layers.AveragePooling1D(2, padding="same"), layers.GlobalMaxPooling1D(), layers.Dense(2)])
 
@@ -117,6 +119,8 @@ def residual_functional():
     x = layers.Conv2D(4, 3, padding="same", name="second")(x)
     x = layers.add([x, inputs], name="residual")
     x = layers.Activation("relu", name="after_residual")(x)
+    x = layers.concatenate([x, inputs], name="with_input")  # along the channels: torch's dim 1
+    x = layers.Conv2D(3, 1, activation="softmax", name="mix")(x)  # softmax over the channels
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     return models.Model(inputs, layers.Dense(3, activation="softmax", name="scores")(x), name="residual_net")
 
@@ -165,9 +169,9 @@ def nested():
 
 
 def reshape_image():
-    """A Reshape to an image and a convolution output returned as is (channels first in torch)."""
+    """A Reshape to an image, a Dense on every pixel, and an image returned as is (channels first in torch)."""
     return models.Sequential([layers.Input((48,)), layers.Dense(48), layers.Reshape((4, 4, 3)),
-                              layers.Conv2D(2, 3, padding="same")])
+                              layers.Conv2D(2, 3, padding="same", activation="softmax"), layers.Dense(3)])
 
 
 MODELS = {fn.__name__: fn for fn in (mlp, convnet_batch_norm, separable_convnet, stacked_recurrent, keras2_gru,

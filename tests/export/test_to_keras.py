@@ -58,7 +58,8 @@ def test_a_stack_becomes_keras_sequential_and_a_graph_a_functional_model(tmp_pat
     stack = load_generated(to_keras(randomize(MODELS["mlp"]()), tmp_path / "mlp").parent).build()
     graph = load_generated(to_keras(randomize(MODELS["nested"]()), tmp_path / "nested").parent).build()
     assert isinstance(stack, keras.Sequential)
-    assert [layer.name for layer in stack.layers] == ["flatten", "dense", "dropout", "dense_1", "dense_2"]
+    assert [layer.name for layer in stack.layers] == ["flatten", "dense", "batch_normalization", "dropout", "dense_1",
+                                                      "batch_normalization_1", "dense_2"]
     assert not isinstance(graph, keras.Sequential) and isinstance(graph.get_layer("conv_base"), keras.Sequential)
     assert [layer.name for layer in graph.get_layer("encoder").layers] == ["features", "flat", "code", "side"]
 
