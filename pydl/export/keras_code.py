@@ -93,6 +93,8 @@ def constructor(layer) -> str:
         value = _argument(layer, name)
         if value != (source(default) if name not in WINDOWS else window_value(default)):
             parts.append(f"{name}={value}")
+    if not layer.trainable:
+        parts.append("trainable=False")
     if layer.dtype != "float32" and not isinstance(layer, layers.Bidirectional):
         parts.append(f"dtype={source(layer.dtype)}")
     parts.append(f"name={source(layer.name)}")
@@ -172,8 +174,9 @@ class Program:
             layer = call.layer
             items.append(f"{self.functions[id(layer)][0]}()" if is_model(layer) else constructor(layer))
         body = "".join(f"        {item},\n".replace("\n    ", "\n            ") for item in items)
+        frozen = "" if model.trainable else ", trainable=False"
         return (f"def {function_name}():\n    \"\"\"pydl Sequential \"{model.name}\".\"\"\"\n"
-                f"    return keras.Sequential([\n{body}    ], name={source(model.name)})\n")
+                f"    return keras.Sequential([\n{body}    ], name={source(model.name)}{frozen})\n")
 
     def _functional(self, model, function_name, inputs, calls, outputs, names: Names) -> str:
         counts = Counter(id(call.layer) for call in calls)
@@ -202,7 +205,8 @@ class Program:
         returned = [variables[t] for t in outputs]
         model_inputs = given[0] if len(given) == 1 else f"[{', '.join(given)}]"
         model_outputs = returned[0] if len(returned) == 1 else f"[{', '.join(returned)}]"
-        lines.append(f"return keras.Model({model_inputs}, {model_outputs}, name={source(model.name)})")
+        frozen = "" if model.trainable else ", trainable=False"
+        lines.append(f"return keras.Model({model_inputs}, {model_outputs}, name={source(model.name)}{frozen})")
         body = "\n".join(f"    {line}".replace("\n", "\n    ") for line in lines)
         return f"def {function_name}():\n    \"\"\"pydl {type(model).__name__} \"{model.name}\".\"\"\"\n{body}\n"
 
@@ -217,7 +221,8 @@ class Program:
                  *(code for _, code in self.functions.values()),
                  f"# Each layer's arrays in weights.npz, in the order set_weights takes them (a layer of an inner "
                  f"model as\n# \"model/layer\").\nWEIGHTS = {{\n{table}}}", BUILD]
-        return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+        header, *rest = (part.strip("\n") for part in parts)
+        return header + "\n\n" + "\n\n\n".join(rest) + "\n"  # PEP 8's blank lines
 
 
 HEADER = '''"""The pydl model "{name}" as a Keras 3 model, written by pydl.export.to_keras.

@@ -77,7 +77,8 @@ class Program:
             "math." in h for h in self.helpers.values()) else ""
         parts = [header, imports + IMPORTS, *self.helpers.values(), *(c for _, c, _ in self.classes.values()),
                  BUILD.format(make="Model().double()" if float64 else "Model()")]
-        return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+        header, *rest = (part.strip("\n") for part in parts)
+        return header + "\n\n" + "\n\n\n".join(rest) + "\n"  # PEP 8's blank lines
 
 
 HEADER = '''"""The pydl model "{name}" as a PyTorch module, written by pydl.export.to_torch.
@@ -161,10 +162,14 @@ class ModuleWriter:
         layer = call.layer
         known, attribute = id(layer) in self.written, self.attributes[id(layer)]
         self.written.add(id(layer))
+        first_new = len(self.init_lines)
         if is_model(layer):
             self._write_model_call(call, attribute, known)
-            return
-        HANDLERS[type(layer)](self, call, attribute, known)
+        else:
+            HANDLERS[type(layer)](self, call, attribute, known)
+        if not layer.trainable:  # frozen in pydl: its parameters stay out of torch's optimizers too
+            for line in self.init_lines[first_new:]:
+                self.init_lines.append(f"{line.split(' = ')[0]}.requires_grad_(False)")
 
     def _write_model_call(self, call, attribute: str, known: bool) -> None:
         class_name, arrays = self.program.class_for(call.layer)

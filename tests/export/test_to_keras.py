@@ -78,3 +78,13 @@ def test_the_generated_example_runs_as_its_docstring_shows(tmp_path):
         module = load_generated(to_keras(randomize(MODELS[name]()), tmp_path / name).parent)
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted >= 2 and result.failed == 0, name
+
+
+def test_frozen_layers_and_models_stay_frozen_in_keras(tmp_path):
+    model = randomize(MODELS["nested"]())
+    model.get_layer("conv_base").trainable = False
+    model.get_layer("out").trainable = False
+    keras_model = load_generated(to_keras(model, tmp_path).parent).build()
+    assert not keras_model.get_layer("conv_base").trainable and not keras_model.get_layer("out").trainable
+    assert sorted(w.path for w in keras_model.trainable_weights) == sorted(w.name for w in model.trainable_weights)
+    assert len(keras_model.trainable_weights) == 4  # the encoder's two Dense layers

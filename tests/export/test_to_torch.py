@@ -118,3 +118,12 @@ def test_a_float64_model_exports_in_float64(tmp_path):
     _, torch_model, (got,) = torch_predictions(tmp_path, inputs)
     assert next(torch_model.parameters()).dtype == torch.float64
     np.testing.assert_allclose(got, model.predict(inputs[0], verbose=0), rtol=0, atol=1e-12)
+
+
+def test_frozen_layers_stay_frozen_in_torch(tmp_path):
+    model = randomize(MODELS["nested"]())
+    model.get_layer("conv_base").trainable = False
+    model.get_layer("out").trainable = False
+    load = load_generated(to_torch(model, tmp_path).parent).build()
+    frozen = sorted(name for name, p in load.named_parameters() if not p.requires_grad)
+    assert frozen == ["conv_base.conv2d.bias", "conv_base.conv2d.weight", "out.bias", "out.weight"]
