@@ -20,7 +20,7 @@ from pydl.backend import np, to_numpy
 
 __all__ = ["ExportError", "Call", "graph_of", "check_supported", "Names", "stock_activation", "weight_array",
            "write_folder", "is_model", "class_name_for",
-           "tensor_names", "window_value", "source"]
+           "tensor_names", "window_value", "source", "example_shapes"]
 
 MODEL_FILE, WEIGHTS_FILE = "model.py", "weights.npz"
 
@@ -173,6 +173,24 @@ def tensor_names(inputs, calls, outputs, names: Names, keep_input=False) -> dict
             wanted = call.layer.name if len(call.outputs) == 1 else f"{call.layer.name}_{i}"
             found[tensor] = names.identifier(tensor, wanted)
     return found
+
+
+def example_shapes(model) -> tuple:
+    """``(input shapes, output shapes)`` of ``model`` on a batch of 2 zeros, for the generated doctest: pydl runs
+    the model, so the shapes shown are true. An unknown size (a sequence's length) gets the first of 8, 32, 128
+    steps that every window of the model fits."""
+    inputs, _, _ = graph_of(model)
+    for steps in (8, 32, 128):
+        shapes = [(2,) + tuple(steps if d is None else d for d in t.shape[1:]) for t in inputs]
+        zeros = [np.zeros(shape, dtype=t.dtype) for shape, t in zip(shapes, inputs)]
+        try:
+            results = model.predict(zeros if len(zeros) > 1 else zeros[0], verbose=0)
+            break
+        except ValueError:
+            if steps == 128:
+                raise
+    results = list(results.values()) if isinstance(results, dict) else results
+    return shapes, [tuple(r.shape) for r in (results if isinstance(results, list) else [results])]
 
 
 # ----------------------------------------------------------------------------------------------- writing

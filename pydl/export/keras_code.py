@@ -10,7 +10,7 @@ from collections import Counter
 from pydl import layers
 from pydl.models import Sequential
 from pydl.export.common import (
-    Names, check_supported, graph_of, is_model, source, stock_activation, tensor_names,
+    Names, check_supported, example_shapes, graph_of, is_model, source, stock_activation, tensor_names,
     weight_array, window_value, write_folder,
 )
 
@@ -254,18 +254,10 @@ BUILD = '''def build():
 
 
 def _example(model) -> str:
-    """A doctest: build() on zeros of the input shapes (unknown sizes as 5), showing the output shapes."""
-    from pydl.backend import np
-
-    inputs, _, _ = graph_of(model)
-    shapes = [(2,) + tuple(5 if d is None else d for d in t.shape[1:]) for t in inputs]
-    results = model.predict([np.zeros(s, dtype=t.dtype) for s, t in zip(shapes, inputs)] if len(inputs) > 1
-                            else np.zeros(shapes[0], dtype=inputs[0].dtype), verbose=0)
-    results = results if isinstance(results, list) else list(results.values()) if isinstance(results, dict) else [
-        results]
-    arguments = [f"np.zeros({s!r})" for s in shapes]
+    """A doctest: build() on zeros, showing the output shapes."""
+    input_shapes, output_shapes = example_shapes(model)
+    arguments = [f"np.zeros({shape!r})" for shape in input_shapes]
     argument = arguments[0] if len(arguments) == 1 else f"[{', '.join(arguments)}]"
-    if len(results) == 1:
-        return f">>> model = build()\n>>> model.predict({argument}, verbose=0).shape\n{tuple(results[0].shape)!r}"
-    return (f">>> model = build()\n>>> [y.shape for y in model.predict({argument}, verbose=0)]\n"
-            f"{[tuple(r.shape) for r in results]!r}")
+    if len(output_shapes) == 1:
+        return f">>> model = build()\n>>> model.predict({argument}, verbose=0).shape\n{output_shapes[0]!r}"
+    return f">>> model = build()\n>>> [y.shape for y in model.predict({argument}, verbose=0)]\n{output_shapes!r}"

@@ -15,8 +15,8 @@ from collections import Counter
 
 from pydl.backend import np
 from pydl.export.common import (
-    ExportError, Names, check_supported, class_name_for, graph_of, is_model, tensor_names, weight_array,
-    write_folder,
+    ExportError, Names, check_supported, class_name_for, example_shapes, graph_of, is_model, tensor_names,
+    weight_array, write_folder,
 )
 from pydl.export.torch_layers import HANDLERS, recurrent_problem
 
@@ -70,9 +70,7 @@ class Program:
 
     def code(self, model) -> str:
         float64 = any(weight_array(w).dtype == np.float64 for w in model.weights)
-        inputs, _, outputs = graph_of(model)
-        example = _example(model, inputs)
-        header = HEADER.format(name=model.name, example=example)
+        header = HEADER.format(name=model.name, example=_example(model))
         imports = "import math\n" if any("math." in c for _, c, _ in self.classes.values()) or any(
             "math." in h for h in self.helpers.values()) else ""
         parts = [header, imports + IMPORTS, *self.helpers.values(), *(c for _, c, _ in self.classes.values()),
@@ -107,28 +105,18 @@ BUILD = '''def build():
     return model.eval()'''
 
 
-def _example(model, inputs) -> str:
-    """A doctest: build() on zeros of the input shapes (unknown sizes as 5), showing the output shapes."""
-    from pydl.backend import np as numpy
-
-    shapes = [(2,) + tuple(5 if d is None else d for d in t.shape[1:]) for t in inputs]
-    results = model.predict([numpy.zeros(s, dtype=t.dtype) for s, t in zip(shapes, inputs)] if len(inputs) > 1
-                            else numpy.zeros(shapes[0], dtype=inputs[0].dtype), verbose=0)
-    results = results if isinstance(results, list) else list(results.values()) if isinstance(results, dict) else [
-        results]
+def _example(model) -> str:
+    """A doctest: build() on zeros, showing the output shapes (images channels first)."""
+    input_shapes, output_shapes = example_shapes(model)
 
     def torch_shape(shape):
-        shape = tuple(shape)
-        return shape[:1] + shape[3:] + shape[1:3] if len(shape) == 4 else shape  # channels first
+        return shape[:1] + shape[3:] + shape[1:3] if len(shape) == 4 else shape
 
-    arguments = ", ".join(f"torch.zeros{torch_shape(s)!r}".replace(",)", ")") for s in shapes)
-    lines = [">>> model = build()"]
-    if len(results) == 1:
-        lines += [f">>> model({arguments}).shape", f"torch.Size({list(torch_shape(results[0].shape))})"]
-    else:
-        lines += [f">>> [tuple(y.shape) for y in model({arguments})]",
-                  repr([torch_shape(r.shape) for r in results])]
-    return "\n".join(lines)
+    arguments = ", ".join(f"torch.zeros{torch_shape(s)!r}".replace(",)", ")") for s in input_shapes)
+    if len(output_shapes) == 1:
+        return f">>> model = build()\n>>> model({arguments}).shape\ntorch.Size({list(torch_shape(output_shapes[0]))})"
+    return (f">>> model = build()\n>>> [tuple(y.shape) for y in model({arguments})]\n"
+            f"{[torch_shape(shape) for shape in output_shapes]!r}")
 
 
 class ModuleWriter:

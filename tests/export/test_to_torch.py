@@ -127,3 +127,10 @@ def test_frozen_layers_stay_frozen_in_torch(tmp_path):
     load = load_generated(to_torch(model, tmp_path).parent).build()
     frozen = sorted(name for name, p in load.named_parameters() if not p.requires_grad)
     assert frozen == ["conv_base.conv2d.bias", "conv_base.conv2d.weight", "out.bias", "out.weight"]
+
+
+def test_the_example_gives_unknown_lengths_steps_that_every_window_fits(tmp_path):
+    model = randomize(models.Sequential([layers.Input((None, 3)), layers.Conv1D(2, 12), layers.GlobalMaxPooling1D()]))
+    module = load_generated(to_torch(model, tmp_path).parent)
+    assert "torch.zeros(2, 32, 3)" in module.__doc__  # 8 steps are fewer than the window of 12
+    assert doctest.testmod(module).failed == 0
