@@ -201,4 +201,18 @@ def functional_chain():
     return models.Model(inputs, layers.Dense(2, name="out")(x), name="chain")
 
 
+def flattened_features():
+    """Flattened convolution outputs read by other layers than one Dense (batch norm, a concatenation, a shared
+    Dense, the model's output): each gets them back in pydl's order in torch."""
+    image = Input(shape=(5, 5, 2), name="image")
+    features = layers.Flatten(name="features")(layers.Conv2D(3, 2, name="conv")(image))
+    pooled = layers.Flatten(name="pooled")(layers.MaxPooling2D(2, name="pool")(image))
+    normalized = layers.BatchNormalization(name="normalized")(features)
+    shared = layers.Dense(4, name="shared")
+    joined = layers.concatenate([normalized, shared(pooled), shared(layers.Dense(8, name="widen")(pooled))],
+                                name="joined")
+    return models.Model(image, [layers.Dense(2, name="out")(joined), features], name="flattened")
+
+
 MODELS[functional_chain.__name__] = functional_chain
+MODELS[flattened_features.__name__] = flattened_features
