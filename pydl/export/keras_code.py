@@ -76,14 +76,14 @@ def _argument(layer, name: str):
     value = getattr(layer, name)
     if name in ("activation", "recurrent_activation"):
         return source(stock_activation(value))
-    if name == "layer":
-        return constructor(value)
+    if name == "layer":  # Bidirectional's: computing in the wrapper's dtype, as pydl's copies of it do
+        return constructor(value, dtype=layer.dtype)
     if name in WINDOWS:
         return window_value(value)
     return source(tuple(value) if isinstance(value, list) else value)
 
 
-def constructor(layer) -> str:
+def constructor(layer, dtype=None) -> str:
     """``layers.Dense(64, activation="relu", name="dense")``: the Keras layer, defaults left out."""
     keras_name, positional, defaults = KERAS_CLASSES[type(layer)]
     parts = [_argument(layer, name) for name in positional]
@@ -95,8 +95,9 @@ def constructor(layer) -> str:
             parts.append(f"{name}={value}")
     if not layer.trainable:
         parts.append("trainable=False")
-    if layer.dtype != "float32" and not isinstance(layer, layers.Bidirectional):
-        parts.append(f"dtype={source(layer.dtype)}")
+    dtype = dtype or layer.dtype
+    if dtype != "float32":
+        parts.append(f"dtype={source(dtype)}")
     parts.append(f"name={source(layer.name)}")
     return wrapped_call(f"layers.{keras_name}", parts)
 

@@ -88,3 +88,20 @@ def test_frozen_layers_and_models_stay_frozen_in_keras(tmp_path):
     assert not keras_model.get_layer("conv_base").trainable and not keras_model.get_layer("out").trainable
     assert sorted(w.path for w in keras_model.trainable_weights) == sorted(w.name for w in model.trainable_weights)
     assert len(keras_model.trainable_weights) == 4  # the encoder's two Dense layers
+
+
+def test_a_float64_model_exports_in_float64(tmp_path):
+    from pydl import backend, layers, models
+
+    backend.set_floatx("float64")
+    model = randomize(models.Sequential([layers.Input((6, 3)), layers.Bidirectional(layers.GRU(4)),
+                                         layers.Dense(2)]))
+    backend.set_floatx("float32")  # the export reads each layer's own dtype, not the global default
+    inputs = np.random.default_rng(0).normal(size=(3, 6, 3))
+    to_keras(model, tmp_path)
+    keras_model = load_generated(tmp_path).build()
+    assert {w.dtype for w in keras_model.weights} == {"float64"}  # the weights keep every bit
+    # Keras 3 off TensorFlow promotes float64 products to float32 (keras/src/backend/common/dtypes.py,
+    # BIT64_TO_BIT32_DTYPE): a float64 Keras Dense alone is 4e-8 from NumPy's float64 product. So float32's margin.
+    np.testing.assert_allclose(keras_model.predict(inputs, verbose=0), model.predict(inputs, verbose=0), rtol=0,
+                               atol=1e-6)
