@@ -11,6 +11,7 @@ after such a Flatten gets its kernel rows permuted to match, so the code stays `
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 
 from pydl.backend import np
@@ -70,20 +71,28 @@ class Program:
 
     def code(self, model) -> str:
         float64 = any(weight_array(w).dtype == np.float64 for w in model.weights)
-        header = HEADER.format(name=model.name, example=_example(model))
-        imports = "import math\n" if any("math." in c for _, c, _ in self.classes.values()) or any(
-            "math." in h for h in self.helpers.values()) else ""
-        parts = [header, imports + IMPORTS, *self.helpers.values(), *(c for _, c, _ in self.classes.values()),
-                 BUILD.format(make="Model().double()" if float64 else "Model()")]
+        body = [*self.helpers.values(), *(c for _, c, _ in self.classes.values())]
+        imports = IMPORTS
+        if not any("F." in part for part in body):
+            imports = imports.replace("import torch.nn.functional as F\n", "")
+        if any("math." in part for part in body):
+            imports = "import math\n" + imports
+        inputs, _, outputs = graph_of(model)
+        ranks = {len(t.shape) for t in inputs + outputs}
+        layouts = ([IMAGES] if 4 in ranks else []) + ([SEQUENCES] if 3 in ranks else [])
+        about = textwrap.fill(" ".join(layouts + [BUILT]), 110)
+        header = HEADER.format(name=model.name, example=_example(model), about=about)
+        parts = [header, imports, *body, BUILD.format(make="Model().double()" if float64 else "Model()")]
         header, *rest = (part.strip("\n") for part in parts)
         return header + "\n\n" + "\n\n\n".join(rest) + "\n"  # PEP 8's blank lines
 
 
+IMAGES = "Images are (batch, channels, height, width), as torch's convolutions take them."
+SEQUENCES = "Sequences are (batch, steps, features), as torch's recurrent layers take them with batch_first=True."
+BUILT = "build() returns the module with the trained weights from weights.npz beside this file, in inference mode."
 HEADER = '''"""The pydl model "{name}" as a PyTorch module, written by pydl.export.to_torch.
 
-Images are (batch, channels, height, width), as torch's convolutions take them; sequences are (batch, steps,
-features), as torch's recurrent layers take them with batch_first=True. build() returns the module with the
-trained weights from weights.npz beside this file, in inference mode.
+{about}
 
 {example}
 """'''
