@@ -84,7 +84,59 @@ def test_gradient_check_panel_agrees(hidden, activation):
 def test_gradient_check_flags_a_relu_kink():
     # x1 - x2 = 0 feeds h2 exactly zero.
     net = bp.Network([1.0, 1.0], [2], [[[1.0, 1.0], [1.0, -1.0]], [[1.0], [1.0]]], 5.0, 0.01, "relu")
-    assert "h2" in net.gradient_check()["note"]
+    check = net.gradient_check()
+    assert "h2" in check["note"] and "h1" not in check["note"]
+    assert {r["name"] for r in check["rows"] if r["crosses_kink"]} == {"x1\u2192h2", "x2\u2192h2"}
+    assert {r["name"] for r in check["rows"] if not r["ok"]} == {"x1\u2192h2", "x2\u2192h2"}  # 0 vs about half
+
+
+def test_gradient_check_accepts_the_issues_correct_gradient():
+    # Issue 20: 4 inputs, 3 hidden layers of 4 tanh units, default weights, x1 = -5. A central difference with
+    # eps 1e-6 on this loss of ~106 carries ~1e-10 of rounding, 1e-3 of the slope x1->a4 (-1.39e-5): flagged.
+    inputs = bp.default_inputs(4)
+    inputs[0] = -5.0
+    net = bp.Network(inputs, [4, 4, 4], None, 10.0, 0.01, "tanh")
+    check = net.gradient_check()
+    assert check["all_ok"] and check["note"] == ""
+    row = next(r for r in check["rows"] if r["name"] == "x1\u2192a4")
+    assert row["autograd"] == pytest.approx(-1.3948589e-5, rel=1e-7)
+    assert abs(row["numeric"] - row["autograd"]) < 1e-10  # the old estimate was 1.4e-8 off
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gradient_check_estimate_is_accurate_on_random_networks(seed):
+    rng = np.random.default_rng(seed)
+    hidden = [int(n) for n in rng.integers(1, bp.MAX_UNITS + 1, rng.integers(1, bp.MAX_HIDDEN_LAYERS + 1))]
+    inputs = rng.uniform(-5, 5, rng.integers(1, bp.MAX_INPUTS + 1)).tolist()
+    sizes = [len(inputs), *hidden, 1]
+    weights = [rng.uniform(-3, 3, (a, b)).tolist() for a, b in zip(sizes[:-1], sizes[1:])]
+    activation = ["tanh", "sigmoid", "relu"][seed % 3]
+    net = bp.Network(inputs, hidden, weights, float(rng.uniform(-20, 20)), 0.01, activation)
+    check = net.gradient_check()
+    loss = net.loss()
+    for row in check["rows"]:
+        if row["crosses_kink"]:
+            continue
+        assert row["ok"], row
+        # float64 autograd is exact to rounding; the estimate is within its own rounding bound of it ...
+        assert abs(row["numeric"] - row["autograd"]) <= 20 * 2.2e-16 * max(1.0, loss) / row["step"], row
+        # ... and the tolerance is tight enough that a gradient off by 1e-4 of itself (or 1e-8 + loss x 1e-12)
+        # would be flagged.
+        assert row["tolerance"] < 1e-4 * abs(row["autograd"]) + 1e-8 + 1e-12 * loss, row
+    assert check["all_ok"] == all(r["ok"] for r in check["rows"])
+
+
+def test_gradient_check_flags_a_wrong_gradient(monkeypatch):
+    net = bp.Network(bp.default_inputs(3), [3, 2], None, 4.0, 0.01, "tanh")
+    real = net._loss_of
+
+    def loss_with_a_wrong_gradient(x, params, keep=None):  # same value, but autograd's x1->a1 slope is 1e-6 off
+        w = params[0][0, 0]
+        return real(x, params, keep) + (w - w.detach()) * 1e-6
+
+    monkeypatch.setattr(net, "_loss_of", loss_with_a_wrong_gradient)
+    check = net.gradient_check()
+    assert not check["all_ok"] and [r["name"] for r in check["rows"] if not r["ok"]] == ["x1\u2192a1"]
 
 
 def test_script_reveals_forward_then_backward():
