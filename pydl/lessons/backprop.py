@@ -138,7 +138,10 @@ def check_network(raw: dict):
             weights.append(rows)
         target = parse_number(raw.get("target", ""), "Target", -LIMIT, LIMIT)
         rate = parse_number(raw.get("learning_rate", ""), "Learning rate", maximum=10.0)
-        if rate <= 0:
+        if rate == 0:
+            raise InputError("Learning rate must be greater than 0, got 0: a rate of 0 would leave every weight "
+                             "where it is.")
+        if rate < 0:
             raise InputError(f"Learning rate must be greater than 0, got {fmt(rate)}: a negative rate would "
                              "move every weight uphill.")
         activation = str(raw.get("activation", "relu"))

@@ -126,3 +126,61 @@ def test_invalid_input_shows_a_message_and_the_page_keeps_working(bp_page):
     bp_page.wait_for_function("document.querySelector('#bp-phase').dataset.phase === 'done'")
     expected = native_slopes(bp.Network(inputs=[4.0, 3.0]))[0]
     assert displayed_slopes(bp_page, "bp-weight-slopes") == expected
+
+
+def test_nothing_is_shown_before_it_is_computed_and_idle_buttons_say_why(bp_page):
+    # Before any Step the diagram shows "?" for hidden and output values: so do the table and the graph card.
+    node_values = bp_page.eval_on_selector_all("#bp-node-slopes tbody tr", "rows => rows.map(r => r.children[1].textContent)")
+    assert node_values == ["?", "?", "?"]
+    graph = bp_page.inner_text("#bp-graph")
+    assert "?" in graph and "9" not in graph  # out = 9 is not computed yet
+    assert bp_page.is_enabled("#bp-step") and not bp_page.is_enabled("#bp-reset")
+    bp_page.click("#bp-forward")
+    wait_revealed(bp_page, 3)
+    node_values = bp_page.eval_on_selector_all("#bp-node-slopes tbody tr", "rows => rows.map(r => r.children[1].textContent)")
+    assert node_values == ["9", "5", "1"]
+    assert not bp_page.is_enabled("#bp-forward")
+    bp_page.click("#bp-backward")
+    bp_page.wait_for_function("document.querySelector('#bp-phase').dataset.phase === 'done'")
+    assert "?" not in bp_page.inner_text("#bp-graph")
+    assert not bp_page.is_enabled("#bp-step") and not bp_page.is_enabled("#bp-backward")
+    assert "backward pass is complete" in bp_page.get_attribute("#bp-step", "title")
+
+
+def test_start_over_offers_the_starting_weights(bp_page):
+    assert bp_page.is_hidden("#bp-restore")
+    bp_page.click("#bp-update")
+    bp_page.wait_for_selector("#bp-update-box:not([hidden])")
+    assert bp_page.input_value("#bp-w-0-0-0") == "1.08"
+    bp_page.click("#bp-restore")
+    bp_page.wait_for_selector("#bp-restore", state="hidden")
+    assert bp_page.input_value("#bp-w-0-0-0") == "1" and bp_page.input_value("#bp-w-1-0-0") == "2"
+    assert bp_page.is_hidden("#bp-update-box")
+    bp_page.click("#bp-backward")
+    bp_page.wait_for_function("document.querySelector('#bp-phase').dataset.phase === 'done'")
+    assert displayed_slopes(bp_page, "bp-weight-slopes") == native_slopes(bp.Network())[0]
+
+
+def test_learning_rate_zero_is_explained_as_zero(bp_page):
+    bp_page.fill("#bp-rate", "0")
+    bp_page.dispatch_event("#bp-rate", "change")
+    bp_page.wait_for_selector("#bp-message:not([hidden])")
+    message = bp_page.inner_text("#bp-message")
+    assert "a rate of 0 would leave every weight where it is" in message and "uphill" not in message
+
+
+def test_the_issues_correct_gradient_is_not_flagged(bp_page):
+    # Issue 20: 4 inputs, 3 hidden layers of 4 tanh units, default weights, x1 = -5.
+    bp_page.select_option("#bp-n-inputs", "4")
+    bp_page.wait_for_selector("#bp-x-3")
+    bp_page.select_option("#bp-n-layers", "3")
+    bp_page.wait_for_selector("#bp-units-2")
+    for k in range(3):
+        bp_page.select_option(f"#bp-units-{k}", "4")
+    bp_page.wait_for_selector("#bp-w-3-3-0")
+    bp_page.select_option("#bp-activation", "tanh")
+    bp_page.fill("#bp-x-0", "-5")
+    bp_page.dispatch_event("#bp-x-0", "change")
+    bp_page.wait_for_function("document.querySelector('#bp-check-summary').textContent.startsWith('All 52')")
+    assert bp_page.get_attribute("#bp-check-summary", "data-ok") == "true"
+    assert bp_page.locator("#bp-check td.bad").count() == 0

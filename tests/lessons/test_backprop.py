@@ -185,7 +185,8 @@ def test_check_network_accepts_the_default():
 @pytest.mark.parametrize("changes, fragment", [
     ({"inputs": ["two", "3"]}, "Input x1"),
     ({"target": ""}, "Target is empty"),
-    ({"learning_rate": "-0.5"}, "greater than 0"),
+    ({"learning_rate": "-0.5"}, "a negative rate would move every weight uphill"),
+    ({"learning_rate": "0"}, "got 0: a rate of 0 would leave every weight where it is"),
     ({"weights": [[["1", "-1"], ["1", "1"]], [["2"], ["abc"]]]}, "Weight h2\u2192out"),
     ({"weights": [[["1", "-1"], ["1", "1"]]]}, "missing"),
     ({"hidden": [5]}, "at most 4"),

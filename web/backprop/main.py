@@ -103,8 +103,11 @@ def _value_lines(value):
     return ["[" + "  ".join(fmt(v, 4) for v in value) + "]"]
 
 
-def graph_svg(graph):
-    """pydl.trace's graph: one box per tensor (name, op, value, gradient), arrows from inputs to results."""
+def graph_svg(graph, values_known=True, grads_known=True):
+    """pydl.trace's graph: one box per tensor (name, op, value, gradient), arrows from inputs to results.
+
+    Until the step-through reaches them, computed values and gradients show "?", as in the diagram.
+    """
     parents = {}
     for edge in graph["edges"]:
         parents.setdefault(edge["target"], []).append(edge["source"])
@@ -125,9 +128,11 @@ def graph_svg(graph):
         else:
             title = f'{node["name"]} = {node["op"]}' if node["name"] else node["op"]
             kind = "op"
-        lines = [("title", title)] + [("value", line) for line in _value_lines(node["value"])]
+        value_known = values_known or node["op"] == "leaf"
+        lines = [("title", title)] + [("value", line) for line in (_value_lines(node["value"]) if value_known
+                                                                   else ["?"])]
         if node["requires_grad"]:
-            lines += [("grad", line) for line in _value_lines(node["grad"])]
+            lines += [("grad", line) for line in (_value_lines(node["grad"]) if grads_known else ["?"])]
         width = max(110, 16 + 7.2 * max(len(text) + (6 if k != "title" else 0) for k, text in lines))
         boxes[node["id"]] = {"node": node, "lines": lines, "kind": kind, "w": width, "h": 12 + 16 * len(lines)}
     columns = {}
@@ -178,6 +183,8 @@ class BackpropPage:
     def __init__(self):
         self.sizes = [2, 2, 1]
         self.network = bp.Network()
+        self.starting = self.network  # the weights as last typed, before any update: "Start over" offers them
+        self.live = False  # buttons stay disabled until main() has connected them
         self.fields_for(self.network)
         self.start_over()
 
@@ -232,7 +239,7 @@ class BackpropPage:
                 for field, label in self.field_labels().items()]
         apply(ops)
         if network is not None:
-            self.network = network
+            self.network = self.starting = network
             self.sizes = network.sizes
             self.start_over()
 
@@ -264,6 +271,13 @@ class BackpropPage:
         self.updated_rows = None
         self.check = self.network.gradient_check()
         self.render()
+
+    def restore_starting(self):
+        """Back to the weights before the updates (and to the step-through's start)."""
+        self.network = self.starting
+        apply([{"id": f"bp-w-{layer}-{i}-{j}", "value": fmt(w[i, j], 10)}
+               for layer, w in enumerate(self.network.weights) for i in range(w.shape[0]) for j in range(w.shape[1])])
+        self.start_over()
 
     def step(self):
         if self.revealed < len(self.script):
@@ -343,12 +357,12 @@ class BackpropPage:
                 on = key in shown
                 is_latest = latest is not None and latest["phase"] == "backward" and latest["kind"] == "node" and \
                     (latest["layer"], latest["index"]) == key[1:]
-                value = values[layer][node["index"]]["value"]
+                value = fmt(values[layer][node["index"]]["value"]) if ("f", layer, node["index"]) in shown else "?"
                 formula = node["formula"].rsplit(" = ", 1)[0]
                 node_rows.append(
                     f'<tr data-node="{esc(node["name"])}" data-shown="{str(on).lower()}" '
                     f'data-slope="{repr(node["slope"]) if on else ""}"{" class=latest" if is_latest else ""}>'
-                    f'<td>{esc(node["name"])}</td><td class="num">{esc(fmt(value))}</td>'
+                    f'<td>{esc(node["name"])}</td><td class="num">{esc(value)}</td>'
                     f'<td class="formula">{esc(formula) if on else ""}</td>'
                     f'<td class="slope">{esc(node["text"]) if on else ""}</td></tr>')
 
@@ -358,11 +372,30 @@ class BackpropPage:
             {"id": "bp-phase", "text": label, "data": {"phase": phase, "revealed": str(self.revealed)}},
             {"sel": "#bp-weight-slopes tbody", "html": "".join(weight_rows)},
             {"sel": "#bp-node-slopes tbody", "html": "".join(node_rows)},
-            {"id": "bp-graph", "html": graph_svg(network.autograd()["graph"])},
+            {"id": "bp-graph", "html": graph_svg(network.autograd()["graph"], values_known=self.revealed >= total_forward,
+                                                  grads_known=phase == "done")},
         ]
+        ops += self.button_ops(phase, total_forward)
         ops += self.check_ops()
         ops += self.update_ops()
         apply(ops)
+
+    def button_ops(self, phase, total_forward):
+        """Buttons that can do nothing are disabled, and their tooltip says why."""
+        done = "Nothing left to step: the backward pass is complete. Update all weights, or Start over."
+        changed = any((a != b).any() for a, b in zip(self.network.weights, self.starting.weights))
+        states = {
+            "bp-step": (phase == "done", done),
+            "bp-forward": (self.revealed >= total_forward, "The forward pass is already shown."),
+            "bp-backward": (phase == "done", done),
+            "bp-update": (False, ""),
+            "bp-reset": (self.revealed == 0, "Already at the start of the step-through."),
+            "bp-restore": (not changed, "The weights are still the starting ones."),
+        }
+        ops = [{"id": button, "disabled": not self.live or off, "attrs": {"title": why if off else ""}}
+               for button, (off, why) in states.items()]
+        ops.append({"id": "bp-restore", "hidden": not changed})
+        return ops
 
     def check_ops(self):
         check = self.check
@@ -373,9 +406,11 @@ class BackpropPage:
             for r in check["rows"])
         if check["all_ok"]:
             summary = (f"All {len(check['rows'])} gradients agree: the largest relative error is "
-                       f"{check['worst']:.1e}.")
+                       f"{check['worst']:.1e}, within what the estimate's own rounding allows.")
         else:
-            summary = "Some gradients disagree (\u2717). " + check["note"]
+            summary = "Some gradients disagree (\u2717). " + (check["note"] or (
+                "The estimate is accurate to its rounding error here, so autograd's value for the \u2717 rows "
+                "is suspect."))
         if check["note"] and check["all_ok"]:
             summary += " " + check["note"]
         return [{"sel": "#bp-check tbody", "html": rows},
@@ -413,10 +448,11 @@ async def main():
     page = BackpropPage()
     for button, handler in (("#bp-step", page.step), ("#bp-forward", page.whole_forward),
                             ("#bp-backward", page.whole_backward), ("#bp-update", page.update),
-                            ("#bp-reset", page.start_over)):
+                            ("#bp-reset", page.start_over), ("#bp-restore", page.restore_starting)):
         when("click", button)(page.guard(handler))
     when("change", "#bp-setup")(page.guard(page.on_setup_change))
-    apply([{"id": b, "disabled": False} for b in ("bp-step", "bp-forward", "bp-backward", "bp-update", "bp-reset")])
+    page.live = True
+    page.render()
 
 
 await run_page(main)  # noqa: F704  (PyScript runs this file with top-level await)
