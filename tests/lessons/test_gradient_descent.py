@@ -52,6 +52,17 @@ def test_divergence_stops_before_inf_or_nan_and_says_so():
     assert all(math.isfinite(v) for v in curve["loss"])
 
 
+def test_divergence_message_names_the_loss_shown_and_the_one_refused():
+    # Issue 20: "grew past 1e12" was said while the displayed loss was 8.9e9 (the refused update's was not shown).
+    lesson = gd.OneWeight(learning_rate=0.5)
+    for _ in range(50):
+        lesson.update()
+    assert lesson.blown_up and lesson.losses[-1] < gd.BLOW_UP <= lesson.blown_up_loss
+    message = lesson.status()["message"]
+    assert f"from {gd.fmt(lesson.losses[-1])} to {gd.fmt(lesson.blown_up_loss)}, past {gd.fmt(gd.BLOW_UP)}" in message
+    assert f"stopped at loss {gd.fmt(lesson.losses[-1])}" in message
+
+
 def test_curve_holds_the_point_and_a_tangent_with_the_slope():
     curve = gd.OneWeight().curve()
     w = np.array(curve["w"])
@@ -154,6 +165,16 @@ def test_a_diverging_racer_stops_and_is_marked():
     assert all(math.isfinite(v) for xy in race.racers[0]["path"] for v in xy)
 
 
+def test_racers_still_going_after_the_last_step_are_unfinished_not_running():
+    race = gd.Race("rosenbrock", rate=1e-5, adaptive_rate=1e-5)  # far too slow to arrive in MAX_STEPS
+    race.step(race.MAX_STEPS - 1)
+    assert all(r["state"] == "running" for r in race.racers) and not race.finished
+    race.step(5)
+    assert race.steps == race.MAX_STEPS and race.finished
+    assert {r["state"] for r in race.racers} == {"unfinished"}
+    assert {r["state_text"] for r in race.summary()} == {f"out of steps ({race.MAX_STEPS})"}
+
+
 def test_race_sends_only_new_points():
     race = gd.Race("saddle")
     race.step(3)
@@ -220,8 +241,10 @@ def test_mini_batch_divergence_is_reported():
     lesson = gd.MiniBatch(batch_size=48, learning_rate=2.0)
     for _ in range(200):
         lesson.step()
-    assert lesson.view()["message"]
-    assert all(math.isfinite(v) for v in lesson.history["mini"])
+    assert lesson.blown_up and lesson.blown_up_loss >= gd.BLOW_UP
+    message = lesson.view()["message"]
+    assert f"took the loss to {gd.fmt(lesson.blown_up_loss)}" in message
+    assert all(math.isfinite(v) for v in lesson.history["mini"]) and lesson.history["mini"][-1] < gd.BLOW_UP
 
 
 @pytest.mark.parametrize("raw, fragment", [

@@ -18,6 +18,7 @@ from pydl_page import LineChart, apply, message_op, read, run_page, wire
 
 gd = None  # pydl.lessons.gradient_descent, imported once pydl is loaded
 surface_canvas = window.lossSurface
+MINI_COLOUR, FULL_COLOUR = "#2563eb", "#16a34a"  # one colour per model in every chart and table of card 3
 LESSON_CHART = {"y_axis_width": 64, "live_legend": False, "zoom": False}  # room for 1.7e12; nothing moves on hover
 
 
@@ -60,6 +61,7 @@ class OneWeightSection(FieldsSection):
 
     def __init__(self):
         self.values = dict(gd.ONE_WEIGHT_DEFAULTS)
+        self.weight_text = None  # what render last wrote into the Weight field
         self.chart = LineChart("ow-chart", [
             {"label": "loss", "color": "#2563eb", "width": 2, "points": False},
             {"label": "tangent", "color": "#ea580c", "width": 2, "dash": [6, 4], "points": False},
@@ -70,7 +72,10 @@ class OneWeightSection(FieldsSection):
 
     def checked(self):
         fields = read(*self.FIELDS)
-        return gd.check_one_weight({self.KEYS[f]: fields[f] for f in self.FIELDS})
+        raw = {self.KEYS[f]: fields[f] for f in self.FIELDS}
+        if raw["weight"] == self.weight_text:  # the field shows the current weight: not an edit of the start
+            raw["weight"] = repr(self.values["weight"])
+        return gd.check_one_weight(raw)
 
     def restart(self):
         self.lesson = gd.OneWeight(**self.values)
@@ -141,7 +146,9 @@ class OneWeightSection(FieldsSection):
         if self.updates:
             counter = f"update {self.updates}: " + counter
         status = lesson.status()
+        self.weight_text = gd.fmt(lesson.weight.item(), 10)
         apply([
+            {"id": "ow-weight", "value": self.weight_text},
             {"sel": "#ow-stages tbody", "html": "".join(rows)},
             {"id": "ow-counter", "text": counter, "data": {"updates": str(self.updates)}},
             {"id": "ow-status", "text": status["message"], "data": {"state": status["state"]}},
@@ -230,7 +237,7 @@ class RaceSection:
                 f'<tr data-racer="{row["key"]}"><td><span class="swatch" style="background:{row["colour"]}"></span>'
                 f'{html.escape(row["label"])}</td><td class="num">{row["steps"]}</td><td class="num">{row["x"]}</td>'
                 f'<td class="num">{row["y"]}</td><td class="num">{row["loss"]}</td>'
-                f'<td><span class="state" data-state="{row["state"]}">{row["state"]}</span></td></tr>')
+                f'<td><span class="state" data-state="{row["state"]}">{row["state_text"]}</span></td></tr>')
         done = " (finished)" if race.finished else ""
         start = (f"Start: x = {gd.fmt(self.start[0])}, y = {gd.fmt(self.start[1])}, "
                  f"loss {gd.fmt(self.surface.value(*self.start), 4)}.")
@@ -298,8 +305,8 @@ class MiniBatchSection(FieldsSection):
         self.data_chart = LineChart("mb-data", [
             {"label": "points", "color": "#94a3b8", "line": False, "points": 6},
             {"label": "this batch", "color": "#ea580c", "line": False, "points": 10},
-            {"label": "mini-batch line", "color": "#2563eb", "width": 2, "points": False},
-            {"label": "full-batch line", "color": "#16a34a", "width": 2, "dash": [6, 4], "points": False},
+            {"label": "mini-batch line", "color": MINI_COLOUR, "width": 2, "points": False},
+            {"label": "full-batch line", "color": FULL_COLOUR, "width": 2, "dash": [6, 4], "points": False},
         ], x_label="x", y_label="y", height=260, **LESSON_CHART)
         self.sync()
 
@@ -310,7 +317,8 @@ class MiniBatchSection(FieldsSection):
 
     def restart(self):
         self.lesson = gd.MiniBatch(**self.values)
-        self.chart = LineChart("mb-loss", ["mini-batch", "full batch"], title="loss on all 48 points",
+        self.chart = LineChart("mb-loss", [{"label": "mini-batch", "color": MINI_COLOUR},
+                                           {"label": "full batch", "color": FULL_COLOUR}], title="loss on all 48 points",
                                x_label="update step", y_label="mean squared error")
         self.chart.add(0, **{"mini-batch": self.lesson.history["mini"][0],
                              "full batch": self.lesson.history["full"][0]})
@@ -345,9 +353,9 @@ class MiniBatchSection(FieldsSection):
             counters = "Press Step: each step draws the next batch and makes one update of each model."
         mini, full = view["mini"], view["full"]
         table = (
-            f'<tr><td><span class="swatch" style="background:#2563eb"></span>mini-batch</td><td class="num">{mini["w"]}</td>'
+            f'<tr data-model="mini"><td><span class="swatch" style="background:{MINI_COLOUR}"></span>mini-batch</td><td class="num">{mini["w"]}</td>'
             f'<td class="num">{mini["b"]}</td><td class="num">{mini["loss"]}</td><td class="num">{mini["batch_loss"]}</td></tr>'
-            f'<tr><td><span class="swatch" style="background:#16a34a"></span>full batch</td><td class="num">{full["w"]}</td>'
+            f'<tr data-model="full"><td><span class="swatch" style="background:{FULL_COLOUR}"></span>full batch</td><td class="num">{full["w"]}</td>'
             f'<td class="num">{full["b"]}</td><td class="num">{full["loss"]}</td><td class="num">\u2013</td></tr>')
         ops = [{"id": "mb-counters", "text": counters, "data": {"steps": str(view["steps"]), "epoch": str(view["epoch"])}},
                {"sel": "#mb-table tbody", "html": table}]

@@ -60,6 +60,7 @@ class MiniBatch:
         self.batch = np.array([], dtype=int)
         self.history = {"step": [0], "mini": [self.loss("mini")], "full": [self.loss("full")]}
         self.blown_up = False
+        self.blown_up_loss = None
 
     def _new_order(self):
         return self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
@@ -105,6 +106,7 @@ class MiniBatch:
         losses = {name: self.loss(name) for name in ("mini", "full")}
         if not all(math.isfinite(v) and v < BLOW_UP for v in losses.values()):
             self.blown_up = True
+            self.blown_up_loss = max(losses.values())
             return
         self.history["step"].append(self.steps)
         for name, value in losses.items():
@@ -122,8 +124,9 @@ class MiniBatch:
         batches_per_epoch = math.ceil(self.n / self.batch_size)
         message = ""
         if self.blown_up:
-            message = (f"Diverged: with learning rate {fmt(self.learning_rate)} the loss grew past {fmt(BLOW_UP)}, "
-                       "so training stopped. Lower the rate and reset.")
+            message = (f"Diverged: with learning rate {fmt(self.learning_rate)} step {self.steps} took the loss to "
+                       f"{fmt(self.blown_up_loss)}, past {fmt(BLOW_UP)}, so training stopped; the table shows the "
+                       "last losses before it. Lower the rate and reset.")
         elif len(self.history["mini"]) > 3 and self.history["mini"][-1] > 4 * self.history["mini"][0]:
             message = (f"The loss is growing: the learning rate {fmt(self.learning_rate)} is too large for "
                        "these steps. Lower it and reset.")

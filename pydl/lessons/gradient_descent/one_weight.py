@@ -41,6 +41,7 @@ class OneWeight:
         self.history = [float(weight)]
         self.losses = [self.loss_at(float(weight))]
         self.blown_up = False
+        self.blown_up_loss = None  # the loss of the update that was refused, which the message names
 
     # -- the arithmetic of one update, by pydl
     def loss_at(self, weight):
@@ -94,6 +95,7 @@ class OneWeight:
         loss = self.loss_at(w)
         if not (math.isfinite(w) and math.isfinite(loss) and abs(w) < BLOW_UP and loss < BLOW_UP):
             self.blown_up = True
+            self.blown_up_loss = loss
             self.weight.data[...] = self.history[-1]
             return
         self.history.append(w)
@@ -116,7 +118,9 @@ class OneWeight:
                       f"{fmt(limits['smooth'], 3)} the weight approaches the minimum without overshooting.")
         if self.blown_up:
             return {"state": "blown-up", "message": (
-                f"Diverged: the loss grew past {fmt(BLOW_UP)} and would only keep growing, so updating stopped. "
+                f"Diverged: the next update would take the loss from {fmt(self.losses[-1])} to "
+                f"{fmt(self.blown_up_loss)}, past {fmt(BLOW_UP)}, and it would only keep growing, so updating "
+                f"stopped at loss {fmt(self.losses[-1])}. "
                 f"The learning rate {fmt(self.learning_rate)} is far too large." + advice + " Lower it and reset.")}
         if self.x == 0:
             return {"state": "flat", "message": "With input 0 the prediction is always 0: the slope is 0 and the "

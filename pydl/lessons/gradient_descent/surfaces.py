@@ -177,7 +177,8 @@ class Race:
     """Optimizers minimising one :class:`Surface` from the same start, one step each per :meth:`step`.
 
     Each racer has its own pydl tensors for the two weights and its own optimizer. A racer whose weights leave the
-    surface by far, or become non-finite, stops with the state ``"diverged"``.
+    surface by far, or become non-finite, stops with the state ``"diverged"``; one still going after
+    :attr:`MAX_STEPS` steps ends ``"unfinished"``.
     """
 
     MAX_STEPS = 1000
@@ -236,6 +237,10 @@ class Race:
                 racer["path"].append((x, y))
                 if grad_norm < 1e-6 and math.dist(racer["path"][-2], (x, y)) < 1e-7:
                     racer["state"] = "converged"
+            if self.steps >= self.MAX_STEPS:  # out of steps: whoever is still going did not get there
+                for racer in self.racers:
+                    if racer["state"] == "running":
+                        racer["state"] = "unfinished"
 
     def summary(self) -> list[dict]:
         """Per racer: label, colour, state, steps, position and loss, formatted for a table."""
@@ -244,6 +249,7 @@ class Race:
             x, y = racer["path"][-1]
             rows.append({
                 "key": racer["key"], "label": racer["label"], "colour": racer["colour"], "state": racer["state"],
+                "state_text": f"out of steps ({self.MAX_STEPS})" if racer["state"] == "unfinished" else racer["state"],
                 "steps": len(racer["path"]) - 1, "x": _fixed(x), "y": _fixed(y), "loss": fmt(self.loss(racer), 3),
             })
         return rows
