@@ -42,7 +42,7 @@ def test_step_by_step_numbers_are_the_native_ones(bp_page):
         assert bp_page.inner_text("#bp-now") == script[n - 1]["text"]
     assert bp_page.inner_text("#bp-now") == "out = 5\u00d72 + 1\u00d7(-1) = 9"
     values = bp_page.eval_on_selector_all(
-        "#bp-diagram g[data-node]", "gs => Object.fromEntries(gs.map(g => [g.dataset.node, "
+        "#bp-diagram .bp-wide g[data-node]", "gs => Object.fromEntries(gs.map(g => [g.dataset.node, "
         "g.querySelectorAll('text')[1].textContent]))")
     assert values == {"x1": "2", "x2": "3", "h1": "5", "h2": "1", "out": "9"}
     assert displayed_slopes(bp_page, "bp-weight-slopes") == {}
@@ -98,7 +98,7 @@ def test_a_bigger_network_matches_native_numbers(bp_page):
     # Pyodide's NumPy may round tanh differently in the last bit; the products are otherwise identical.
     assert displayed_slopes(bp_page, "bp-weight-slopes") == pytest.approx(weights, rel=1e-12, abs=1e-15)
     assert displayed_slopes(bp_page, "bp-node-slopes") == pytest.approx(nodes, rel=1e-12, abs=1e-15)
-    assert bp_page.locator("#bp-diagram g[data-node]").count() == 3 + 2 + 4 + 1
+    assert bp_page.locator("#bp-diagram .bp-wide g[data-node]").count() == 3 + 2 + 4 + 1
 
 
 def test_invalid_input_shows_a_message_and_the_page_keeps_working(bp_page):
@@ -175,12 +175,61 @@ def test_the_issues_correct_gradient_is_not_flagged(bp_page):
     bp_page.wait_for_selector("#bp-x-3")
     bp_page.select_option("#bp-n-layers", "3")
     bp_page.wait_for_selector("#bp-units-2")
-    for k in range(3):
-        bp_page.select_option(f"#bp-units-{k}", "4")
-    bp_page.wait_for_selector("#bp-w-3-3-0")
+    for k, weight in zip(range(3), ("#bp-w-0-0-3", "#bp-w-1-3-3", "#bp-w-2-3-3")):
+        bp_page.select_option(f"#bp-units-{k}", "4")  # each choice rebuilds the fields: wait for it
+        bp_page.wait_for_selector(weight)
     bp_page.select_option("#bp-activation", "tanh")
+    bp_page.wait_for_function("document.querySelectorAll('#bp-check tbody tr').length === 52")
     bp_page.fill("#bp-x-0", "-5")
     bp_page.dispatch_event("#bp-x-0", "change")
-    bp_page.wait_for_function("document.querySelector('#bp-check-summary').textContent.startsWith('All 52')")
+    bp_page.wait_for_function("document.querySelector('#bp-check tr[data-weight=\"x1\u2192a4\"]')"
+                              ".children[1].textContent.startsWith('-1.39')")
+    summary = bp_page.inner_text("#bp-check-summary")
+    assert summary.startswith("All 52 gradients agree"), summary
     assert bp_page.get_attribute("#bp-check-summary", "data-ok") == "true"
     assert bp_page.locator("#bp-check td.bad").count() == 0
+
+
+def choose_4_inputs_3_layers_of_4(page):
+    page.select_option("#bp-n-inputs", "4")
+    page.wait_for_selector("#bp-x-3")
+    page.select_option("#bp-n-layers", "3")
+    page.wait_for_selector("#bp-units-2")
+    for k, weight in zip(range(3), ("#bp-w-0-0-3", "#bp-w-1-3-3", "#bp-w-2-3-3")):
+        page.select_option(f"#bp-units-{k}", "4")
+        page.wait_for_selector(weight)
+
+
+OVERLAPS = """svg => {
+  const boxes = [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect()).filter(r => r.width > 0);
+  const pairs = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) pairs.push([i, j]);
+  }
+  return pairs.length;
+}"""
+# The font size on screen: the SVG's font size times the scale at which the SVG is drawn.
+SMALLEST_TEXT_PX = """svg => Math.min(...[...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize)))
+  * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_biggest_network_is_legible_and_nothing_scrolls_sideways(bp_page, width):
+    bp_page.set_viewport_size({"width": width, "height": 900})
+    choose_4_inputs_3_layers_of_4(bp_page)
+    bp_page.click("#bp-backward")
+    bp_page.wait_for_function("document.querySelector('#bp-phase').dataset.phase === 'done'")
+    diagram = bp_page.locator("#bp-diagram svg:visible")
+    assert diagram.count() == 1
+    assert diagram.evaluate(OVERLAPS) == 0  # no label sits on another
+    assert diagram.evaluate(SMALLEST_TEXT_PX) >= 10
+    assert diagram.locator("g[data-node]").count() == 4 + 12 + 1
+    graph = bp_page.locator("#bp-graph svg:visible")
+    assert graph.count() == 1 and graph.evaluate(SMALLEST_TEXT_PX) >= 10
+    scroll = bp_page.evaluate("""() => ({page: document.documentElement.scrollWidth,
+      graph: [document.querySelector('#bp-graph').scrollWidth, document.querySelector('#bp-graph').clientWidth],
+      right: Math.max(...[...document.querySelectorAll('#bp-graph svg, #bp-diagram svg')]
+                      .filter(s => s.getBoundingClientRect().width > 0).map(s => s.getBoundingClientRect().right))})""")
+    assert scroll["page"] <= width and scroll["graph"][0] <= scroll["graph"][1] and scroll["right"] <= width, scroll
+    assert bp_page.locator("#bp-graph svg:visible g[data-graph-node='loss']").count() == 1

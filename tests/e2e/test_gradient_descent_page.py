@@ -128,3 +128,70 @@ def test_mini_batch_highlights_batches_and_counts_epochs(gd_page):
     click(gd_page, "#mb-step")
     assert gd_page.get_attribute("#mb-counters", "data-steps") == "5"
     assert gd_page.is_hidden("#mb-message")
+
+
+def test_weight_field_follows_the_weight_and_reset_restores_the_start(gd_page):
+    click(gd_page, "#ow-run")
+    lesson = gd.OneWeight(3, 10, 2, 0.01)
+    for _ in range(10):
+        lesson.update()
+    assert gd_page.input_value("#ow-weight") == gd.fmt(lesson.weight.item(), 10)
+    assert gd_page.get_attribute("#ow-counter", "data-updates") == "10"
+    click(gd_page, "#ow-step")  # the field showing the current weight is not an edit: the run goes on
+    assert gd_page.get_attribute("#ow-counter", "data-updates") == "11"
+    click(gd_page, "#ow-reset")
+    assert gd_page.input_value("#ow-weight") == "2"
+    gd_page.fill("#ow-weight", "5")
+    gd_page.dispatch_event("#ow-weight", "change")
+    gd_page.wait_for_function("document.querySelector('#ow-counter').textContent.includes('weight now 5,')")
+
+
+def test_divergence_names_the_displayed_loss(gd_page):
+    gd_page.fill("#ow-rate", "0.5")
+    for _ in range(5):
+        click(gd_page, "#ow-run")
+    lesson = gd.OneWeight(3, 10, 2, 0.5)
+    for _ in range(50):
+        lesson.update()
+    assert gd_page.get_attribute("#ow-status", "data-state") == "blown-up"
+    status = gd_page.inner_text("#ow-status")
+    assert f"stopped at loss {gd.fmt(lesson.losses[-1])}" in status and gd.fmt(lesson.blown_up_loss) in status
+    assert f"loss {gd.fmt(lesson.losses[-1])}" in gd_page.inner_text("#ow-counter")
+
+
+def test_full_batch_has_one_colour_everywhere(gd_page):
+    click(gd_page, "#mb-step")
+    colours = gd_page.evaluate("""() => {
+      // uPlot's legend marks each series with a border of the series' stroke colour.
+      const series = id => Object.fromEntries([...document.querySelectorAll(`#${id} .u-legend .u-series`)]
+        .map(r => [r.querySelector('.u-label').textContent, getComputedStyle(r.querySelector('.u-marker')).borderColor]));
+      const swatch = model => getComputedStyle(
+        document.querySelector(`#mb-table tr[data-model=${model}] .swatch`)).backgroundColor;
+      return {data: series('mb-data'), loss: series('mb-loss'), table: swatch('full'), mini: swatch('mini')};
+    }""")
+    assert colours["loss"]["full batch"] == colours["data"]["full-batch line"] == colours["table"]
+    assert colours["loss"]["mini-batch"] == colours["data"]["mini-batch line"] == colours["mini"]
+    assert colours["table"] != colours["mini"]
+
+
+def test_racers_out_of_steps_do_not_say_running(gd_page):
+    gd_page.fill("#race-rate", "0")  # the slowest rates: nobody arrives in 1000 steps
+    gd_page.fill("#race-adaptive", "0")
+    gd_page.select_option("#race-surface", "rosenbrock")
+    gd_page.fill("#race-rate", "0")
+    gd_page.fill("#race-adaptive", "0")
+    gd_page.click("#race-play")
+    gd_page.wait_for_function("document.querySelector('#race-steps').textContent.includes('(finished)')",
+                              timeout=120_000)
+    states = gd_page.eval_on_selector_all("#race-table .state", "s => s.map(e => e.textContent)")
+    assert states and "running" not in states
+    assert "out of steps (1000)" in states
+
+
+def test_card_one_fits_a_phone(gd_page):
+    gd_page.set_viewport_size({"width": 390, "height": 844})
+    click(gd_page, "#ow-update")
+    width = gd_page.evaluate("document.documentElement.scrollWidth")
+    right = gd_page.evaluate("document.querySelector('#one-weight').getBoundingClientRect().right")
+    assert width <= 390 and right <= 390, (width, right)
+    assert gd_page.is_visible("#ow-stages tr[data-key=slope] td.value")
