@@ -228,6 +228,8 @@ def test_the_biggest_network_is_legible_and_nothing_scrolls_sideways(bp_page, wi
     graph = bp_page.locator("#bp-graph svg:visible")
     assert graph.count() == 1 and graph.evaluate(SMALLEST_TEXT_PX) >= 10
     scroll = bp_page.evaluate("""() => ({page: document.documentElement.scrollWidth,
+      widest: [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > innerWidth)
+                .map(e => e.id || e.className || e.tagName).slice(0, 5),
       graph: [document.querySelector('#bp-graph').scrollWidth, document.querySelector('#bp-graph').clientWidth],
       right: Math.max(...[...document.querySelectorAll('#bp-graph svg, #bp-diagram svg')]
                       .filter(s => s.getBoundingClientRect().width > 0).map(s => s.getBoundingClientRect().right))})""")

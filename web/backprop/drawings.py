@@ -25,7 +25,7 @@ def network_diagrams(network, shown):
 
 def labels_on_lines(n_in, n_out):
     """Whether a layer's weights fit as labels on its lines; crowded layers keep them in the table below."""
-    return n_out == 1 or max(n_in, n_out) <= 2
+    return max(n_in, n_out) <= 2
 
 
 def network_svg(network, shown, compact):
