@@ -1,0 +1,420 @@
+"""Keras 2's backend module, ``from keras import backend as K``, for the book's code that works on tensors:
+``from pydl import keras_backend as K``.
+
+The maths functions (``K.mean``, ``K.square``, ...) take eager Tensors and symbolic tensors (layer outputs) alike:
+on symbolic ones they become graph nodes (:mod:`pydl.layers.operation`). ``K.gradients`` and ``K.function`` give
+the book's gradient-ascent recipe (5.4, "visualizing what convnets learn") a symbolic graph to run:
+
+>>> import numpy as np
+>>> from pydl import Input, layers, keras_backend as K
+>>> image = Input(shape=(8, 8, 1))
+>>> features = layers.Conv2D(2, 3, name="conv")(image)
+>>> loss = K.mean(features[:, :, :, 0])
+>>> grads = K.gradients(loss, image)[0]
+>>> grads /= (K.sqrt(K.mean(K.square(grads))) + 1e-5)
+>>> iterate = K.function([image], [loss, grads])
+>>> loss_value, grads_value = iterate([np.zeros((1, 8, 8, 1))])
+>>> grads_value.shape
+(1, 8, 8, 1)
+
+NOTE: differences from Keras 2: ``K.gradients`` differentiates with respect to ``Input`` placeholders (the book's
+uses), not weights; ``K.shape`` returns the shape as a tuple (None where unknown), not a tensor; ``K.variable``
+is a Tensor that requires grad (pydl has no separate variable type).
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydl import backend
+from pydl.autograd import enable_grad, no_grad
+from pydl.backend import np
+from pydl.layers.base import Layer, _unique_name, reset_name_counters
+from pydl.layers.symbolic import SymbolicTensor, as_symbolic
+from pydl.ops import arithmetic, elementwise, reduction, shape as shape_ops
+from pydl.random import generator
+from pydl.tensor import Tensor
+
+__all__ = [
+    "epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format", "clear_session", "int_shape", "shape",
+    "ndim", "dtype", "variable", "constant", "placeholder", "zeros", "ones", "random_normal", "random_uniform",
+    "eval", "get_value", "set_value", "cast", "mean", "sum", "max", "min", "var", "std", "square", "sqrt", "abs",
+    "exp", "log", "pow", "maximum", "minimum", "clip", "tanh", "sigmoid", "relu", "softmax", "concatenate",
+    "reshape", "transpose", "permute_dimensions", "expand_dims", "squeeze", "stack", "dot", "batch_flatten",
+    "flatten", "l2_normalize", "gradients", "function",
+]
+
+_epsilon = 1e-7
+
+
+# ----------------------------------------------------------------- configuration
+def epsilon() -> float:
+    """The fuzz factor Keras adds to avoid dividing by zero (1e-7)."""
+    return _epsilon
+
+
+def set_epsilon(value: float) -> None:
+    global _epsilon
+    _epsilon = float(value)
+
+
+floatx, set_floatx = backend.floatx, backend.set_floatx
+
+
+def image_data_format() -> str:
+    """Always "channels_last": pydl's image layers are channels-last only."""
+    return "channels_last"
+
+
+def clear_session() -> None:
+    """Start layer names afresh ("dense", "dense_1", ...), as Keras' clear_session does; models already built keep
+    working."""
+    reset_name_counters()
+
+
+# ----------------------------------------------------------------- shapes and values
+def _symbolic_or_none(x):
+    return as_symbolic(x) if not isinstance(x, (Tensor, int, float)) else None
+
+
+def int_shape(x) -> tuple:
+    """The shape as a tuple of ints (None for unknown axes, as the batch axis of a layer output)."""
+    symbolic = _symbolic_or_none(x)
+    return tuple(symbolic.shape) if symbolic is not None else tuple(np.shape(x))
+
+
+shape = int_shape  # NOTE: Keras 2 returns a tensor; a tuple indexes the same way inside a Lambda's function
+
+
+def ndim(x) -> int:
+    return len(int_shape(x))
+
+
+def dtype(x) -> str:
+    symbolic = _symbolic_or_none(x)
+    return symbolic.dtype if symbolic is not None else str(np.asarray(x).dtype if not isinstance(x, Tensor)
+                                                          else x.dtype)
+
+
+def variable(value, dtype=None, name=None) -> Tensor:
+    """A Tensor holding ``value`` (cast to ``dtype``, floatx by default) that requires grad."""
+    return Tensor(np.asarray(value), requires_grad=True, dtype=dtype or floatx(), name=name)
+
+
+def constant(value, dtype=None, shape=None, name=None) -> Tensor:
+    """A Tensor of ``value`` (broadcast to ``shape`` when given), no gradient."""
+    array = np.asarray(value, dtype=dtype or floatx())
+    if shape is not None:
+        array = np.broadcast_to(array, tuple(shape)).copy()
+    return Tensor(array, name=name)
+
+
+def placeholder(shape=None, ndim=None, dtype=None, name=None):
+    """An ``Input`` with the full ``shape`` (batch axis first), Keras 2's placeholder."""
+    from pydl.layers import Input
+
+    if shape is None:
+        if ndim is None:
+            raise ValueError("placeholder needs shape=(...) (batch axis first) or ndim=.")
+        shape = (None,) * int(ndim)
+    return Input(batch_shape=tuple(shape), dtype=dtype, name=name)
+
+
+def zeros(shape, dtype=None, name=None) -> Tensor:
+    return Tensor(np.zeros(tuple(shape), dtype=dtype or floatx()), name=name)
+
+
+def ones(shape, dtype=None, name=None) -> Tensor:
+    return Tensor(np.ones(tuple(shape), dtype=dtype or floatx()), name=name)
+
+
+def _check_known(shape, what: str) -> tuple:
+    shape = tuple(shape)
+    if any(d is None for d in shape):
+        raise ValueError(f"{what}: the shape {shape} has unknown (None) axes; random values need a known shape "
+                         "(inside a Lambda's function the batch size is known: K.shape(x)[0]).")
+    return tuple(int(d) for d in shape)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> Tensor:
+    """Normal values of ``shape`` from pydl's shared generator (``pydl.seed``), or one seeded with ``seed``."""
+    values = generator(seed).normal(mean, stddev, _check_known(shape, "random_normal"))
+    return Tensor(values.astype(dtype or floatx()))
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None) -> Tensor:
+    values = generator(seed).uniform(minval, maxval, _check_known(shape, "random_uniform"))
+    return Tensor(values.astype(dtype or floatx()))
+
+
+def eval(x):  # noqa: A001  (Keras' name)
+    """The values of a Tensor as a NumPy array (a symbolic tensor has none: use K.function)."""
+    if _symbolic_or_none(x) is not None:
+        raise TypeError(f"K.eval({x!r}): a symbolic tensor has no values until data flows; use "
+                        "K.function([inputs], [outputs]) and call it on arrays.")
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+get_value = eval
+
+
+def set_value(x: Tensor, value) -> None:
+    """Write ``value`` into the Tensor ``x`` in place (same shape)."""
+    value = np.asarray(value)
+    if tuple(value.shape) != tuple(x.shape):
+        raise ValueError(f"set_value: the tensor has shape {tuple(x.shape)}, the value {tuple(value.shape)}.")
+    x.data[...] = value
+
+
+def cast(x, dtype):
+    if isinstance(x, (tuple, list)) or not isinstance(x, Tensor):
+        return Tensor(np.asarray(x, dtype=dtype))
+    return x.astype(dtype)
+
+
+# ----------------------------------------------------------------- maths (eager or symbolic)
+def mean(x, axis=None, keepdims=False):
+    return reduction.mean(x, _axis(axis), keepdims)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return reduction.sum(x, _axis(axis), keepdims)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return reduction.max(x, _axis(axis), keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return reduction.min(x, _axis(axis), keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    return reduction.var(x, _axis(axis), keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    return elementwise.sqrt(reduction.var(x, _axis(axis), keepdims))
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def square(x):
+    return arithmetic.mul(x, x)
+
+
+def sqrt(x):
+    return elementwise.sqrt(x)
+
+
+def abs(x):  # noqa: A001
+    return elementwise.abs(x)
+
+
+def exp(x):
+    return elementwise.exp(x)
+
+
+def log(x):
+    return elementwise.log(x)
+
+
+def pow(x, a):  # noqa: A001
+    return arithmetic.pow(x, a)
+
+
+def maximum(x, y):
+    return elementwise.maximum(x, y)
+
+
+def minimum(x, y):
+    return elementwise.minimum(x, y)
+
+
+def clip(x, min_value, max_value):
+    return elementwise.clip(x, min_value, max_value)
+
+
+def tanh(x):
+    return elementwise.tanh(x)
+
+
+def sigmoid(x):
+    return elementwise.sigmoid(x)
+
+
+def relu(x, alpha=0.0, max_value=None):
+    out = elementwise.relu(x) if alpha == 0 else elementwise.leaky_relu(x, alpha)
+    return out if max_value is None else elementwise.minimum(out, max_value)
+
+
+def softmax(x, axis=-1):
+    return reduction.softmax(x, axis)
+
+
+def concatenate(tensors, axis=-1):
+    return shape_ops.concatenate(list(tensors), axis=axis)
+
+
+def reshape(x, shape):
+    return shape_ops.reshape(x, tuple(shape))
+
+
+def transpose(x):
+    return shape_ops.transpose(x, None)
+
+
+def permute_dimensions(x, pattern):
+    return shape_ops.transpose(x, tuple(pattern))
+
+
+def expand_dims(x, axis=-1):
+    return shape_ops.expand_dims(x, axis)
+
+
+def squeeze(x, axis):
+    return shape_ops.squeeze(x, axis)
+
+
+def stack(tensors, axis=0):
+    return shape_ops.stack(list(tensors), axis=axis)
+
+
+def dot(x, y):
+    """Matrix product (Keras 2's ``K.dot`` on tensors of rank 1 or 2; batched operands follow ``matmul``)."""
+    return arithmetic.matmul(x, y)
+
+
+def batch_flatten(x):
+    """(batch, ...) -> (batch, product of the rest)."""
+    rest = int_shape(x)[1:]
+    if None in rest:
+        raise ValueError(f"batch_flatten needs every axis but the batch known, got shape {int_shape(x)}.")
+    return shape_ops.reshape(x, (-1, math.prod(rest)))
+
+
+def flatten(x):
+    return shape_ops.reshape(x, (-1,))
+
+
+def l2_normalize(x, axis=None):
+    """``x / sqrt(max(sum(x ** 2, axis), 1e-12))``, Keras' formula."""
+    return x / elementwise.sqrt(elementwise.maximum(reduction.sum(x * x, axis, True), 1e-12))
+
+
+# ----------------------------------------------------------------- gradients and functions of graphs
+class _Gradients(Layer):
+    """A node whose outputs are the gradients of ``loss`` (summed over its entries, as Keras 2 does) with respect
+    to some of the ``Input`` placeholders the loss is computed from. On data it runs the loss's graph forwards
+    with those inputs requiring grad, and backwards; the model's weights get no gradients from it."""
+
+    def __init__(self, loss_model, wrt: list, **kwargs):
+        super().__init__(**kwargs)
+        self.loss_model, self.wrt = loss_model, wrt  # wrt: positions in loss_model.inputs
+
+    def _convert_input(self, inputs):
+        return [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
+
+    def _build_or_check(self, input_shape) -> None:
+        self.built = True
+
+    def compute_output_spec(self, inputs):
+        return [inputs[i].shape for i in self.wrt], [inputs[i].dtype for i in self.wrt]
+
+    def call(self, inputs, training=None):
+        leaves = [Tensor(x.data, requires_grad=i in self.wrt) for i, x in enumerate(inputs)]
+        weights = [w for w in self.loss_model.weights if w.requires_grad]
+        try:
+            for weight in weights:  # only the inputs' gradients are wanted: the weights stay out of the graph
+                weight.requires_grad = False
+            with enable_grad():
+                loss = self.loss_model._forward(leaves, training=training)[0]
+                reduction.sum(loss).backward()
+        finally:
+            for weight in weights:
+                weight.requires_grad = True
+        return [Tensor(leaves[i].grad) if leaves[i].grad is not None else
+                Tensor(np.zeros_like(leaves[i].data)) for i in self.wrt]
+
+    def get_config(self):
+        raise TypeError(f'"{self.name}" is K.gradients of a graph; a model holding it cannot be saved.')
+
+
+def gradients(loss, variables) -> list:
+    """The symbolic gradients of ``loss`` (its sum, when it has several entries) with respect to each of
+    ``variables``: ``Input`` placeholders (or their tensors) the loss is computed from. A list, one per variable.
+
+    Raises:
+        TypeError: for a loss that is not a symbolic tensor, or a variable that is not an Input's tensor.
+        ValueError: for a variable the loss does not depend on.
+    """
+    from pydl.models.functional import Model
+
+    loss_tensor = _symbolic_or_none(loss)
+    if not isinstance(loss_tensor, SymbolicTensor):
+        raise TypeError(f"K.gradients needs a symbolic loss (computed from layer outputs), got {loss!r}.")
+    single = not isinstance(variables, (list, tuple))
+    wanted = []
+    for variable in [variables] if single else list(variables):
+        tensor = _symbolic_or_none(variable)
+        if tensor is None or tensor.node.inputs:
+            raise TypeError("K.gradients differentiates with respect to Input placeholders (e.g. model.input), "
+                            f"got {variable!r}.")
+        wanted.append(tensor)
+    placeholders = _inputs_of(loss_tensor)
+    missing = [t.name for t in wanted if t not in placeholders]
+    if missing:
+        raise ValueError(f"the loss does not depend on the input(s) {missing}; it is computed from "
+                         f"{[t.name for t in placeholders]}.")
+    loss_model = Model(placeholders, loss_tensor)
+    node = _Gradients(loss_model, [placeholders.index(t) for t in wanted], name=_unique_name("gradients"))
+    outputs = node(placeholders)
+    return list(outputs)
+
+
+def _inputs_of(tensor: SymbolicTensor) -> list:
+    """The Input placeholders ``tensor`` is computed from, in the order they are first met."""
+    found, seen, stack = [], set(), [tensor.node]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if not node.inputs:
+            found.append(node.outputs[0])
+        stack.extend(t.node for t in reversed(node.inputs))
+    return found
+
+
+class _Function:
+    """What :func:`function` returns: called on a list of arrays (one per input), returns a list of arrays."""
+
+    def __init__(self, inputs, outputs):
+        from pydl.models.functional import Model
+
+        self._single_output = not isinstance(outputs, (list, tuple))
+        self.model = Model(list(inputs), [outputs] if self._single_output else list(outputs))
+
+    def __call__(self, values):
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        if len(values) != len(self.model.inputs):
+            raise ValueError(f"this K.function takes {len(self.model.inputs)} input(s) "
+                             f"{[t.name for t in self.model.inputs]}, got {len(values)}.")
+        tensors = [layer_input.node.layer(value) for layer_input, value in zip(self.model.inputs, values)]
+        with no_grad():
+            outputs = self.model._forward(tensors)
+        return [out.numpy() for out in outputs]
+
+
+def function(inputs, outputs, updates=None, name=None):
+    """A Python function computing ``outputs`` from values of ``inputs`` (Input placeholders), Keras 2's
+    ``K.function``: ``f([array, ...])`` returns ``[array, ...]``, one per output.
+
+    Raises:
+        ValueError: for ``updates`` (Keras 2's variable updates are not supported).
+    """
+    if updates:
+        raise ValueError("K.function updates= are not supported by pydl; update Tensors in Python instead.")
+    return _Function(inputs if isinstance(inputs, (list, tuple)) else [inputs], outputs)
