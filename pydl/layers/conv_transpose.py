@@ -29,8 +29,9 @@ class Conv2DTranspose(KernelLayer):
         kernel_size: int or (kh, kw).
         strides: int or (sh, sw).
         padding: "valid" (output ``(H - 1) * s + max(k, s)``) or "same" (output ``H * s``).
-        output_padding: None, an int or a pair: output ``(H - 1) * s + k - 2 * pad + output_padding`` with
-            ``pad = k // 2`` for "same" and 0 for "valid", as Keras 3 computes it (it must be below the stride).
+        output_padding: None, an int or a pair (each below its stride): extra rows/columns at the end, for an output
+            of ``(H - 1) * s + k + output_padding`` ("valid") or ``(H - 1) * s + k % 2 + output_padding`` ("same"),
+            Keras 3's sizes.
         dilation_rate: only 1 is supported (dilated transposed convolutions are not implemented).
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: as for
             ``Conv2D``.

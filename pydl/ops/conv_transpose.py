@@ -2,8 +2,9 @@
 
 Each input pixel spreads ``kernel[i, j] @ pixel`` over a (kh, kw) window of the output, windows ``stride`` pixels
 apart: the gradient of a convolution with respect to its input, run forwards. The full result has
-``(H - 1) * stride + kh`` rows; ``padding`` rows are cropped from its start and the output keeps ``out_h`` rows
-from there (rows past the full result are zeros), which is how PyTorch, and Keras 3 on every backend, define it.
+``(H - 1) * stride + kh`` rows; ``crop`` rows are cut from its start and the output keeps ``out_h`` rows from
+there (rows past the full result are zeros): PyTorch's ``padding`` and ``output_padding`` are the symmetric case,
+Keras 3's ``padding="same"`` crops asymmetrically (see :func:`conv_transpose_layout`).
 
 Like conv2d's col2im, the loops run over the kh*kw kernel offsets only: each is one matrix product over the
 whole batch and one strided add.
@@ -26,25 +27,25 @@ __all__ = ["conv_transpose2d", "ConvTranspose2DFunction", "conv_transpose_layout
 
 
 def conv_transpose_layout(length: int, kernel: int, stride: int, padding: str, output_padding=None) -> tuple:
-    """(rows cropped from the start of the full result, output length) for one spatial axis, as Keras 3 does.
+    """(entries cropped from the start of the full result, output length) along one spatial axis, as Keras 3
+    computes them on every backend (its JAX rule, which its PyTorch backend reproduces by cropping).
 
-    Keras 3 converts its ``padding`` and ``output_padding`` to PyTorch's (crop ``p`` at both ends of the full
-    result, then add ``output_padding`` rows at the end); this is that conversion, returning ``p`` and the length.
-    NOTE: Keras warns that its TensorFlow backend can differ from this by one row when both the crop and the
-    extra rows are positive (e.g. ``kernel_size=3, strides=2, padding="same", output_padding=1``); pydl follows the
-    PyTorch backend there.
+    With ``padding="same"`` and an odd kernel this crops one entry less at the start than PyTorch's symmetric
+    ``padding`` would (kernel 3, stride 2: Keras keeps ``full[0:2H]``, PyTorch's padding=1, output_padding=1 keeps
+    ``full[1:2H+1]``).
 
-    >>> conv_transpose_layout(4, 3, 2, "same"), conv_transpose_layout(4, 3, 2, "valid")
-    ((1, 8), (0, 9))
+    >>> conv_transpose_layout(4, 3, 2, "same"), conv_transpose_layout(4, 3, 2, "valid"), conv_transpose_layout(4, 4, 2, "same")
+    ((0, 8), (0, 9), (1, 8))
     """
+    full = (length - 1) * stride + kernel
     if padding == "valid":
         extra = max(kernel, stride) - kernel if output_padding is None else output_padding
-        crop = 0
-    else:
-        extra = stride - kernel % 2 if output_padding is None else output_padding
-        crop = max(-((kernel % 2 - kernel + extra) // 2), 0)
-        extra = 2 * crop + kernel % 2 - kernel + extra
-    return crop, (length - 1) * stride + kernel - 2 * crop + extra
+        return 0, full + extra
+    pad_len = stride + kernel - 2 if output_padding is None else kernel + kernel % 2 - 2 + output_padding
+    left_pad = min(pad_len // 2 + pad_len % 2, kernel - 1)
+    right_pad = pad_len - left_pad
+    crop_start, crop_end = kernel - 1 - left_pad, kernel - 1 - right_pad
+    return crop_start, full - crop_start - crop_end
 
 
 class ConvTranspose2DFunction(Function):
