@@ -94,45 +94,6 @@ class SymbolicMath:
     def __getitem__(self, index):
         return _ops().shape.getitem(self, index)
 
-
-class SymbolicTensor(SymbolicMath):
-    """A placeholder for the data that will flow along one edge of a graph: its shape (batch axis None) and dtype.
-
-    Attributes:
-        node: the :class:`Node` that produces it (for an ``Input``, a node of that Input layer with no inputs).
-        index: which output of that node it is (0 unless the layer returns several).
-    """
-
-    __slots__ = ("shape", "dtype", "node", "index")
-
-    def __init__(self, shape, dtype, node: Node, index: int = 0):
-        self.shape, self.dtype, self.node, self.index = tuple(shape), str(dtype), node, index
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def name(self) -> str:
-        """``<layer name>`` for a layer's only output, ``<layer name>/<i>`` for one of several."""
-        layer = self.node.layer.name
-        return f"{layer}/{self.index}" if self.node.returns_list else layer
-
-    def __repr__(self) -> str:
-        return f"<SymbolicTensor shape={self.shape}, dtype={self.dtype}, from layer {self.node.layer.name!r}>"
-
-    def __array__(self, dtype=None, copy=None):
-        # numpy.asarray(x) or Tensor(x) would otherwise wrap this placeholder in an object array, silently
-        raise TypeError(f"{self!r} has no values: it stands for data a model will compute. Use pydl ops on it "
-                        "(pydl.mean, pydl.sum, +, x[...], ...), which become graph nodes, or a layer; NumPy functions "
-                        "and ops outside pydl.ops cannot be recorded.")
-
-    def __len__(self) -> int:
-        raise TypeError(f"len() of {self!r}: its batch size is not known until data flows.")
-
-    def __iter__(self):
-        raise TypeError(f"{self!r} cannot be iterated: its values are not known until data flows.")
-
     # the Tensor methods that have graph ops, so x.mean(axis=1) reads as on a Tensor
     def sum(self, axis=None, keepdims=False):
         return _ops().reduction.sum(self, axis, keepdims)
@@ -172,6 +133,51 @@ class SymbolicTensor(SymbolicMath):
     @property
     def T(self):
         return _ops().shape.transpose(self, None)
+
+
+class SymbolicTensor(SymbolicMath):
+    """A placeholder for the data that will flow along one edge of a graph: its shape (batch axis None) and dtype.
+
+    Attributes:
+        node: the :class:`Node` that produces it (for an ``Input``, a node of that Input layer with no inputs).
+        index: which output of that node it is (0 unless the layer returns several).
+    """
+
+    __slots__ = ("shape", "dtype", "node", "index")
+
+    def __init__(self, shape, dtype, node: Node, index: int = 0):
+        self.shape, self.dtype, self.node, self.index = tuple(shape), str(dtype), node, index
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def name(self) -> str:
+        """``<layer name>`` for a layer's only output, ``<layer name>/<i>`` for one of several."""
+        layer = self.node.layer.name
+        return f"{layer}/{self.index}" if self.node.returns_list else layer
+
+    def __repr__(self) -> str:
+        return f"<SymbolicTensor shape={self.shape}, dtype={self.dtype}, from layer {self.node.layer.name!r}>"
+
+    def __array__(self, dtype=None, copy=None):
+        # numpy.asarray(x) or Tensor(x) would otherwise wrap this placeholder in an object array, silently
+        raise TypeError(f"{self!r} has no values: it stands for data a model will compute. Use pydl ops on it "
+                        "(pydl.mean, pydl.sum, +, x[...], ...), which become graph nodes, or a layer; NumPy functions "
+                        "and ops outside pydl.ops cannot be recorded.")
+
+    def __array_function__(self, func, types, args, kwargs):
+        name = getattr(func, "__name__", str(func))
+        raise TypeError(f"numpy.{name} cannot be recorded on {self!r}: NumPy computes on values, which a symbolic "
+                        f"tensor does not have yet. Use the pydl op (pydl.{name}, where there is one), which becomes "
+                        "a graph node, or a Lambda layer.")
+
+    def __len__(self) -> int:
+        raise TypeError(f"len() of {self!r}: its batch size is not known until data flows.")
+
+    def __iter__(self):
+        raise TypeError(f"{self!r} cannot be iterated: its values are not known until data flows.")
 
 
 def as_symbolic(value):
