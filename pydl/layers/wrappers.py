@@ -136,8 +136,8 @@ class Lambda(Layer):
         name = getattr(self.function, "__qualname__", type(self.function).__name__)
         raise TypeError(f'Lambda layer "{self.name}" holds Python code (the function {name!r}), which pydl does not '
                         "save: loading it would have to run code from the file. Write a Layer subclass "
-                        "(call, get_config) instead of the Lambda to save this model, or keep only its weights "
-                        "with save_weights.")
+                        "(call, get_config) instead of the Lambda to save this model, or keep its weights with "
+                        "model.get_weights() and set_weights() them into the model rebuilt by your code.")
 
     @classmethod
     def from_config(cls, config: dict):
