@@ -17,8 +17,8 @@ the book's gradient-ascent recipe (5.4, "visualizing what convnets learn") a sym
 >>> grads_value.shape
 (1, 8, 8, 1)
 
-NOTE: differences from Keras 2: ``K.gradients`` differentiates with respect to ``Input`` placeholders (the book's
-uses), not weights; ``K.shape`` returns the shape as a tuple (None where unknown), not a tensor; ``K.variable``
+NOTE: differences from Keras 2: ``K.gradients`` differentiates with respect to tensors of a graph (inputs and layer
+outputs, the book's uses), not weights; ``K.shape`` returns the shape as a tuple (None where unknown), not a tensor; ``K.variable``
 is a Tensor that requires grad (pydl has no separate variable type).
 """
 
@@ -306,13 +306,14 @@ def l2_normalize(x, axis=None):
 
 # ----------------------------------------------------------------- gradients and functions of graphs
 class _Gradients(Layer):
-    """A node whose outputs are the gradients of ``loss`` (summed over its entries, as Keras 2 does) with respect
-    to some of the ``Input`` placeholders the loss is computed from. On data it runs the loss's graph forwards
-    with those inputs requiring grad, and backwards; the model's weights get no gradients from it."""
+    """A node whose outputs are the gradients of the loss (summed over its entries, as Keras 2 does) with respect
+    to tensors of its graph: Input placeholders or layer outputs. On data it replays the loss's graph from the
+    placeholders with those tensors made leaves that require grad, then runs backward; the model's weights get
+    no gradients from it."""
 
-    def __init__(self, loss_model, wrt: list, **kwargs):
+    def __init__(self, loss_model, wanted: list, **kwargs):
         super().__init__(**kwargs)
-        self.loss_model, self.wrt = loss_model, wrt  # wrt: positions in loss_model.inputs
+        self.loss_model, self.wanted = loss_model, wanted
 
     def _convert_input(self, inputs):
         return [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
@@ -321,22 +322,23 @@ class _Gradients(Layer):
         self.built = True
 
     def compute_output_spec(self, inputs):
-        return [inputs[i].shape for i in self.wrt], [inputs[i].dtype for i in self.wrt]
+        return [t.shape for t in self.wanted], [t.dtype for t in self.wanted]
 
     def call(self, inputs, training=None):
-        leaves = [Tensor(x.data, requires_grad=i in self.wrt) for i, x in enumerate(inputs)]
+        watch = dict.fromkeys(self.wanted)
         weights = [w for w in self.loss_model.weights if w.requires_grad]
         try:
-            for weight in weights:  # only the inputs' gradients are wanted: the weights stay out of the graph
+            for weight in weights:  # only the tensors' gradients are wanted: the weights stay out of the graph
                 weight.requires_grad = False
             with enable_grad():
-                loss = self.loss_model._forward(leaves, training=training)[0]
-                reduction.sum(loss).backward()
+                loss = self.loss_model._forward(inputs, training=training, watch=watch)[0]
+                if loss.requires_grad:
+                    reduction.sum(loss).backward()
         finally:
             for weight in weights:
                 weight.requires_grad = True
-        return [Tensor(leaves[i].grad) if leaves[i].grad is not None else
-                Tensor(np.zeros_like(leaves[i].data)) for i in self.wrt]
+        return [Tensor(leaf.grad) if leaf.grad is not None else Tensor(np.zeros_like(leaf.data))
+                for leaf in (watch[t] for t in self.wanted)]
 
     def get_config(self):
         raise TypeError(f'"{self.name}" is K.gradients of a graph; a model holding it cannot be saved.')
@@ -344,48 +346,46 @@ class _Gradients(Layer):
 
 def gradients(loss, variables) -> list:
     """The symbolic gradients of ``loss`` (its sum, when it has several entries) with respect to each of
-    ``variables``: ``Input`` placeholders (or their tensors) the loss is computed from. A list, one per variable.
+    ``variables``: tensors of the graph the loss is computed from (``model.input``, a layer's ``output``). A list,
+    one per variable; ops on them are graph nodes too (the book normalises them with ``K.sqrt(K.mean(...))``).
 
     Raises:
-        TypeError: for a loss that is not a symbolic tensor, or a variable that is not an Input's tensor.
-        ValueError: for a variable the loss does not depend on.
+        TypeError: for a loss or a variable that is not a symbolic tensor.
+        ValueError: for a variable the loss is not computed from.
     """
     from pydl.models.functional import Model
 
     loss_tensor = _symbolic_or_none(loss)
     if not isinstance(loss_tensor, SymbolicTensor):
         raise TypeError(f"K.gradients needs a symbolic loss (computed from layer outputs), got {loss!r}.")
-    single = not isinstance(variables, (list, tuple))
     wanted = []
-    for variable in [variables] if single else list(variables):
+    for variable in variables if isinstance(variables, (list, tuple)) else [variables]:
         tensor = _symbolic_or_none(variable)
-        if tensor is None or tensor.node.inputs:
-            raise TypeError("K.gradients differentiates with respect to Input placeholders (e.g. model.input), "
-                            f"got {variable!r}.")
+        if tensor is None:
+            raise TypeError("K.gradients differentiates with respect to tensors of the graph (model.input, "
+                            f"layer.output); got {variable!r}. Weights are not supported.")
         wanted.append(tensor)
-    placeholders = _inputs_of(loss_tensor)
-    missing = [t.name for t in wanted if t not in placeholders]
+    placeholders, upstream = _inputs_of(loss_tensor)
+    missing = [t.name for t in wanted if t not in upstream]
     if missing:
-        raise ValueError(f"the loss does not depend on the input(s) {missing}; it is computed from "
-                         f"{[t.name for t in placeholders]}.")
+        raise ValueError(f"the loss is not computed from {missing}; K.gradients would be zero there.")
     loss_model = Model(placeholders, loss_tensor)
-    node = _Gradients(loss_model, [placeholders.index(t) for t in wanted], name=_unique_name("gradients"))
-    outputs = node(placeholders)
-    return list(outputs)
+    return list(_Gradients(loss_model, wanted, name=_unique_name("gradients"))(placeholders))
 
 
-def _inputs_of(tensor: SymbolicTensor) -> list:
-    """The Input placeholders ``tensor`` is computed from, in the order they are first met."""
-    found, seen, stack = [], set(), [tensor.node]
+def _inputs_of(tensor: SymbolicTensor):
+    """(the Input placeholders ``tensor`` is computed from, in the order first met; every tensor on the way)."""
+    placeholders, upstream, seen, stack = [], {tensor}, set(), [tensor.node]
     while stack:
         node = stack.pop()
         if node in seen:
             continue
         seen.add(node)
         if not node.inputs:
-            found.append(node.outputs[0])
+            placeholders.append(node.outputs[0])
+        upstream.update(node.inputs)
         stack.extend(t.node for t in reversed(node.inputs))
-    return found
+    return placeholders, upstream
 
 
 class _Function:

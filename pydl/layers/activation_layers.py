@@ -3,8 +3,8 @@ slope), ``ELU`` and ``Softmax``. (``Activation("relu")`` takes any activation by
 
 >>> import pydl
 >>> from pydl.layers import LeakyReLU, ReLU
->>> LeakyReLU(negative_slope=0.1)(pydl.tensor([[-2.0, 3.0]])).tolist()
-[[-0.2, 3.0]]
+>>> LeakyReLU(negative_slope=0.5)(pydl.tensor([[-2.0, 3.0]])).tolist()
+[[-1.0, 3.0]]
 >>> ReLU(max_value=2.0)(pydl.tensor([[-2.0, 3.0]])).tolist()
 [[0.0, 2.0]]
 """
