@@ -389,20 +389,31 @@ def _inputs_of(tensor: SymbolicTensor):
 
 
 class _Function:
-    """What :func:`function` returns: called on a list of arrays (one per input), returns a list of arrays."""
+    """What :func:`function` returns: called on a list of arrays (one per input), returns a list of arrays.
+
+    As in Keras 2, an input no output needs is allowed (its value is ignored); the graph runs from the others.
+    """
 
     def __init__(self, inputs, outputs):
         from pydl.models.functional import Model
 
-        self._single_output = not isinstance(outputs, (list, tuple))
-        self.model = Model(list(inputs), [outputs] if self._single_output else list(outputs))
+        self.inputs = [_symbolic_or_none(t) for t in inputs]
+        if any(t is None or t.node.inputs for t in self.inputs):
+            raise TypeError(f"K.function inputs must be Input placeholders (e.g. model.input), got {inputs!r}.")
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        needed = set()
+        for output in outputs:
+            needed.update(_inputs_of(_symbolic_or_none(output))[0] if _symbolic_or_none(output) is not None
+                          else ())
+        self.used = [i for i, t in enumerate(self.inputs) if t in needed]
+        self.model = Model([self.inputs[i] for i in self.used], outputs)
 
     def __call__(self, values):
         values = list(values) if isinstance(values, (list, tuple)) else [values]
-        if len(values) != len(self.model.inputs):
-            raise ValueError(f"this K.function takes {len(self.model.inputs)} input(s) "
-                             f"{[t.name for t in self.model.inputs]}, got {len(values)}.")
-        tensors = [layer_input.node.layer(value) for layer_input, value in zip(self.model.inputs, values)]
+        if len(values) != len(self.inputs):
+            raise ValueError(f"this K.function takes {len(self.inputs)} input(s) {[t.name for t in self.inputs]}, "
+                             f"got {len(values)}.")
+        tensors = [self.inputs[i].node.layer(values[i]) for i in self.used]  # each Input checks its shape
         with no_grad():
             outputs = self.model._forward(tensors)
         return [out.numpy() for out in outputs]
