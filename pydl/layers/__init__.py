@@ -48,7 +48,8 @@ registry.register("layer", MaxPooling2D, "MaxPool2D")
 registry.register("layer", AveragePooling2D, "AvgPool2D")
 registry.register("layer", MaxPooling1D, "MaxPool1D")
 registry.register("layer", AveragePooling1D, "AvgPool1D")
-registry.register("layer", Conv2DTranspose, "Convolution2DTranspose")  # Keras 2's other name
+registry.register("layer", Conv2DTranspose, "Convolution2DTranspose")  # Keras' other name
+Convolution2DTranspose = Conv2DTranspose
 
 # Merge layers, the joints of functional graphs, and their lowercase helpers: layers.concatenate([a, b]).
 from pydl.layers.merge import (  # noqa: E402
