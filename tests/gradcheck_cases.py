@@ -247,6 +247,8 @@ def _keras_book_layer_cases():
             3, (2, 3), strides=(3, 2), output_padding=(2, 1), **f64), (2, 3, 2, 2)),
         _layer_case("UpSampling1D", lambda: layers.UpSampling1D(3, **f64), (2, 3, 2)),
         _layer_case("UpSampling2D", lambda: layers.UpSampling2D((2, 3), **f64), (2, 3, 2, 2)),
+        _layer_case("UpSampling2D bilinear", lambda: layers.UpSampling2D(3, interpolation="bilinear", **f64),
+                    (2, 3, 2, 2)),
         _layer_case("ZeroPadding2D", lambda: layers.ZeroPadding2D(((1, 0), (2, 1)), **f64), (2, 3, 2, 2)),
         _layer_case("Cropping2D", lambda: layers.Cropping2D(((1, 0), (0, 2)), **f64), (2, 4, 5, 2)),
         _layer_case("Permute", lambda: layers.Permute((2, 3, 1), **f64), (2, 3, 4, 2)),

@@ -42,6 +42,31 @@ def _repeat_each(x, counts: tuple):
     return shape_ops.reshape(repeated, tuple(size * count for size, count in zip(x.shape, counts)))
 
 
+def _bilinear_matrix(size: int, factor: int, dtype):
+    """(size * factor, size) weights of linear interpolation with half-pixel centres (PyTorch's
+    ``align_corners=False``, what Keras 3 resizes with): output ``i`` reads input ``(i + 0.5) / factor - 0.5``,
+    clamped to the edges."""
+    xp = backend.np
+    source = xp.clip((xp.arange(size * factor) + 0.5) / factor - 0.5, 0, size - 1)
+    low = xp.floor(source).astype(int)
+    high = xp.minimum(low + 1, size - 1)
+    weights = xp.zeros((size * factor, size))
+    rows = xp.arange(size * factor)
+    xp.add.at(weights, (rows, low), 1 - (source - low))
+    xp.add.at(weights, (rows, high), source - low)
+    return weights.astype(dtype)
+
+
+def _bilinear(x, factors):
+    """(N, H, W, C) -> (N, H*fh, W*fw, C): one matrix product per axis, so the gradient is matmul's."""
+    xp = backend.get_array_module(x.data)
+    rows = xp.asarray(_bilinear_matrix(x.shape[1], factors[0], x.dtype))
+    cols = xp.asarray(_bilinear_matrix(x.shape[2], factors[1], x.dtype))
+    channels_first = shape_ops.transpose(x, (0, 3, 1, 2))  # (N, C, H, W): interpolate the last two axes
+    resized = rows @ channels_first @ cols.T
+    return shape_ops.transpose(resized, (0, 2, 3, 1))
+
+
 def _times(size, factor):
     return None if size is None else size * factor
 
@@ -70,20 +95,21 @@ class UpSampling1D(Layer):
 
 
 class UpSampling2D(Layer):
-    """Repeats each pixel ``size`` times along height and width (nearest neighbour), channels last.
+    """Enlarges each image ``size`` times along height and width, channels last.
 
     Args:
         size: int or (rows, cols).
-        interpolation: "nearest" (Keras' default). NOTE: "bilinear" and the other modes are not implemented.
+        interpolation: "nearest" (Keras' default: each pixel repeated) or "bilinear" (linear in both directions,
+            half-pixel centres, as Keras 3). NOTE: Keras' "bicubic", "lanczos3", ... are not implemented.
     """
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         if data_format not in (None, "channels_last"):
             raise ValueError(f"UpSampling2D supports data_format='channels_last' only, got {data_format!r}.")
-        if interpolation != "nearest":
+        if interpolation not in ("nearest", "bilinear"):
             raise ValueError(f"UpSampling2D interpolation={interpolation!r} is not implemented in pydl; use "
-                             "'nearest'.")
+                             "'nearest' or 'bilinear'.")
         self.size = tuple(int(s) for s in ((size, size) if isinstance(size, int) else size))
         if len(self.size) != 2 or min(self.size) < 1:
             raise ValueError(f"UpSampling2D size must be a positive int or a pair of them, got {size!r}.")
@@ -93,6 +119,8 @@ class UpSampling2D(Layer):
         super().build(_check_rank(self, input_shape, 4, "(batch, height, width, channels)"))
 
     def call(self, inputs, training=None):
+        if self.interpolation == "bilinear":
+            return _bilinear(inputs, self.size)
         return _repeat_each(inputs, (1,) + self.size + (1,))
 
     def compute_output_shape(self, input_shape):

@@ -15,6 +15,8 @@ from pydl.tensor import Tensor
 __all__ = ["records_in_graphs"]
 
 _has_symbolic = None
+# arguments that are never symbolic, checked by type alone: most calls are Tensor op Tensor or Tensor op number
+_PLAIN = frozenset({Tensor, float, int, bool, str, type(None), slice})
 
 
 def _symbolic(value) -> bool:
@@ -33,10 +35,10 @@ def records_in_graphs(fn):
     @functools.wraps(fn)
     def op(*args, **kwargs):
         for value in args:
-            if type(value) is not Tensor and _symbolic(value):
+            if type(value) not in _PLAIN and _symbolic(value):
                 return _record(name, args, kwargs)
         for value in kwargs.values():
-            if type(value) is not Tensor and _symbolic(value):
+            if type(value) not in _PLAIN and _symbolic(value):
                 return _record(name, args, kwargs)
         return fn(*args, **kwargs)
 

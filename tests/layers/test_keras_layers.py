@@ -45,6 +45,8 @@ PAIRS = [
     ("UpSampling1D", lambda k: (layers.UpSampling1D(3, **F64), k.layers.UpSampling1D(3, **F64)), SEQUENCES),
     ("UpSampling2D", lambda k: (layers.UpSampling2D((2, 3), **F64), k.layers.UpSampling2D((2, 3), **F64)),
      IMAGES),
+    ("UpSampling2D bilinear", lambda k: (layers.UpSampling2D((2, 3), interpolation="bilinear", **F64),
+                                         k.layers.UpSampling2D((2, 3), interpolation="bilinear", **F64)), IMAGES),
     ("ZeroPadding2D", lambda k: (layers.ZeroPadding2D(((1, 2), (0, 3)), **F64),
                                  k.layers.ZeroPadding2D(((1, 2), (0, 3)), **F64)), IMAGES),
     ("ZeroPadding2D int", lambda k: (layers.ZeroPadding2D(2, **F64), k.layers.ZeroPadding2D(2, **F64)), IMAGES),
@@ -167,7 +169,7 @@ def test_keras2_names_alpha_and_convolution2dtranspose():
 @pytest.mark.parametrize("make, message", [
     (lambda: layers.Conv2DTranspose(4, 3, strides=2, output_padding=2), r"output_padding \(2, 2\).*strides \(2, 2\)"),
     (lambda: layers.Conv2DTranspose(4, 3, dilation_rate=2), "dilation_rate"),
-    (lambda: layers.UpSampling2D(interpolation="bilinear"), "bilinear"),
+    (lambda: layers.UpSampling2D(interpolation="bicubic"), "bicubic"),
     (lambda: layers.Permute((1, 1)), "permutation"),
     (lambda: layers.RepeatVector(0), "positive"),
     (lambda: layers.ZeroPadding2D(((1, 2, 3), (1, 1))), "ZeroPadding2D padding"),
