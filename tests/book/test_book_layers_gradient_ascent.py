@@ -7,6 +7,7 @@ import numpy as np
 import pydl
 from pydl import layers, models
 from pydl import keras_backend as K  # the book: from keras import backend as K
+from tests.learning import assert_at_least
 
 
 def _book_convnet():
@@ -79,7 +80,8 @@ def test_gradient_ascent_raises_the_filter_activation():
     for filter_index in live:
         pattern, losses = generate_pattern(model, "block3_conv1", filter_index, size=64)
         assert pattern.shape == (64, 64, 3) and pattern.dtype == np.uint8
-        assert losses[-1] > 1.5 * losses[0] > 0, losses[::8]
+        assert losses[0] > 0, losses[::8]
+        assert_at_least(losses[-1] / losses[0], 1.5, "filter activation after 40 ascent steps / before")
         rises = sum(later > earlier for earlier, later in zip(losses, losses[1:]))
         assert rises >= 35, losses  # ascent: nearly every one of the 39 steps raises the activation
 

@@ -8,6 +8,7 @@ import pytest
 import pydl
 from pydl import Input, Model, layers, models
 from pydl import keras_backend as K
+from tests.learning import assert_at_least
 
 RNG = np.random.default_rng(0)
 
@@ -118,7 +119,8 @@ def test_a_custom_layer_trains_in_sequential_and_functional_models_and_saves(kin
     x_test, y_test = _blobs(300, 2)
     model.fit(x, y, epochs=30, batch_size=32, verbose=0)
     accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
-    assert accuracy > 0.80  # chance is 0.33; the nearest-centre rule scores about 0.9 on these blobs
+    # chance is 0.33; the nearest-centre rule scores about 0.9 on these blobs
+    assert_at_least(accuracy, 0.80, f"held-out accuracy of a {kind} model with a custom layer")
     assert not np.allclose(model.get_layer("anti").scale.numpy(), 1.0)  # the custom weight trained
     model.save(tmp_path / "custom.pydl")
     restored = models.load_model(tmp_path / "custom.pydl")
