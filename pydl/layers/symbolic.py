@@ -94,6 +94,16 @@ class SymbolicMath:
     def __getitem__(self, index):
         return _ops().shape.getitem(self, index)
 
+    def __iter__(self):
+        # without it, __getitem__ would make Python iterate by indexing 0, 1, 2, ... one graph node each
+        raise TypeError(f"{self!r} cannot be iterated: its values are not known until data flows.")
+
+    def __len__(self) -> int:
+        raise TypeError(f"len() of {self!r}: its batch size is not known until data flows.")
+
+    def __bool__(self) -> bool:
+        return True  # an object, as before: `if tensor:` must not ask for its length
+
     # the Tensor methods that have graph ops, so x.mean(axis=1) reads as on a Tensor
     def sum(self, axis=None, keepdims=False):
         return _ops().reduction.sum(self, axis, keepdims)
@@ -173,11 +183,6 @@ class SymbolicTensor(SymbolicMath):
                         f"tensor does not have yet. Use the pydl op (pydl.{name}, where there is one), which becomes "
                         "a graph node, or a Lambda layer.")
 
-    def __len__(self) -> int:
-        raise TypeError(f"len() of {self!r}: its batch size is not known until data flows.")
-
-    def __iter__(self):
-        raise TypeError(f"{self!r} cannot be iterated: its values are not known until data flows.")
 
 
 def as_symbolic(value):

@@ -112,3 +112,5 @@ def test_input_placeholders_take_operators_too():
     x = Input(shape=(3,))
     model = Model(x, (x * 2.0 - 1.0)[:, 0])
     np.testing.assert_array_equal(model(np.ones((2, 3))).numpy(), [1.0, 1.0])
+    with pytest.raises(TypeError, match="cannot be iterated"):
+        list(x)  # not one node per index
