@@ -16,6 +16,7 @@ import warnings
 from pydl import initializers, regularizers
 from pydl.layers.base import Layer, _shape_tuple
 from pydl.ops import elementwise, reduction
+from pydl.tensor import Tensor
 
 __all__ = ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"]
 
@@ -52,7 +53,7 @@ class ReLU(Layer):
         # Keras 3's ReLU.static_call, term by term, so values at the threshold and the cap agree exactly
         negative_part = elementwise.relu(threshold - x) if slope != 0 else None
         if threshold != 0:
-            x = x * (x.data > threshold).astype(x.dtype)
+            x = x * Tensor((x.data > threshold).astype(x.dtype))  # a Tensor: a CuPy mask must not meet it bare
         else:
             x = elementwise.relu(x)
         if self.max_value is not None:
