@@ -188,10 +188,14 @@ def test_racers_out_of_steps_do_not_say_running(gd_page):
     assert "out of steps (1000)" in states
 
 
-def test_card_one_fits_a_phone(gd_page):
+def test_the_page_fits_a_phone(gd_page):
     gd_page.set_viewport_size({"width": 390, "height": 844})
     click(gd_page, "#ow-update")
+    click(gd_page, "#race-step")
+    click(gd_page, "#mb-step")
+    wide = gd_page.evaluate("""() => [...document.querySelectorAll('main *')]
+      .filter(e => e.getBoundingClientRect().right > innerWidth).map(e => e.id || e.className || e.tagName)""")
     width = gd_page.evaluate("document.documentElement.scrollWidth")
     right = gd_page.evaluate("document.querySelector('#one-weight').getBoundingClientRect().right")
-    assert width <= 390 and right <= 390, (width, right)
+    assert width <= 390 and right <= 390 and not wide, (width, right, wide[:5])
     assert gd_page.is_visible("#ow-stages tr[data-key=slope] td.value")
