@@ -120,6 +120,7 @@ class Layer:
         self._dtype = _dtype_name(dtype)
         self._trainable = bool(trainable)
         self._weights: list = []  # [(Tensor, trainable flag, regularizer or None)] in creation order
+        self._added_losses: list = []  # what call() gave add_loss in the model's last forward pass
         self.built = False
         self.input_spec_shape = None
         self._inbound_nodes: list = []  # one symbolic.Node per call on symbolic tensors, in call order (Keras' name)
@@ -193,8 +194,18 @@ class Layer:
 
     @property
     def losses(self) -> list:
-        """Regularization penalties (scalar Tensors) computed from the current weights; add them to the loss."""
-        return [reg(w) for w, _, reg in self._weights if reg is not None]
+        """The losses :meth:`add_loss` got in the last forward pass, then the regularization penalties (scalar
+        Tensors) computed from the current weights: what training adds to the loss."""
+        return [*self._added_losses, *(reg(w) for w, _, reg in self._weights if reg is not None)]
+
+    def add_loss(self, loss, inputs=None) -> None:
+        """Add ``loss`` (a Tensor computed in :meth:`call`; summed if not a scalar) to the model's training loss and
+        to ``evaluate``'s, as Keras' ``add_loss``; a model compiled with ``loss=None`` trains on these alone. Each
+        forward pass of the model starts them afresh. ``inputs`` is Keras 2's argument, accepted and unused."""
+        if not isinstance(loss, Tensor):
+            raise TypeError(f'Layer "{self.name}": add_loss() takes a Tensor computed in call() from its inputs, got '
+                            f"{type(loss).__name__}.")
+        self._added_losses.append(loss)
 
     def get_weights(self) -> list:
         """Copies of the weights as NumPy arrays, in creation order."""
