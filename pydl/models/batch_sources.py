@@ -93,9 +93,10 @@ class BatchChecker:
         if self._has_targets is None:
             self._has_targets, self._has_weights = y is not None, weight is not None
         elif (y is not None, weight is not None) != (self._has_targets, self._has_weights):
-            raise ValueError(f"{where} is a {self._structure(y, weight)} but the first batch was a "
-                             f"{self._structure(self._has_targets, self._has_weights)}; every batch must have the "
-                             "same structure.")
+            now, first = self._structure(y is not None, weight is not None), self._structure(self._has_targets,
+                                                                                              self._has_weights)
+            raise ValueError(f"{where} is a {now} but the first batch was a {first}; every batch must have the same "
+                             "structure.")
         self._check_shapes(xs + ys, where)
         weights = model._sample_weights(weight, len(xs[0]), prefix=f"{where}: ") if weight is not None else \
             [None] * len(model.output_names)
