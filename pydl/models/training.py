@@ -186,7 +186,7 @@ class Trainer(Compiling, Evaluation):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
         """One gradient update on one batch. Returns the loss, or ``[loss, *metrics]`` when metrics are compiled."""
         self._require_compiled("training")
-        xs, ys = self._arrays(x, y)
+        xs, ys = self._data_arrays(x, y, "", "train_on_batch()")
         weights = self._training_weights(sample_weight, class_weight, ys, len(xs[0]))
         logs, predictions = self._train_step(xs, ys, weights)
         means = LogMeans()
@@ -197,7 +197,7 @@ class Trainer(Compiling, Evaluation):
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss (and metrics) on one batch, without updating the weights or adding regularization penalties."""
         self._require_compiled("evaluation")
-        xs, ys = self._arrays(x, y)
+        xs, ys = self._data_arrays(x, y, "", "test_on_batch()")
         means = LogMeans()
         self._test_step(xs, ys, self._sample_weights(sample_weight, len(xs[0])), means, 1)
         return self._result(means.means(), return_dict)
@@ -279,9 +279,9 @@ class Trainer(Compiling, Evaluation):
         if initial_epoch > epochs:
             raise ValueError(f"fit(): initial_epoch={initial_epoch} is after the last epoch (epochs={epochs}): epochs "
                              "is the index to stop at, so resuming at epoch 5 for 3 more is initial_epoch=5, epochs=8.")
-        steps_per_epoch = None if steps_per_epoch is None else whole_number(steps_per_epoch, "fit(): steps_per_epoch", 1)
-        validation_steps = None if validation_steps is None else whole_number(validation_steps,
-                                                                              "fit(): validation_steps", 1)
+        steps_per_epoch, validation_steps = (None if steps is None else whole_number(steps, f"fit(): {name}", 1)
+                                             for steps, name in ((steps_per_epoch, "steps_per_epoch"),
+                                                                 (validation_steps, "validation_steps")))
         if seed is not None:
             pydl_random.seed(seed)
         if is_batch_source(x):
