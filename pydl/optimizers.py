@@ -81,7 +81,8 @@ class Optimizer:
             three clippings may be set, as in Keras; 0 means off.
         decay: Keras 2's time-based decay, kept for old code (Keras 3 ignores it, with a warning): the rate of
             update ``t`` (counted from 0) is ``lr / (1 + decay * t)``, Keras 3's
-            ``InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)``. Schedules are the Keras 3 way.
+            ``InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)`` (in pydl, a schedule is the
+            ``LearningRateScheduler`` callback).
 
     Subclasses define ``slot_names`` and ``update_step(grad, param, slots)``, reading the rate of the update from
     :attr:`current_learning_rate`.
