@@ -543,11 +543,12 @@ class ProgbarLogger(Callback):
         self.interactive = self.verbose == 1 and hasattr(out, "isatty") and out.isatty()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self.start, self.last_draw = epoch, time.perf_counter(), 0.0
+        self.epoch, self.start, self.last_draw, self.seen = epoch, time.perf_counter(), 0.0, 0
         if self.verbose == 1:
             self._out().write(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}\n")
 
     def on_batch_end(self, batch, logs=None):
+        self.seen = batch + 1  # what an epoch of unknown length (a generator without steps) ran so far
         if not getattr(self, "interactive", False):
             return
         now = time.perf_counter()
@@ -565,7 +566,7 @@ class ProgbarLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self.start
-        steps = self.params.get("steps") or 1
+        steps = self.params.get("steps") or getattr(self, "seen", 0) or 1
         timing = f"{elapsed:.0f}s {1000 * elapsed / steps:.0f}ms/step"
         out = self._out()
         if self.verbose == 1:

@@ -228,3 +228,9 @@ def test_class_weight_applies_to_generator_batches():
     expected = classifier().fit(x, labels, class_weight=weights, batch_size=BATCH, shuffle=False, verbose=0).history
     history = classifier().fit(_batches(x, labels), steps_per_epoch=6, class_weight=weights, verbose=0).history
     assert history == expected
+
+
+def test_the_progress_bar_counts_the_batches_of_a_generator_of_unknown_length(capsys):
+    x, y = _data()
+    _model().fit(_batches(x, y, forever=False), epochs=1, verbose=1)
+    assert "6/6 [==============================]" in capsys.readouterr().out
