@@ -15,6 +15,7 @@ exist as they are drawn).
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from pydl.models.training_data import (
@@ -26,17 +27,20 @@ from pydl.tensor import Tensor
 
 __all__ = ["ArrayBatches", "GeneratorBatches", "SequenceBatches", "is_batch_source"]
 
-_ARRAY_LIKE = (list, tuple, dict, str, bytes, Tensor)
+_ARRAY_LIKE = (list, tuple, dict, str, bytes, bytearray, memoryview, range, Tensor)
 
 
 def is_sequence(x) -> bool:
     """A ``keras.utils.Sequence``-like object: indexable batches with a length, and not data itself."""
-    return (not isinstance(x, _ARRAY_LIKE) and not hasattr(x, "shape") and hasattr(x, "__getitem__")
-            and hasattr(x, "__len__"))
+    return (not isinstance(x, _ARRAY_LIKE) and not hasattr(x, "shape") and not hasattr(x, "__array__")
+            and hasattr(x, "__getitem__") and hasattr(x, "__len__"))
 
 
 def is_batch_source(x) -> bool:
     """Whether ``x`` yields batches (a generator, any iterator, or a Sequence) rather than holding samples."""
+    if inspect.isgeneratorfunction(x):
+        raise ValueError(f"x is the generator function {x.__name__}(), not a generator: call it, as in "
+                         f"fit({x.__name__}(...)).")
     return is_sequence(x) or (not isinstance(x, _ARRAY_LIKE) and hasattr(x, "__next__"))
 
 

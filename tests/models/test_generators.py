@@ -182,6 +182,7 @@ def test_wrong_arguments_with_a_generator_are_refused_by_name():
     _refused(model, "steps_per_epoch must be a whole number >= 1, got 0", _batches(x, y), steps_per_epoch=0)
     _refused(model, "has 6 batches, fewer than the 7 steps", Batches(x, y), steps_per_epoch=7)
     _refused(model, "yielded no batch at all", iter([]))
+    _refused(model, "x is the generator function _batches\\(\\), not a generator: call it", _batches)
 
 
 def test_a_generator_of_the_wrong_structure_or_shape_is_named_before_any_update():
