@@ -19,7 +19,7 @@ from pydl.lessons.playground.state import PlaygroundError, from_query
 
 __all__ = ["apply_action"]
 
-_LIVE_KEYS = {"learningRate", "showTestData", "discretize"}  # no reset: the next frame shows them
+_LIVE_KEYS = {"learningRate", "showTestData", "discretize", "epochs"}  # no reset: the next frame shows them
 
 
 def _int(action, key):
