@@ -154,6 +154,18 @@ def test_the_comparison_trains_the_model_furthest_behind(default_comparison):
     assert {kind: order.count(kind) >= 8 for kind in rnn.MODEL_KINDS} == dict.fromkeys(rnn.MODEL_KINDS, True)
 
 
+def test_each_model_of_the_race_is_fit_bit_for_bit(default_comparison):
+    """The race interleaves three training loops; each model still ends where fit with the same seed ends."""
+    comparison, _ = default_comparison
+    data, values = comparison.data, comparison.values
+    for kind, model in comparison.models.items():
+        alone = rnn.build_classifier(kind, values["units"], values["learning_rate"])
+        history = alone.fit(data.x_train, data.y_train, batch_size=32, epochs=values["epochs"],
+                            validation_data=(data.x_val, data.y_val), verbose=0, seed=0).history
+        assert history == comparison.loops[kind].history.history, kind
+        assert all(np.array_equal(a, b) for a, b in zip(alone.get_weights(), model.get_weights(), strict=True))
+
+
 def test_the_e2e_configuration_beats_chance_in_two_epochs():
     values, message = rnn.check_training(TINY)
     assert message is None and values["kinds"] == ("SimpleRNN", "LSTM")

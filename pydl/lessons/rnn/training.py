@@ -105,7 +105,7 @@ class Comparison:
         return sum(progress(loop) for loop in self.loops.values()) / (len(self.loops) * self.values["epochs"])
 
     def step(self, max_seconds: float = 0.1) -> tuple:
-        """Train the model furthest behind for about ``max_seconds``: ``(kind, logs)``, where logs are the epoch's
+        """Train the model furthest behind for about ``max_seconds``, at most to its epoch's end: ``(kind, logs)``, where logs are the epoch's
         ``{epoch, loss, accuracy, val_loss, val_accuracy}`` if this slice finished an epoch, else None;
         ``(None, None)`` once all are done."""
         waiting = [kind for kind, loop in self.loops.items() if not loop.done]
@@ -114,7 +114,7 @@ class Comparison:
         kind = min(waiting, key=lambda k: progress(self.loops[k]))
         loop = self.loops[kind]
         epoch, started = loop.epoch, time.perf_counter()
-        loop.step(max_seconds=max_seconds)
+        loop.step(max_batches=loop.steps - loop.batch, max_seconds=max_seconds)  # never past the epoch's end
         self.seconds[kind] += time.perf_counter() - started
         if loop.epoch == epoch:
             return kind, None
