@@ -132,7 +132,8 @@ def test_play_stops_at_the_epoch_limit_and_a_raised_limit_carries_on_as_one_run(
     with pytest.raises(PlaygroundError, match="trained its 2 epochs, the limit"):
         limited.step_epoch()
     model = limited.model
-    assert apply_action(limited, {"type": "set", "key": "epochs", "value": "4"}) == ("frame", [])
+    assert apply_action(limited, {"type": "set", "key": "epochs", "value": "4"}) == (
+        "frame", ["this run now trains to epoch 4, same network"])
     assert limited.model is model and not limited.at_limit  # a new limit is no new network
     limited.train_epochs(5)
     assert limited.epoch == 4
@@ -143,6 +144,22 @@ def test_play_stops_at_the_epoch_limit_and_a_raised_limit_carries_on_as_one_run(
     assert limited.history == straight.history
     with pytest.raises(PlaygroundError, match="epochs=0 is out of range: use an epoch limit from 1 to 10000"):
         limited.update("epochs", "0")
+
+
+def test_a_change_mid_run_applies_cleanly_and_says_so():
+    pg = Playground(State(seed=0, epochs=3))
+    pg.train(max_batches=4)
+    assert apply_action(pg, {"type": "set", "key": "learningRate", "value": "0.1"}) == (
+        "frame", ["learning rate 0.1 from the next batch on, same network"])
+    pg.train_epochs(3)
+    assert apply_action(pg, {"type": "set", "key": "epochs", "value": "2"}) == (
+        "frame", ["this run now trains to epoch 2, same network (it has trained 3: raise the limit to train on)"])
+    model = pg.model
+    redraw, notes = apply_action(pg, {"type": "set", "key": "activation", "value": "relu"})
+    assert (redraw, notes) == ("structure", ["the new settings need a new network: it was rebuilt with new weights "
+                                             "at epoch 0 (the old run had trained 3 epochs)"])
+    assert pg.model is not model and pg.epoch == 0 and pg.batch == 0 and pg.history["epoch"] == [0]
+    assert apply_action(pg, {"type": "set", "key": "activation", "value": "tanh"}) == ("structure", [])  # untrained
 
 
 def test_code_notes_what_it_cannot_repeat():

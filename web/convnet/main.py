@@ -1,8 +1,10 @@
 """The convnet lab's page glue: controls in, pictures and numbers out.
 
 Every number shown comes from pydl.lessons.convnet (tested natively in tests/lessons/test_convnet.py); this file
-only reads controls, calls it, and writes HTML. Training runs in slices of about 0.1 s with an `await` between
-them, so clicks (pause, resume, drawing) are handled while a model trains. Cards carry data-* attributes with
+only reads controls, calls it, and writes HTML. Training steps the model's own training loop (model.fit's, through
+pydl.lessons.convnet.training_loop) in slices of about 0.05 s with an `await` between them, so clicks (pause,
+resume, drawing) are handled while a model trains; the views of the weights are redrawn a view at a time, and only
+as often as they cost at most a fifth of the training time. Cards carry data-* attributes with
 their state and key numbers for people and tests.
 
 Loading: main() fills the controls and the data card and wires the events, and the page is then ready (its
@@ -22,19 +24,20 @@ from pyscript import document, window
 from pyodide.ffi import create_proxy
 
 import views
-from pydl_page import ON_PAGE_THREAD, LineChart, apply, element, page, run_page
+from pydl_page import LineChart, apply, element, page, run_page
 from views import figure, ink_image, pct, show_message
 
-# Training time between two yields to the browser; opened from disk, Python shares the page's thread, so a
-# click waits for the slice: shorter there.
-SLICE_SECONDS = 0.05 if ON_PAGE_THREAD else 0.1
+# Training time between two yields to the browser: a click (Pause) waits at most one slice (plus the validation
+# pass of a slice that ends an epoch), in a worker as on the page's thread (opened from disk).
+SLICE_SECONDS = 0.05
 
 
 class Lab:
     data = None
     baseline = None
     model = None
-    run = None
+    loop = None  # the TrainingLoop of the last Train
+    clock = None  # its WallClock: the time the learner waited
     paused = False
     generation = 0  # bumped to stop a running training loop
     previous_val = None  # validation accuracy of the previous run, drawn for comparison
@@ -297,7 +300,7 @@ def reset_model(force=False, refresh=True):
     render_table(model)
     apply(ready_ops("model-card"))
     if force or (lab.epochs_trained == 0 and lab.generation_stopped):
-        lab.model, lab.epochs_trained, lab.evaluation, lab.run = model, 0, None, None
+        lab.model, lab.epochs_trained, lab.evaluation, lab.loop = model, 0, None, None
         element("train-status").textContent = "Not trained yet: the model below has random weights."
         element("train-result").innerHTML = ""
         element("train-result").removeAttribute("data-test-accuracy")
@@ -327,17 +330,24 @@ def stop_training():
     element("train-card").dataset.state = "idle"
 
 
+def bar_op(loop, epochs):
+    from pydl.lessons.convnet import progress
+
+    return {"sel": "#train-progress > div", "attrs": {"style": f"width: {100 * progress(loop) / epochs:.1f}%"}}
+
+
 async def on_train(event=None):
-    from pydl.lessons.convnet import TrainingRun, build_model
+    from pydl.lessons.convnet import WallClock, build_model, training_loop
 
     spec = read_spec()
     stop_training()
-    if lab.run is not None and lab.run.history["val_accuracy"]:
-        lab.previous_val = list(lab.run.history["val_accuracy"])
+    if lab.loop is not None and lab.loop.history.history.get("val_accuracy"):
+        lab.previous_val = list(lab.loop.history.history["val_accuracy"])
     model = build_model(spec, lab.data.input_shape)
     render_table(model)
     lab.model, lab.epochs_trained, lab.evaluation = model, 0, None
-    lab.run = run = TrainingRun(model, lab.data, spec["epochs"], spec["batch_size"], spec["augment"], spec["seed"])
+    lab.loop = loop = training_loop(model, lab.data, spec["epochs"], spec["batch_size"], spec["augment"], spec["seed"])
+    lab.clock = WallClock()
     lab.generation += 1
     lab.generation_stopped = False
     generation = lab.generation
@@ -353,49 +363,63 @@ async def on_train(event=None):
     acc_chart = LineChart("chart-accuracy", ["train", "validation", "baseline", "previous run"],
                           title="accuracy", y_label="accuracy")
     baseline_val = float(element("baseline-result").dataset.valAccuracy)
-    bar = element("train-progress").firstElementChild
-    bar.style.width = "0%"
+    element("train-progress").firstElementChild.style.width = "0%"
     previous = lab.previous_val
     status = element("train-status")
-    status.textContent = f"Training: epoch 1 of {run.epochs}…"
-    last_update = 0.0
-    while not run.done:
+    status.textContent = f"Training: epoch 1 of {spec['epochs']}…"
+    epochs = spec["epochs"]
+    last_update = views_due = 0.0
+    lab.clock.start()
+    while not loop.done:
         await asyncio.sleep(0)  # let the browser deliver clicks and repaint (first of all the setup above)
         if generation != lab.generation:
             return  # stopped, or a new run started
         if lab.paused:
             await asyncio.sleep(0.05)
             continue
-        logs = run.step(SLICE_SECONDS)
+        epoch = loop.epoch
+        loop.step(max_batches=loop.steps - loop.batch, max_seconds=SLICE_SECONDS)  # never past the epoch's end
         now = time.perf_counter()
-        if logs is None and now - last_update > 0.25:
-            last_update = now
-            bar.style.width = f"{100 * run.progress / run.epochs:.1f}%"
-            status.textContent = (f"Training: epoch {run.epoch + 1} of {run.epochs}, batch {run._batch} of "
-                                  f"{run.batches_per_epoch}…")
-        if logs is not None:
-            await asyncio.sleep(0)  # that slice was the validation pass: the browser's turn before charts and views
-            if generation != lab.generation:
-                return
-            epoch = logs["epoch"]
-            lab.epochs_trained = epoch
-            bar.style.width = f"{100 * run.progress / run.epochs:.1f}%"
-            loss_chart.add(epoch, **{"train loss": logs["loss"], "val loss": logs["val_loss"]})
-            acc_chart.add(epoch, train=logs["accuracy"], validation=logs["val_accuracy"], baseline=baseline_val,
-                          **{"previous run": previous[epoch - 1] if previous and epoch <= len(previous) else None})
-            seconds = sum(run.history["seconds"]) / len(run.history["seconds"])
-            status.textContent = (f"Epoch {epoch} of {run.epochs}: validation accuracy {pct(logs['val_accuracy'])} "
-                                  f"(baseline {pct(baseline_val)}) · {seconds:.1f} s per epoch in this browser.")
-            card.dataset.epochs = str(epoch)
-            card.dataset.valAccuracy = str(logs["val_accuracy"])
-            card.dataset.epochSeconds = f"{seconds:.3f}"
-            # A view at a time, with clicks taken between: opened from disk, Python shares the page's thread.
+        if loop.history.stop_reason:  # the loss became NaN: the loop stopped, the views show the last weights
+            show_message("spec-message", loop.history.stop_reason, "error")
+            break
+        if loop.epoch == epoch:
+            if now - last_update > 0.25:
+                last_update = now
+                apply([bar_op(loop, epochs), {"id": "train-status", "text": f"Training: epoch {loop.epoch + 1} of "
+                                                                            f"{epochs}, batch {loop.batch} of "
+                                                                            f"{loop.steps}…"}])
+            continue
+        await asyncio.sleep(0)  # that slice ended with the validation pass: the browser's turn before the charts
+        if generation != lab.generation:
+            return
+        logs = {key: values[-1] for key, values in loop.history.history.items()}
+        lab.epochs_trained = done = loop.epoch
+        loss_chart.add(done, **{"train loss": logs["loss"], "val loss": logs["val_loss"]})
+        acc_chart.add(done, train=logs["accuracy"], validation=logs["val_accuracy"], baseline=baseline_val,
+                      **{"previous run": previous[done - 1] if previous and done <= len(previous) else None})
+        seconds = lab.clock.seconds() / done  # what the learner waited per epoch, drawing included
+        apply([bar_op(loop, epochs), {"id": "train-status", "text": f"Epoch {done} of {epochs}: validation accuracy "
+                                              f"{pct(logs['val_accuracy'])} (baseline {pct(baseline_val)}) · "
+                                              f"{seconds:.1f} s per epoch in this browser."},
+               {"id": "train-card", "data": {"epochs": str(done), "valAccuracy": str(logs["val_accuracy"]),
+                                             "epochSeconds": f"{seconds:.3f}"}}])
+        # The views cost more than an epoch of the default model: redraw them (a view at a time, clicks taken
+        # between) when they would take at most a fifth of the learner's time, and always once training ends.
+        if loop.done or now >= views_due:
+            started = time.perf_counter()
             for _ in refresh_steps():
                 await asyncio.sleep(0)
                 if generation != lab.generation:
                     return
+            views_due = time.perf_counter() + 4 * (time.perf_counter() - started)
     if generation != lab.generation:
         return
+    if lab.evaluation is None or int(element("lab").dataset.epochs or 0) != lab.epochs_trained:
+        for _ in refresh_steps():
+            await asyncio.sleep(0)
+            if generation != lab.generation:
+                return
     lab.generation_stopped = True
     element("pause").disabled = True
     show_result()
@@ -416,13 +440,19 @@ def show_result():
 async def on_pause(event=None):
     if lab.generation_stopped:
         return
+    from pydl.lessons.convnet import progress
+
     lab.paused = not lab.paused
-    element("pause").textContent = "Resume" if lab.paused else "Pause"
-    element("train-card").dataset.state = "paused" if lab.paused else "training"
     if lab.paused:
-        element("train-status").textContent = (f"Paused after {lab.run.progress:.2f} epochs. Look around, then "
-                                               "resume.")
+        lab.clock.pause()
+        # One round trip, and the status first of all: the learner sees at once that the pause took effect.
+        apply([{"id": "train-card", "data": {"state": "paused"}}, {"id": "pause", "text": "Resume"},
+               {"id": "train-status", "text": f"Paused after {progress(lab.loop):.2f} epochs. Look around, then "
+                                              "resume."}])
         show_result_if_evaluated()
+    else:
+        lab.clock.resume()
+        apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"}])
 
 
 def show_result_if_evaluated():

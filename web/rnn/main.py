@@ -1,8 +1,9 @@
 """The recurrent-network page's glue: read the controls, call pydl.lessons.rnn, show the results.
 
 Every number shown comes from pydl.lessons.rnn (tests/lessons/test_rnn.py checks the same numbers natively). DOM
-changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training runs in
-slices of about 0.1 s with an `await` between them, so Pause and Stop are handled while the models train. Handled
+changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training steps each
+model's own training loop (model.fit's) in slices of about 0.05 s with an `await` between them, so Pause and Stop are
+handled while the models train. Handled
 clicks are counted on <body data-clicks>, so tests can tell when the page has caught up with them.
 """
 
@@ -12,12 +13,12 @@ import time
 import traceback
 
 
-from pydl_page import ON_PAGE_THREAD, LineChart, apply, message_op, read, run_page, wire
+from pydl_page import LineChart, apply, message_op, read, run_page, wire
 
 rnn = None  # pydl.lessons.rnn, imported once pydl is loaded
-# Training time between two yields to the browser; opened from disk, Python shares the page's thread, so a
-# click waits for the slice: shorter there.
-SLICE_SECONDS = 0.05 if ON_PAGE_THREAD else 0.1
+# Training time between two yields to the browser: a click (Pause, Stop) waits at most one slice (plus the
+# validation pass of a slice that ends an epoch), in a worker as on the page's thread (opened from disk).
+SLICE_SECONDS = 0.05
 KIND_COLOURS = {"SimpleRNN": "#2563eb", "LSTM": "#ea580c", "GRU": "#16a34a"}
 
 
@@ -173,7 +174,6 @@ class TrainingSection:
         self.comparison = None
         self.generation = 0  # bumped to stop a running training loop
         self.paused = False
-        self.started = 0.0
         self.task = None
         apply([{"id": "train-chance", "text": f"{self.data.describe()}. Always answering the most common digit "
                                               f"scores {pct(self.chance)} on the test digits: chance level."}])
@@ -199,7 +199,6 @@ class TrainingSection:
         self.comparison = rnn.Comparison(values, self.data)
         series = [{"label": kind, "color": KIND_COLOURS[kind]} for kind in values["kinds"]]
         self.chart = LineChart("train-chart", series, title="validation accuracy", x_label="epoch", y_label="accuracy")
-        self.started = time.perf_counter()
         apply([{"id": "train-pause", "disabled": False, "text": "Pause"}, {"id": "train-stop", "disabled": False},
                {"id": "train-start", "text": "Train again"}, {"id": "train-results", "hidden": True},
                {"sel": "#train-progress > div", "attrs": {"style": "width: 0%"}},
@@ -233,11 +232,11 @@ class TrainingSection:
 
     def show_progress(self, kind, logs):
         comparison = self.comparison
-        run = comparison.runs[kind]
+        epochs = comparison.values["epochs"]
         if logs is None:
-            text = f"Training {kind}: epoch {run.epoch + 1} of {run.epochs}\u2026"
+            text = f"Training {kind}: epoch {comparison.loops[kind].epoch + 1} of {epochs}\u2026"
         else:
-            text = (f"{kind}: epoch {logs['epoch']} of {run.epochs} done, validation accuracy "
+            text = (f"{kind}: epoch {logs['epoch']} of {epochs} done, validation accuracy "
                     f"{pct(logs['val_accuracy'])}.")
         ops = [{"sel": "#train-progress > div", "attrs": {"style": f"width: {100 * comparison.progress:.1f}%"}},
                {"id": "train-status", "text": text}]
@@ -254,7 +253,7 @@ class TrainingSection:
         results = comparison.results()
         curves = comparison.validation_curves()
         rows = "".join(result_row(kind, result, curves[kind]) for kind, result in results.items())
-        seconds = time.perf_counter() - self.started
+        seconds = comparison.clock.seconds()  # the time the learner waited, pauses left out
         best = max(results, key=lambda kind: results[kind]["test_accuracy"])
         verb = "Finished" if state == "done" else "Stopped"
         text = (f"{verb} after {seconds:.1f} s in this browser. Best on the test digits: {best}, "
@@ -267,6 +266,10 @@ class TrainingSection:
         if self.comparison is None or self.comparison.done or self.task is None or self.task.done():
             return
         self.paused = not self.paused
+        if self.paused:
+            self.comparison.clock.pause()
+        else:
+            self.comparison.clock.resume()
         apply([{"id": "train-pause", "text": "Resume" if self.paused else "Pause"},
                {"id": "train-status", "data": {"state": "paused" if self.paused else "training"},
                 **({"text": f"Paused at {pct(self.comparison.progress)} of the training. Resume when ready."}

@@ -3,7 +3,8 @@
 :class:`Playground` is what the page drives. Every change goes through :meth:`Playground.update` (or the small
 helpers for layers and neurons), which checks it and rebuilds only what it affects. Training is ``model.fit``'s own loop
 (``model.training_loop``, stepped a slice at a time, up to the run's epoch limit ``state.epochs``), so the "show
-the code" script repeats the page's run number for number. :meth:`frame` and :meth:`structure` return JSON-able dicts for the page.
+the code" script repeats the page's run number for number. :meth:`frame` and :meth:`structure` return JSON-able dicts
+for the page.
 
 >>> pg = Playground(State(seed=1))
 >>> pg.step_epoch(); pg.epoch

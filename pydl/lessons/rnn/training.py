@@ -12,13 +12,12 @@ model that is furthest behind, so the validation curves grow together and a page
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pydl
 from pydl import layers, models, optimizers
 from pydl.backend import np
-from pydl.lessons.convnet import LabData, load_digits_data, progress, training_loop
+from pydl.lessons.convnet import LabData, WallClock, load_digits_data, progress, training_loop
 from pydl.lessons.gradient_descent.validation import InputError, parse_number
 
 __all__ = ["MODEL_KINDS", "TRAINING_DEFAULTS", "TRAINING_LIMITS", "check_training", "sequence_data",
@@ -84,16 +83,29 @@ class Comparison:
     """One training loop per model kind in ``values`` (from :func:`check_training`), trained in turns.
 
     ``loops[kind]`` is that model's :class:`~pydl.models.TrainingLoop`: its numbers are ``fit``'s with the same seed,
-    bit for bit, however the turns fall.
+    bit for bit, however the turns fall. ``clock`` (a :class:`~pydl.lessons.convnet.WallClock`, started by the first
+    :meth:`step`; a page pauses and resumes it) measures the wall time the learner waits; each model is charged the
+    time from the start of its slice to the start of the next one, so whatever the page does after a slice
+    (drawing, yielding to the browser) counts for the model whose epoch it shows, and the models' times add up to
+    the clock's.
     """
 
-    def __init__(self, values: dict, data: LabData, seed: int = 0):
+    def __init__(self, values: dict, data: LabData, seed: int = 0, clock: WallClock | None = None):
         self.values, self.data = values, data
         self.models = {kind: build_classifier(kind, values["units"], values["learning_rate"], seed)
                        for kind in values["kinds"]}
         self.loops = {kind: training_loop(model, data, values["epochs"], BATCH_SIZE, seed=seed)
                       for kind, model in self.models.items()}
-        self.seconds = {kind: 0.0 for kind in self.models}  # time spent in each model's own slices
+        self.clock = clock or WallClock()
+        self.seconds = {kind: 0.0 for kind in self.models}  # wall seconds charged to each model
+        self._started = False
+        self._current, self._charged = None, 0.0
+
+    def _charge(self) -> None:
+        now = self.clock.seconds()
+        if self._current is not None:
+            self.seconds[self._current] += now - self._charged
+        self._charged = now
 
     @property
     def done(self) -> bool:
@@ -105,17 +117,20 @@ class Comparison:
         return sum(progress(loop) for loop in self.loops.values()) / (len(self.loops) * self.values["epochs"])
 
     def step(self, max_seconds: float = 0.1) -> tuple:
-        """Train the model furthest behind for about ``max_seconds``, at most to its epoch's end: ``(kind, logs)``, where logs are the epoch's
-        ``{epoch, loss, accuracy, val_loss, val_accuracy}`` if this slice finished an epoch, else None;
-        ``(None, None)`` once all are done."""
+        """Train the model furthest behind for about ``max_seconds``, at most to its epoch's end: ``(kind, logs)``,
+        where logs are the epoch's ``{epoch, loss, accuracy, val_loss, val_accuracy}`` if this slice finished an
+        epoch, else None; ``(None, None)`` once all are done."""
         waiting = [kind for kind, loop in self.loops.items() if not loop.done]
         if not waiting:
             return None, None
         kind = min(waiting, key=lambda k: progress(self.loops[k]))
         loop = self.loops[kind]
-        epoch, started = loop.epoch, time.perf_counter()
+        if not self._started:
+            self._started = True
+            self.clock.start()
+        self._charge()
+        self._current, epoch = kind, loop.epoch
         loop.step(max_batches=loop.steps - loop.batch, max_seconds=max_seconds)  # never past the epoch's end
-        self.seconds[kind] += time.perf_counter() - started
         if loop.epoch == epoch:
             return kind, None
         history = loop.history.history
@@ -127,7 +142,9 @@ class Comparison:
 
     def results(self) -> dict:
         """kind -> {epochs, params, test_accuracy, seconds_per_epoch} for each model as it is now (held-out test
-        digits, never trained on); seconds_per_epoch is the time of the model's own slices (None before an epoch)."""
+        digits, never trained on); seconds_per_epoch is the wall time charged to it per epoch (None before one)."""
+        self._charge()
+        self._current = None  # the books are closed: time until the next step is nobody's
         out = {}
         for kind, loop in self.loops.items():
             _, accuracy = self.models[kind].evaluate(self.data.x_test, self.data.y_test, batch_size=256, verbose=0)
