@@ -26,6 +26,7 @@ same generator, and nothing the loop does depends on where a slice ended.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import time
@@ -34,7 +35,33 @@ import warnings
 from pydl import callbacks as callbacks_module
 from pydl import random as pydl_random
 
-__all__ = ["TrainingLoop"]
+__all__ = ["TrainingLoop", "watching"]
+
+_watchers: list = []  # the make_callbacks of each watching() block in progress, outermost first
+
+
+@contextlib.contextmanager
+def watching(make_callbacks):
+    """While the block runs, every :class:`TrainingLoop` made (so every ``fit``) also gets ``make_callbacks()``'s
+    callbacks (a list, made afresh for each loop, placed after the loop's own).
+
+    For a page that runs code it did not write and shows its training: the code lab's cells call plain
+    ``model.fit``, and the lab watches them for its progress bar and its Pause/Stop buttons.
+
+    >>> import numpy as np
+    >>> from pydl import callbacks, layers, models
+    >>> model = models.Sequential([layers.Dense(1, input_shape=(2,))]); model.compile("sgd", loss="mse")
+    >>> ends = []
+    >>> with watching(lambda: [callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(epoch))]):
+    ...     _ = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0)
+    >>> ends
+    [0, 1]
+    """
+    _watchers.append(make_callbacks)
+    try:
+        yield
+    finally:
+        _watchers.remove(make_callbacks)
 
 
 class LogMeans:
@@ -108,7 +135,7 @@ class TrainingLoop:
         self._steps = math.ceil(self._samples / batch_size)
         self._rng = pydl_random.get_generator()
         self.history = callbacks_module.History()
-        chain = list(callbacks or [])
+        chain = list(callbacks or []) + [callback for make in list(_watchers) for callback in make()]
         if verbose:
             chain.append(callbacks_module.ProgbarLogger(verbose=verbose))
         chain.append(self.history)

@@ -1,11 +1,13 @@
-"""TrainingLoop.epoch_transform: per-epoch augmentation drawn from the loop's own generator, so a run repeats exactly;
-a transform that breaks the inputs is refused by name before the epoch starts."""
+"""The TrainingLoop's two hooks for pages. epoch_transform: per-epoch augmentation drawn from the loop's own generator,
+so a run repeats exactly; a transform that breaks the inputs is refused by name before the epoch starts. watching():
+every loop made inside the block (every fit) also reports to the watcher's callbacks, and none outside it."""
 
 import numpy as np
 import pytest
 
 import pydl
-from pydl import layers, models
+from pydl import callbacks, layers, models
+from pydl.models.loop import watching
 
 
 def _model(inputs=1):
@@ -92,3 +94,48 @@ def test_a_transform_that_breaks_the_inputs_is_refused_before_the_epoch(inputs, 
         loop.step()
     assert loop.epoch == 0 and loop.batch == 0 and not loop.history.history
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+class Counter(callbacks.Callback):
+    def __init__(self, log, name):
+        super().__init__()
+        self.log, self.name = log, name
+
+    def on_train_begin(self, logs=None):
+        self.log.append((self.name, "begin", self.params["epochs"]))
+
+    def on_batch_end(self, batch, logs=None):
+        if batch == 0:
+            self.model.stop_training = self.name == "stopper"  # a watcher stops training as any callback does
+
+    def on_train_end(self, logs=None):
+        self.log.append((self.name, "end", len(self.model.history.history["loss"])))
+
+
+def test_every_fit_inside_the_block_reports_to_fresh_watcher_callbacks_and_none_outside():
+    x, y = _data()
+    model, log, made = _model(), [], []
+
+    def make():
+        made.append(Counter(log, "watcher"))
+        return [made[-1]]
+
+    with watching(make):
+        model.fit(x, y, epochs=2, verbose=0)
+        model.fit(x, y, epochs=3, verbose=0)  # a cell may fit several times: each loop its own callback
+    model.fit(x, y, epochs=1, verbose=0)
+    assert log == [("watcher", "begin", 2), ("watcher", "end", 2), ("watcher", "begin", 3), ("watcher", "end", 3)]
+    assert len(made) == 2 and made[0] is not made[1]
+
+
+def test_a_watcher_can_stop_training_and_the_block_ends_even_on_an_error():
+    x, y = _data()
+    model, log = _model(), []
+    with pytest.raises(RuntimeError, match="the cell failed"):
+        with watching(lambda: [Counter(log, "stopper")]):
+            history = model.fit(x, y, batch_size=8, epochs=5, verbose=0)
+            raise RuntimeError("the cell failed")
+    assert len(history.history["loss"]) == 1  # stopped after the first batch: that epoch ends, then training
+    log.clear()
+    model.fit(x, y, epochs=1, verbose=0)
+    assert log == []  # the watcher left with the block
