@@ -27,9 +27,9 @@ import views
 from pydl_page import LineChart, apply, element, page, run_page
 from views import figure, ink_image, pct, show_message
 
-# Training time between two yields to the browser: a click (Pause) waits at most one slice (plus the validation
-# pass of a slice that ends an epoch), in a worker as on the page's thread (opened from disk).
-SLICE_SECONDS = 0.05
+# Training time between two looks at the Pause button: a pause waits for at most one slice (or one batch and the
+# validation pass, at an epoch's end), in a worker as on the page's thread (opened from disk).
+SLICE_SECONDS = 0.03
 
 
 class Lab:
@@ -38,6 +38,7 @@ class Lab:
     model = None
     loop = None  # the TrainingLoop of the last Train
     clock = None  # its WallClock: the time the learner waited
+    views_show = None  # (model, epoch, batch) the views were last drawn for
     paused = False
     generation = 0  # bumped to stop a running training loop
     previous_val = None  # validation accuracy of the previous run, drawn for comparison
@@ -325,9 +326,8 @@ def stop_training():
     lab.generation += 1
     lab.generation_stopped = True
     lab.paused = False
-    element("pause").disabled = True
-    element("pause").textContent = "Pause"
-    element("train-card").dataset.state = "idle"
+    apply([{"id": "pause", "disabled": True, "text": "Pause"},
+           {"id": "train-card", "data": {"state": "idle", "control": "run"}}])
 
 
 def bar_op(loop, epochs):
@@ -352,9 +352,8 @@ async def on_train(event=None):
     lab.generation_stopped = False
     generation = lab.generation
     card = element("train-card")
-    card.dataset.state = "training"
-    card.dataset.epochs = "0"
-    element("pause").disabled = False
+    apply([{"id": "train-card", "data": {"state": "training", "epochs": "0", "control": "run"}},
+           {"id": "pause", "disabled": False, "text": "Pause"}])
     element("train").textContent = "Train again"
     element("train-result").innerHTML = ""
     element("train-result").removeAttribute("data-test-accuracy")
@@ -368,17 +367,24 @@ async def on_train(event=None):
     status = element("train-status")
     status.textContent = f"Training: epoch 1 of {spec['epochs']}…"
     epochs = spec["epochs"]
-    last_update = views_due = 0.0
+    last_update = 0.0
     lab.clock.start()
     while not loop.done:
         await asyncio.sleep(0)  # let the browser deliver clicks and repaint (first of all the setup above)
         if generation != lab.generation:
             return  # stopped, or a new run started
+        # Pause is a click the page's thread wrote into the card (common/training_controls.js): one read a slice.
+        wants_pause = card.getAttribute("data-control") == "pause"
+        if wants_pause != lab.paused:
+            await (pause(generation) if wants_pause else resume())
+            continue
         if lab.paused:
             await asyncio.sleep(0.05)
             continue
         epoch = loop.epoch
-        loop.step(max_batches=loop.steps - loop.batch, max_seconds=SLICE_SECONDS)  # never past the epoch's end
+        # Never past the epoch's end, and the epoch's last batch alone: its slice also runs the validation pass.
+        left = loop.steps - loop.batch
+        loop.step(max_batches=left - 1 if left > 1 else 1, max_seconds=SLICE_SECONDS)
         now = time.perf_counter()
         if loop.history.stop_reason:  # the loss became NaN: the loop stopped, the views show the last weights
             show_message("spec-message", loop.history.stop_reason, "error")
@@ -404,24 +410,20 @@ async def on_train(event=None):
                                               f"{seconds:.1f} s per epoch in this browser."},
                {"id": "train-card", "data": {"epochs": str(done), "valAccuracy": str(logs["val_accuracy"]),
                                              "epochSeconds": f"{seconds:.3f}"}}])
-        # The views cost more than an epoch of the default model: redraw them (a view at a time, clicks taken
-        # between) when they would take at most a fifth of the learner's time, and always once training ends.
-        if loop.done or now >= views_due:
-            started = time.perf_counter()
-            for _ in refresh_steps():
-                await asyncio.sleep(0)
-                if generation != lab.generation:
-                    return
-            views_due = time.perf_counter() + 4 * (time.perf_counter() - started)
     if generation != lab.generation:
         return
-    if lab.evaluation is None or int(element("lab").dataset.epochs or 0) != lab.epochs_trained:
-        for _ in refresh_steps():
-            await asyncio.sleep(0)
-            if generation != lab.generation:
-                return
-    lab.generation_stopped = True
+    # The views of the weights cost seconds in the browser (more than an epoch of the default model): they are
+    # redrawn when training pauses or ends, not after every epoch, a view at a time with clicks taken between.
     element("pause").disabled = True
+    if not await redraw_views(generation, lambda: True):
+        return
+    lab.generation_stopped = True
+    done = max(lab.epochs_trained, 1)
+    waited = lab.clock.seconds()  # now with the last views drawn: all the learner waited for
+    seconds = waited / done
+    apply([{"id": "train-status", "text": f"{lab.epochs_trained} epochs in {waited:.1f} s: {seconds:.1f} s per "
+                                          "epoch in this browser, drawing included."},
+           {"id": "train-card", "data": {"epochSeconds": f"{seconds:.3f}"}}])
     show_result()
     card.dataset.state = "done"  # last: tests (and people) may read every result once it says done
 
@@ -437,22 +439,40 @@ def show_result():
     box.dataset.testAccuracy = str(ev["accuracy"])
 
 
-async def on_pause(event=None):
-    if lab.generation_stopped:
-        return
+async def pause(generation):
+    """The card asked for a pause: say so at once, then bring the views up to the paused model."""
     from pydl.lessons.convnet import progress
 
-    lab.paused = not lab.paused
-    if lab.paused:
-        lab.clock.pause()
-        # One round trip, and the status first of all: the learner sees at once that the pause took effect.
-        apply([{"id": "train-card", "data": {"state": "paused"}}, {"id": "pause", "text": "Resume"},
-               {"id": "train-status", "text": f"Paused after {progress(lab.loop):.2f} epochs. Look around, then "
-                                              "resume."}])
+    lab.paused = True
+    lab.clock.pause()
+    # One round trip, the status first of all: the learner sees at once that the pause took effect.
+    apply([{"id": "train-card", "data": {"state": "paused"}}, {"id": "pause", "text": "Resume"},
+           {"id": "train-status", "text": f"Paused after {progress(lab.loop):.2f} epochs. Look around, then "
+                                          "resume."}])
+    card = element("train-card")
+    if await redraw_views(generation, lambda: card.getAttribute("data-control") == "pause"):
         show_result_if_evaluated()
-    else:
-        lab.clock.resume()
-        apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"}])
+
+
+async def resume():
+    lab.paused = False
+    lab.clock.resume()
+    apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"}])
+
+
+async def redraw_views(generation, still_wanted) -> bool:
+    """refresh_steps() with a yield between views, unless the views show this model already; False if it was cut
+    short (a new run, or ``still_wanted()`` turned False: a resume does not wait for the views)."""
+    shown = (lab.model, lab.loop.epoch, lab.loop.batch)
+    if lab.views_show == shown:
+        return True
+    lab.views_show = None
+    for _ in refresh_steps():
+        await asyncio.sleep(0)
+        if generation != lab.generation or not still_wanted():
+            return False
+    lab.views_show = shown
+    return True
 
 
 def show_result_if_evaluated():
@@ -539,7 +559,6 @@ ON_CHANGE = {
 }
 ON_CLICK = {
     "train": guarded("spec-message")(on_train),
-    "pause": guarded("spec-message")(on_pause),
     "draw-clear": guarded("draw-message")(on_clear),
 }
 on_arith_click_guarded = guarded("arith-message")(on_arith_click)

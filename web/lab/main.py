@@ -4,8 +4,8 @@ Cells share one namespace, like a notebook. Each cell element carries data-state
 error) and data-runs (finished runs) for people and tests; any fit() a cell calls (Sequential or functional model)
 shows a progress bar and a loss chart while it runs, and can be paused or stopped: the lab watches every training
 loop the cell makes (pydl.models.loop.watching) and adds its callbacks. A cell's fit() is synchronous, so the worker
-cannot take a click while it trains: lab.js (on the page's thread) writes the click into the cell's data-control,
-and the lab's callback reads it between batches (one DOM read every 50 ms at most).
+cannot take a click while it trains: ../common/training_controls.js (on the page's thread) writes the click into the
+cell's data-control, and the lab's callback reads it between batches (one DOM read every 50 ms at most).
 """
 
 import asyncio
@@ -31,7 +31,7 @@ def cell_html(cell):
         download = (f'<button class="secondary" id="download-{cid}" disabled '
                     f'title="Run this cell first">Download {html.escape(cell["download"])}</button>')
     return f"""
-<article class="card lab-cell" id="cell-{cid}" data-cell="{cid}" data-state="idle">
+<article class="card lab-cell" id="cell-{cid}" data-cell="{cid}" data-state="idle" data-controls>
   <h2>{html.escape(cell["title"])}</h2>
   <p class="teaches">{html.escape(cell["teaches"])}</p>
   <textarea id="code-{cid}" spellcheck="false" aria-label="Python code of {html.escape(cell["title"])}"></textarea>
