@@ -16,7 +16,7 @@ from pydl.lessons.convnet import (
     DEFAULT_SPEC, WallClock, augment, baseline_accuracy, build_model, class_means, conv_arithmetic, distances,
     evaluate_baseline, evaluate_test, feature_maps, filter_images, layer_outputs, layer_table, load_digits_data,
     load_idx_data, misclassified, predict_probabilities, preprocess_drawing, progress, resize, sample_indices,
-    training_loop, validate_spec,
+    train_slice, training_loop, validate_spec,
 )
 from pydl.lessons.convnet.images import png_bytes
 from tests.learning import assert_at_least
@@ -36,7 +36,7 @@ def trained(data):
     model = build_model(spec, data.input_shape)
     loop = training_loop(model, data, spec["epochs"], spec["batch_size"], spec["augment"], spec["seed"])
     while not loop.done:
-        loop.step(max_batches=7)  # slices, as the page steps (by time there: any slicing gives the same numbers)
+        train_slice(loop, 1e-9)  # the page's slices (one batch each here: any slicing gives the same numbers)
     return model, loop.history.history
 
 
@@ -93,6 +93,14 @@ def test_augmented_training_sees_new_copies_each_epoch_and_repeats_exactly(data)
     assert all(np.array_equal(a, b) for a, b in zip(seen, seen_again, strict=True))
     assert loop.history.history == loop_again.history.history
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), again.get_weights(), strict=True))
+
+
+def test_a_slice_never_passes_an_epochs_end_and_the_last_batch_comes_alone(data):
+    model = build_model({**DEFAULT_SPEC, "epochs": 2}, data.input_shape)
+    loop = training_loop(model, data, 2)
+    assert train_slice(loop, 60.0) is False and loop.batch == loop.steps - 1  # all but the last batch
+    assert train_slice(loop, 60.0) is True and (loop.epoch, loop.batch) == (1, 0)  # the last, and validation
+    assert len(loop.history.history["val_accuracy"]) == 1
 
 
 def test_progress_counts_fractional_epochs(data):
@@ -204,7 +212,7 @@ def test_baseline_shown_is_the_function_the_page_calls(data):
     called = {node.func.id for node in nodes if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     assert "evaluate_baseline" in imported and "evaluate_baseline" in called
     assert {"conv_arithmetic", "evaluate_test", "filter_images", "feature_maps", "layer_table",
-            "predict_probabilities", "preprocess_drawing", "training_loop", "progress", "WallClock",
+            "predict_probabilities", "preprocess_drawing", "training_loop", "train_slice", "progress", "WallClock",
             "build_model"} <= imported
 
 

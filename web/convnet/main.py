@@ -2,10 +2,11 @@
 
 Every number shown comes from pydl.lessons.convnet (tested natively in tests/lessons/test_convnet.py); this file
 only reads controls, calls it, and writes HTML. Training steps the model's own training loop (model.fit's, through
-pydl.lessons.convnet.training_loop) in slices of about 0.05 s with an `await` between them, so clicks (pause,
-resume, drawing) are handled while a model trains; the views of the weights are redrawn a view at a time, and only
-as often as they cost at most a fifth of the training time. Cards carry data-* attributes with
-their state and key numbers for people and tests.
+pydl.lessons.convnet.training_loop) in slices of about 0.03 s with an `await` between them, so clicks (drawing, the
+views' controls) are handled while a model trains; between two slices it reads the Pause request that
+../common/training_controls.js wrote into the training card on the page's thread. The views of the weights cost
+seconds, so they are redrawn (a view at a time) when training pauses or ends, not after every epoch. Cards carry
+data-* attributes with their state and key numbers for people and tests.
 
 Loading: main() fills the controls and the data card and wires the events, and the page is then ready (its
 controls respond). The rest is prepared in the background, one part at a time with an `await` between (see
@@ -337,7 +338,7 @@ def bar_op(loop, epochs):
 
 
 async def on_train(event=None):
-    from pydl.lessons.convnet import WallClock, build_model, training_loop
+    from pydl.lessons.convnet import WallClock, build_model, train_slice, training_loop
 
     spec = read_spec()
     stop_training()
@@ -381,15 +382,12 @@ async def on_train(event=None):
         if lab.paused:
             await asyncio.sleep(0.05)
             continue
-        epoch = loop.epoch
-        # Never past the epoch's end, and the epoch's last batch alone: its slice also runs the validation pass.
-        left = loop.steps - loop.batch
-        loop.step(max_batches=left - 1 if left > 1 else 1, max_seconds=SLICE_SECONDS)
+        epoch_ended = train_slice(loop, SLICE_SECONDS)
         now = time.perf_counter()
         if loop.history.stop_reason:  # the loss became NaN: the loop stopped, the views show the last weights
             show_message("spec-message", loop.history.stop_reason, "error")
             break
-        if loop.epoch == epoch:
+        if not epoch_ended:
             if now - last_update > 0.25:
                 last_update = now
                 apply([bar_op(loop, epochs), {"id": "train-status", "text": f"Training: epoch {loop.epoch + 1} of "

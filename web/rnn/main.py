@@ -1,10 +1,10 @@
 """The recurrent-network page's glue: read the controls, call pydl.lessons.rnn, show the results.
 
 Every number shown comes from pydl.lessons.rnn (tests/lessons/test_rnn.py checks the same numbers natively). DOM
-changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training steps each
-model's own training loop (model.fit's) in slices of about 0.05 s with an `await` between them, so Pause and Stop are
-handled while the models train. Handled
-clicks are counted on <body data-clicks>, so tests can tell when the page has caught up with them.
+changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training steps
+each model's own training loop (model.fit's) in slices of about 0.03 s; between two slices it reads the Pause/Stop
+request that ../common/training_controls.js wrote (on the page's thread) into #train-controls, so they take effect
+at once. Handled clicks are counted on <body data-clicks>, so tests can tell when the page has caught up with them.
 """
 
 import asyncio
@@ -13,12 +13,12 @@ import time
 import traceback
 
 
-from pydl_page import LineChart, apply, message_op, read, run_page, wire
+from pydl_page import LineChart, apply, element, message_op, read, run_page, wire
 
 rnn = None  # pydl.lessons.rnn, imported once pydl is loaded
-# Training time between two yields to the browser: a click (Pause, Stop) waits at most one slice (plus the
-# validation pass of a slice that ends an epoch), in a worker as on the page's thread (opened from disk).
-SLICE_SECONDS = 0.05
+# Training time between two looks at Pause/Stop: a click waits for at most one slice (or one batch and the
+# validation pass, at an epoch's end), in a worker as on the page's thread (opened from disk).
+SLICE_SECONDS = 0.03
 KIND_COLOURS = {"SimpleRNN": "#2563eb", "LSTM": "#ea580c", "GRU": "#16a34a"}
 
 
@@ -199,7 +199,8 @@ class TrainingSection:
         self.comparison = rnn.Comparison(values, self.data)
         series = [{"label": kind, "color": KIND_COLOURS[kind]} for kind in values["kinds"]]
         self.chart = LineChart("train-chart", series, title="validation accuracy", x_label="epoch", y_label="accuracy")
-        apply([{"id": "train-pause", "disabled": False, "text": "Pause"}, {"id": "train-stop", "disabled": False},
+        apply([{"id": "train-controls", "data": {"control": "run"}},
+               {"id": "train-pause", "disabled": False, "text": "Pause"}, {"id": "train-stop", "disabled": False},
                {"id": "train-start", "text": "Train again"}, {"id": "train-results", "hidden": True},
                {"sel": "#train-progress > div", "attrs": {"style": "width: 0%"}},
                {"id": "train-status", "text": "Training\u2026", "data": {"state": "training"}}])
@@ -207,11 +208,17 @@ class TrainingSection:
 
     async def loop(self, generation):
         comparison = self.comparison
+        controls = element("train-controls")
         last_update = 0.0
         try:
             while not comparison.done:
                 if generation != self.generation:
-                    return  # stopped, or a new run started
+                    return  # a new run started
+                control = controls.getAttribute("data-control")  # one read a slice: a click written by the page
+                if control == "stop":
+                    return self.stop()
+                if (control == "pause") != self.paused:
+                    self.toggle_pause()
                 if self.paused:
                     await asyncio.sleep(0.05)
                     continue
@@ -262,9 +269,7 @@ class TrainingSection:
                {"id": "train-pause", "disabled": True, "text": "Pause"}, {"id": "train-stop", "disabled": True},
                {"id": "train-status", "text": text, "data": {"state": state, "seconds": f"{seconds:.2f}"}}])
 
-    def toggle_pause(self, event=None):
-        if self.comparison is None or self.comparison.done or self.task is None or self.task.done():
-            return
+    def toggle_pause(self):
         self.paused = not self.paused
         if self.paused:
             self.comparison.clock.pause()
@@ -275,10 +280,8 @@ class TrainingSection:
                 **({"text": f"Paused at {pct(self.comparison.progress)} of the training. Resume when ready."}
                    if self.paused else {})}])
 
-    def stop(self, event=None):
-        if self.task is None or self.task.done():
-            return
-        self.generation += 1  # the loop ends at its next slice
+    def stop(self):
+        self.generation += 1
         self.paused = False
         self.finish("stopped")
 
@@ -348,8 +351,6 @@ async def main():
 
     training = TrainingSection()
     wire("#train-start", "click", "train-message", training.start)
-    wire("#train-pause", "click", "train-message", training.toggle_pause)
-    wire("#train-stop", "click", "train-message", training.stop)
     for field in TrainingSection.FIELDS:
         wire(f"#{field}", "change", "train-message", training.checked)  # say what is wrong before Train is pressed
 

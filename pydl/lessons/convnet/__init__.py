@@ -18,7 +18,7 @@ from pydl.lessons.convnet.explain import (
     predict_probabilities,
 )
 from pydl.lessons.convnet.model import (
-    DEFAULT_SPEC, LIMITS, WallClock, build_model, layer_table, progress, training_loop, validate_spec,
+    DEFAULT_SPEC, LIMITS, WallClock, build_model, layer_table, progress, train_slice, training_loop, validate_spec,
 )
 
 __all__ = [
@@ -26,5 +26,5 @@ __all__ = [
     "SIZES", "LabData", "augment", "load_digits_data", "load_idx_data", "preprocess_drawing", "resize",
     "sample_indices", "conv_arithmetic", "conv_layers", "evaluate_test", "feature_maps", "filter_images",
     "layer_outputs", "misclassified", "predict_probabilities", "DEFAULT_SPEC", "LIMITS", "WallClock",
-    "build_model", "layer_table", "progress", "training_loop", "validate_spec",
+    "build_model", "layer_table", "progress", "train_slice", "training_loop", "validate_spec",
 ]

@@ -21,8 +21,8 @@ from pydl.activations import serialize as activation_name
 from pydl.backend import np
 from pydl.lessons.convnet.data import augment
 
-__all__ = ["DEFAULT_SPEC", "LIMITS", "validate_spec", "build_model", "layer_table", "training_loop", "progress",
-           "WallClock"]
+__all__ = ["DEFAULT_SPEC", "LIMITS", "validate_spec", "build_model", "layer_table", "training_loop", "train_slice",
+           "progress", "WallClock"]
 
 # The page's default: small enough to train an epoch of the 8x8 digits in a few seconds in Pyodide, good enough
 # to pass 95% test accuracy (tests/lessons/test_convnet.py checks both claims' native half).
@@ -204,6 +204,15 @@ def training_loop(model, data, epochs: int, batch_size: int = 32, augment_data: 
     if augment_data:
         loop.epoch_transform = lambda images, rng: augment(images, seed=rng)
     return loop
+
+
+def train_slice(loop, max_seconds: float) -> bool:
+    """One slice of a page's training: ``loop.step`` for about ``max_seconds``, never past the epoch's end, and the
+    epoch's last batch in a slice of its own (that slice also runs the validation pass), so that no slice holds the
+    page much longer than ``max_seconds``. Returns True if the slice ended an epoch (or training)."""
+    epoch, left = loop.epoch, loop.steps - loop.batch
+    loop.step(max_batches=left - 1 if left > 1 else 1, max_seconds=max_seconds)
+    return loop.epoch != epoch or loop.done
 
 
 def progress(loop) -> float:

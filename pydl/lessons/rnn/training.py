@@ -17,7 +17,7 @@ from dataclasses import replace
 import pydl
 from pydl import layers, models, optimizers
 from pydl.backend import np
-from pydl.lessons.convnet import LabData, WallClock, load_digits_data, progress, training_loop
+from pydl.lessons.convnet import LabData, WallClock, load_digits_data, progress, train_slice, training_loop
 from pydl.lessons.gradient_descent.validation import InputError, parse_number
 
 __all__ = ["MODEL_KINDS", "TRAINING_DEFAULTS", "TRAINING_LIMITS", "check_training", "sequence_data",
@@ -117,7 +117,7 @@ class Comparison:
         return sum(progress(loop) for loop in self.loops.values()) / (len(self.loops) * self.values["epochs"])
 
     def step(self, max_seconds: float = 0.1) -> tuple:
-        """Train the model furthest behind for about ``max_seconds``, at most to its epoch's end: ``(kind, logs)``,
+        """Train the model furthest behind for a :func:`~pydl.lessons.convnet.train_slice`: ``(kind, logs)``,
         where logs are the epoch's ``{epoch, loss, accuracy, val_loss, val_accuracy}`` if this slice finished an
         epoch, else None; ``(None, None)`` once all are done."""
         waiting = [kind for kind, loop in self.loops.items() if not loop.done]
@@ -129,9 +129,8 @@ class Comparison:
             self._started = True
             self.clock.start()
         self._charge()
-        self._current, epoch = kind, loop.epoch
-        loop.step(max_batches=loop.steps - loop.batch, max_seconds=max_seconds)  # never past the epoch's end
-        if loop.epoch == epoch:
+        self._current = kind
+        if not train_slice(loop, max_seconds):
             return kind, None
         history = loop.history.history
         return kind, {"epoch": loop.epoch, **{key: values[-1] for key, values in history.items()}}
