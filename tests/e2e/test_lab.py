@@ -65,6 +65,9 @@ def test_a_training_cell_pauses_within_200_ms_and_stop_ends_its_fit_early(browse
     browser_page.open("web/lab/")
     page = browser_page.page
     assert page.is_disabled("#pause-digits") and page.is_disabled("#stop-digits")  # nothing trains yet
+    code = page.input_value("#code-digits")
+    assert "epochs=20," in code
+    page.fill("#code-digits", code.replace("epochs=20,", "epochs=500,"))  # longer than the pauses below need
     page.click("#run-digits")
     page.wait_for_function("!document.getElementById('pause-digits').disabled", timeout=TRAINING_TIMEOUT_MS)
 
@@ -89,8 +92,8 @@ def test_a_training_cell_pauses_within_200_ms_and_stop_ends_its_fit_early(browse
     page.wait_for_selector("#cell-digits[data-runs='1']", timeout=TRAINING_TIMEOUT_MS)
     output = page.inner_text("#output-digits")
     assert page.get_attribute("#cell-digits", "data-state") == "done", output
-    done = re.search(r"^epoch (\d+)/20 done", page.inner_text("#progress-text-digits"))
-    assert done and int(done.group(1)) < 20, page.inner_text("#progress-text-digits")
+    done = re.search(r"^epoch (\d+)/500 done", page.inner_text("#progress-text-digits"))
+    assert done and int(done.group(1)) < 500, page.inner_text("#progress-text-digits")
     assert "test accuracy:" in output  # the rest of the cell ran on the model as trained
     assert page.is_disabled("#pause-digits") and page.is_disabled("#stop-digits")
     browser_page.assert_clean()
