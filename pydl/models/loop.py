@@ -26,6 +26,7 @@ same generator, and nothing the loop does depends on where a slice ended.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import time
@@ -34,7 +35,33 @@ import warnings
 from pydl import callbacks as callbacks_module
 from pydl import random as pydl_random
 
-__all__ = ["TrainingLoop"]
+__all__ = ["TrainingLoop", "watching"]
+
+_watchers: list = []  # the make_callbacks of each watching() block in progress, outermost first
+
+
+@contextlib.contextmanager
+def watching(make_callbacks):
+    """While the block runs, every :class:`TrainingLoop` made (so every ``fit``) also gets ``make_callbacks()``'s
+    callbacks (a list, made afresh for each loop, placed after the loop's own).
+
+    For a page that runs code it did not write and shows its training: the code lab's cells call plain
+    ``model.fit``, and the lab watches them for its progress bar and its Pause/Stop buttons.
+
+    >>> import numpy as np
+    >>> from pydl import callbacks, layers, models
+    >>> model = models.Sequential([layers.Dense(1, input_shape=(2,))]); model.compile("sgd", loss="mse")
+    >>> ends = []
+    >>> with watching(lambda: [callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(epoch))]):
+    ...     _ = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0)
+    >>> ends
+    [0, 1]
+    """
+    _watchers.append(make_callbacks)
+    try:
+        yield
+    finally:
+        _watchers.remove(make_callbacks)
 
 
 class LogMeans:
@@ -83,6 +110,12 @@ class TrainingLoop:
             became NaN/infinite); ``on_train_end`` has then been called, exactly once.
         history: the :class:`~pydl.callbacks.History` filled at each epoch's end (also ``model.history``).
         logs: the current epoch's running averages, as the last ``on_batch_end`` saw them (``{}`` before one).
+        epoch_transform: None, or ``fn(x, rng) -> x`` for per-epoch data augmentation: at each epoch's start (before
+            ``on_epoch_begin`` and the shuffle) the training inputs are ``fn(original inputs, the loop's
+            generator)``, so every epoch sees fresh copies drawn from the one seeded generator and a run repeats
+            exactly. ``x`` is what the model takes (one array, or a list for several inputs); the result must keep
+            that structure and the number of samples. Targets and sample weights are not transformed. Set it before
+            the first :meth:`step` (or between epochs).
 
     The callbacks see what ``fit`` gives them: ``on_train_begin`` once, at the first :meth:`step` (or
     :meth:`stop`); ``on_epoch_begin``/``on_epoch_end`` around each epoch; ``on_batch_begin``/``on_batch_end``
@@ -102,7 +135,7 @@ class TrainingLoop:
         self._steps = math.ceil(self._samples / batch_size)
         self._rng = pydl_random.get_generator()
         self.history = callbacks_module.History()
-        chain = list(callbacks or [])
+        chain = list(callbacks or []) + [callback for make in list(_watchers) for callback in make()]
         if verbose:
             chain.append(callbacks_module.ProgbarLogger(verbose=verbose))
         chain.append(self.history)
@@ -114,6 +147,7 @@ class TrainingLoop:
         self._started = self._stepping = False
         self._epoch_arrays = None
         self._means = None
+        self.epoch_transform = None
 
     @property
     def steps(self) -> int:
@@ -182,13 +216,30 @@ class TrainingLoop:
             self._finish()
 
     def _begin_epoch(self) -> None:
+        arrays = self._arrays if self.epoch_transform is None else self._transformed_inputs() + self._arrays[
+            self._split[0]:]  # first: a transform that fails leaves the epoch unstarted
         self._callbacks.on_epoch_begin(self.epoch)
         if self._shuffle:
             order = self._rng.permutation(self._samples)
-            self._epoch_arrays = [a[order] for a in self._arrays]  # one copy per epoch; batches are views of it
+            self._epoch_arrays = [a[order] for a in arrays]  # one copy per epoch; batches are views of it
         else:
-            self._epoch_arrays = self._arrays
+            self._epoch_arrays = arrays
         self._means, self.logs = LogMeans(), {}
+
+    def _transformed_inputs(self) -> list:
+        count = self._split[0]
+        inputs = self._arrays[:count]
+        given = self.epoch_transform(inputs[0] if count == 1 else list(inputs), self._rng)
+        out = [given] if count == 1 else list(given) if isinstance(given, (list, tuple)) else None
+        if out is None or len(out) != count:
+            raise ValueError(f"TrainingLoop.epoch_transform must return {count} input arrays (a list), got "
+                             f"{type(given).__name__}.")
+        for before, after in zip(inputs, out):
+            if getattr(after, "shape", None) is None or len(after) != len(before):
+                raise ValueError(f"TrainingLoop.epoch_transform must keep the {len(before)} samples of each input, "
+                                 f"got {getattr(after, 'shape', type(after).__name__)} for input of shape "
+                                 f"{before.shape}.")
+        return out
 
     def _run_batch(self) -> bool:
         """One update; False when its loss was NaN/infinite (then it was not applied and training stops)."""
