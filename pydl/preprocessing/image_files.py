@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import sys
 
 from pydl.backend import np
@@ -122,7 +123,9 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
         raise ValueError(f"{name}: not an image Pillow can decode as {', '.join(_DECODERS)} "
                          f"({len(data):,} bytes).") from None
     except Image.DecompressionBombError as error:
-        raise ValueError(f"{name}: refused, {error}") from None
+        raise ValueError(f"{name}: refused from its header, nothing was decoded: {error}") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:  # a header cut short or garbled
+        raise ValueError(f"{name}: truncated or corrupt image header ({error}).") from None
     width, height = img.size
     if width * height > MAX_IMAGE_PIXELS:
         raise ValueError(f"{name}: the header declares {width}x{height} = {width * height:,} pixels, over the limit "
@@ -130,7 +133,7 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
                          "a trusted image). Nothing was decoded.")
     try:
         img.load()
-    except (OSError, SyntaxError, ValueError, EOFError) as error:  # Pillow's truncated/corrupt-data errors
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as error:  # Pillow's truncated-data errors
         raise ValueError(f"{name}: truncated or corrupt {img.format} data ({error}).") from None
     img = _convert(img, color_mode)
     if size is not None and img.size != (size[1], size[0]):
