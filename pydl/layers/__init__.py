@@ -25,12 +25,16 @@ from pydl.layers.pooling import (
 )
 from pydl.layers.recurrent import GRU, LSTM, SimpleRNN
 from pydl.layers.bidirectional import Bidirectional
+from pydl.layers.preprocessing import (
+    RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
+)
 
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Conv2D",
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D", "BatchNormalization",
     "Embedding", "SimpleRNN", "LSTM", "GRU", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
     "GlobalAveragePooling1D", "MaxPool1D", "AvgPool1D", "Bidirectional", "DepthwiseConv2D", "SeparableConv2D",
+    "Rescaling", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast",
     "get", "serialize", "deserialize", "reset_name_counters",
 ]
 
