@@ -155,3 +155,12 @@ def test_a_missing_pillow_gives_the_install_command(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", without_pil)
     with pytest.raises(ImportError, match=r'needs Pillow, which is not installed; install Pillow: pip install "pydl\[images\]"'):
         load_img("anything.png")
+
+
+def test_the_site_ships_pyodides_pillow_but_no_page_loads_it_on_start():
+    from tests.site import ROOT, load_build_module
+
+    build = load_build_module()
+    assert "pillow" in build.PYODIDE_OPT_IN_PACKAGES and "pillow" not in build.PYODIDE_PACKAGES
+    startup = [ROOT / "web" / "common" / "pydl_page.py", *sorted((ROOT / "web").glob("*/pyscript.json"))]
+    assert len(startup) > 3 and not [p.name for p in startup if "pillow" in p.read_text().lower()]
