@@ -107,10 +107,15 @@ def png_bomb(width: int, height: int) -> bytes:
     row = bytes(width + 1)  # filter byte 0 and black pixels
     rows_per_block = max(1, (1 << 20) // len(row))
     blocks, rest = divmod(height, rows_per_block)
-    deflate = zlib.compressobj(9)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate: the zlib header and checksum are added below
     # A full flush byte-aligns the stream and drops back-references, so one compressed block can be repeated.
     block = deflate.compress(row * rows_per_block) + deflate.flush(zlib.Z_FULL_FLUSH) if blocks else b""
-    body = block * blocks + deflate.compress(row * rest) + deflate.flush()
+    checksum = 1
+    for _ in range(blocks):
+        checksum = zlib.adler32(row * rows_per_block, checksum)
+    checksum = zlib.adler32(row * rest, checksum)
+    body = (b"\x78\xda" + block * blocks + deflate.compress(row * rest) + deflate.flush()
+            + struct.pack(">I", checksum))
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
 
