@@ -126,8 +126,10 @@ def resample_backward(grad, shape, rows, cols, fill_mode: str, interpolation: st
     the pixels it read, times their weights. ``shape`` is the images' (N, H, W, C)."""
     xp = backend.get_array_module(grad)
     n, height, width, channels = shape
-    out = xp.zeros(shape, dtype=grad.dtype)
-    batch = xp.broadcast_to(xp.arange(n).reshape(n, 1, 1), rows.shape)
+    size = n * height * width * channels
+    out = xp.zeros(size, dtype=xp.float64)
+    batch = xp.arange(n).reshape(n, 1, 1)
+    channel = xp.arange(channels)
     for r_index, r_weight, r_valid in taps(rows, height, fill_mode, interpolation):
         for c_index, c_weight, c_valid in taps(cols, width, fill_mode, interpolation):
             contribution = grad
@@ -137,8 +139,11 @@ def resample_backward(grad, shape, rows, cols, fill_mode: str, interpolation: st
             valid = r_valid if c_valid is None else (c_valid if r_valid is None else r_valid & c_valid)
             if valid is not None:
                 contribution = contribution * valid[..., None]
-            xp.add.at(out, (batch, r_index, c_index), contribution)
-    return out
+            # Pixels read twice add up: a weighted bincount over flat indices (NumPy and CuPy both have it).
+            pixel = (batch * height + r_index) * width + c_index
+            flat = (pixel[..., None] * channels + channel).ravel()
+            out += xp.bincount(flat, weights=contribution.ravel(), minlength=size)
+    return out.reshape(shape).astype(grad.dtype)
 
 
 def _product(a, b):
