@@ -175,3 +175,12 @@ def test_augmentation_inside_a_model_is_active_only_while_fitting():
 def test_bad_settings_and_inputs_are_refused_clearly(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_numpy_settings_are_stored_as_json():
+    import json
+
+    layer = layers.Rescaling(np.array([0.5, 1.0, 2.0]), offset=np.float64(0.25))
+    config = json.loads(json.dumps(layer.get_config()))
+    assert config["scale"] == [0.5, 1.0, 2.0] and config["offset"] == 0.25
+    np.testing.assert_array_equal(layers.Rescaling.from_config(config)(IMAGES).numpy(), layer(IMAGES).numpy())

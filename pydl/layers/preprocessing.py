@@ -76,7 +76,10 @@ def _check_choice(layer: str, name: str, value, choices) -> None:
 
 
 def _as_list(value):
-    return list(value) if isinstance(value, (tuple, list)) else value
+    """A setting as get_config stores it: tuples and arrays become lists, NumPy numbers Python ones (JSON)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return [_as_list(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
 class _RandomImageLayer(Layer):
