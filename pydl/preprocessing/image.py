@@ -186,7 +186,7 @@ class ImageDataGenerator:
 
     # ------------------------------------------------------------------ one image
     def _shift(self, value, size: int, rng) -> float:
-        if not value:
+        if np.size(value) == 0 or not np.any(value):
             return 0.0
         if isinstance(value, (list, tuple, np.ndarray)):
             shift = float(rng.choice(np.asarray(value))) * rng.choice([-1, 1])
