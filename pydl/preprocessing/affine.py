@@ -75,11 +75,11 @@ def taps(coord, size: int, fill_mode: str, interpolation: str, edges: str = "pix
     if interpolation == "nearest":
         # Keras 3 rounds half to even (torch.round, as NumPy's round); SciPy rounds half up.
         nearest = xp.round(coord) if edges == "pixel" else xp.floor(coord + 0.5)
-        nodes = [(nearest.astype(xp.int64), None)]
+        nodes = [(nearest.astype(xp.intp), None)]
     else:
         lower = xp.floor(coord)
         upper_weight = coord - lower
-        lower = lower.astype(xp.int64)
+        lower = lower.astype(xp.intp)
         nodes = [(lower, 1 - upper_weight), (lower + 1, upper_weight)]
     out = []
     for index, weight in nodes:
@@ -141,7 +141,7 @@ def resample_backward(grad, shape, rows, cols, fill_mode: str, interpolation: st
                 contribution = contribution * valid[..., None]
             # Pixels read twice add up: a weighted bincount over flat indices (NumPy and CuPy both have it).
             pixel = (batch * height + r_index) * width + c_index
-            flat = (pixel[..., None] * channels + channel).ravel()
+            flat = (pixel[..., None] * channels + channel).ravel()  # intp: what bincount takes on wasm32 too
             out += xp.bincount(flat, weights=contribution.ravel(), minlength=size)
     return out.reshape(shape).astype(grad.dtype)
 

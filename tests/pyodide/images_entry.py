@@ -57,3 +57,14 @@ try:
     RESULT["bomb_error"] = None
 except ValueError as error:
     RESULT["bomb_error"] = str(error)
+
+# The augmentation layers' resampling against finite differences in float64, as natively.
+import pydl  # noqa: E402
+from pydl.gradcheck import gradcheck  # noqa: E402
+from pydl.layers.preprocessing import image_resample  # noqa: E402
+
+rng = np.random.default_rng(5)
+rows, cols = rng.uniform(-3, 8, (2, 4, 5)) + 0.013, rng.uniform(-3, 8, (2, 4, 5)) + 0.013
+x = pydl.tensor(rng.standard_normal((2, 5, 6, 3)), dtype="float64", requires_grad=True)
+RESULT["resample_gradchecks"] = [bool(gradcheck(lambda t: image_resample(t, rows, cols, mode, 0.5), [x]))
+                                 for mode in ("reflect", "wrap", "constant", "nearest")]

@@ -34,3 +34,7 @@ def test_flow_from_directory_reads_a_folder_inside_pyodide(result):
 
 def test_a_decompression_bomb_is_refused_from_its_header(result):
     assert "the header declares 7000x7000 = 49,000,000 pixels, over the limit" in result["bomb_error"]
+
+
+def test_the_augmentation_resampling_gradient_checks_inside_pyodide(result):
+    assert result["resample_gradchecks"] == [True, True, True, True]
