@@ -135,7 +135,9 @@ def _layer_case(name, make_layer, input_shape, values="normal", training=None):
 def _weight_owners(layer) -> list:
     """The layers whose attributes hold ``layer``'s weights, in the order ``layer.weights`` lists them."""
     wrapped = [getattr(layer, direction, None) for direction in ("forward_layer", "backward_layer")]
-    return wrapped if all(wrapped) else [layer]
+    if all(wrapped):
+        return wrapped
+    return [layer.layer] if isinstance(layer, pydl.layers.TimeDistributed) else [layer]
 
 
 def _built(layer, input_shape):
@@ -220,7 +222,45 @@ def _image_layer_cases():
     ]
 
 
-CASES += _sequence_layer_cases() + _image_layer_cases()
+def _keras_book_layer_cases():
+    """The layers added for the book's notebooks (issue 16): activations with options, transposed convolutions
+    (odd sizes, both paddings, output_padding), the reshaping layers, wrappers and noise in training."""
+    from pydl import layers
+    from pydl.ops.conv_transpose import conv_transpose2d
+    from pydl.ops.shape import pad
+
+    f64 = dict(dtype="float64", name="case")
+    return [
+        Case("pad", lambda a: pad(a, [(1, 0), (2, 3)]) * pad(a, [(0, 1), (0, 5)]), ((3, 4),)),
+        Case("conv_transpose2d cropped and extended", lambda x, k, b: conv_transpose2d(
+            x, k, b, strides=(2, 3), crop=(1, 0), out_hw=(7, 12)), ((2, 3, 4, 2), (3, 2, 3, 2), (3,))),
+        _layer_case("ReLU max_value slope threshold", lambda: layers.ReLU(
+            max_value=1.0, negative_slope=0.2, threshold=0.5, **f64), (3, 5), "away_from_zero"),
+        _layer_case("LeakyReLU", lambda: layers.LeakyReLU(0.2, **f64), (3, 5), "away_from_zero"),
+        _layer_case("PReLU shared axes", lambda: layers.PReLU(
+            alpha_initializer="random_normal", shared_axes=[1], **f64), (2, 3, 4), "away_from_zero"),
+        _layer_case("ELU", lambda: layers.ELU(0.7, **f64), (3, 5), "away_from_zero"),
+        _layer_case("Softmax two axes", lambda: layers.Softmax(axis=[1, 2], **f64), (2, 3, 4)),
+        _layer_case("Conv2DTranspose same strided", lambda: layers.Conv2DTranspose(
+            2, 3, strides=2, padding="same", activation="tanh", **f64), (2, 3, 4, 2)),
+        _layer_case("Conv2DTranspose valid output_padding", lambda: layers.Conv2DTranspose(
+            3, (2, 3), strides=(3, 2), output_padding=(2, 1), **f64), (2, 3, 2, 2)),
+        _layer_case("UpSampling1D", lambda: layers.UpSampling1D(3, **f64), (2, 3, 2)),
+        _layer_case("UpSampling2D", lambda: layers.UpSampling2D((2, 3), **f64), (2, 3, 2, 2)),
+        _layer_case("UpSampling2D bilinear", lambda: layers.UpSampling2D(3, interpolation="bilinear", **f64),
+                    (2, 3, 2, 2)),
+        _layer_case("ZeroPadding2D", lambda: layers.ZeroPadding2D(((1, 0), (2, 1)), **f64), (2, 3, 2, 2)),
+        _layer_case("Cropping2D", lambda: layers.Cropping2D(((1, 0), (0, 2)), **f64), (2, 4, 5, 2)),
+        _layer_case("Permute", lambda: layers.Permute((2, 3, 1), **f64), (2, 3, 4, 2)),
+        _layer_case("RepeatVector", lambda: layers.RepeatVector(3, **f64), (2, 4)),
+        _layer_case("TimeDistributed Dense", lambda: layers.TimeDistributed(
+            layers.Dense(3, activation="tanh", dtype="float64"), **f64), (2, 4, 3)),
+        _layer_case("GaussianNoise in training", lambda: layers.GaussianNoise(0.3, seed=4, **f64), (3, 4),
+                    training=True),
+    ]
+
+
+CASES += _sequence_layer_cases() + _image_layer_cases() + _keras_book_layer_cases()
 
 
 def make_inputs(case: Case, seed: int = 0) -> list:

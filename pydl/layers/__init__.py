@@ -25,6 +25,12 @@ from pydl.layers.pooling import (
 )
 from pydl.layers.recurrent import GRU, LSTM, SimpleRNN
 from pydl.layers.bidirectional import Bidirectional
+from pydl.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from pydl.layers.conv_transpose import Conv2DTranspose
+from pydl.layers.noise import GaussianNoise
+from pydl.layers.operation import SymbolicOp
+from pydl.layers.reshaping import Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding2D
+from pydl.layers.wrappers import Lambda, TimeDistributed
 from pydl.layers.preprocessing import (
     RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
 )
@@ -34,6 +40,8 @@ __all__ = [
     "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D", "BatchNormalization",
     "Embedding", "SimpleRNN", "LSTM", "GRU", "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D",
     "GlobalAveragePooling1D", "MaxPool1D", "AvgPool1D", "Bidirectional", "DepthwiseConv2D", "SeparableConv2D",
+    "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Conv2DTranspose", "GaussianNoise", "UpSampling1D", "UpSampling2D",
+    "ZeroPadding2D", "Cropping2D", "Permute", "RepeatVector", "TimeDistributed", "Lambda", "SymbolicOp",
     "Rescaling", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast",
     "get", "serialize", "deserialize", "reset_name_counters",
 ]
@@ -44,6 +52,8 @@ registry.register("layer", MaxPooling2D, "MaxPool2D")
 registry.register("layer", AveragePooling2D, "AvgPool2D")
 registry.register("layer", MaxPooling1D, "MaxPool1D")
 registry.register("layer", AveragePooling1D, "AvgPool1D")
+registry.register("layer", Conv2DTranspose, "Convolution2DTranspose")  # Keras' other name
+Convolution2DTranspose = Conv2DTranspose
 
 # Merge layers, the joints of functional graphs, and their lowercase helpers: layers.concatenate([a, b]).
 from pydl.layers.merge import (  # noqa: E402

@@ -6,14 +6,14 @@ import math
 
 from pydl import activations, backend, initializers, regularizers
 from pydl.layers.base import Layer, _shape_tuple
-from pydl.layers.symbolic import SymbolicTensor, input_node, symbolic_inputs
+from pydl.layers.symbolic import SymbolicMath, SymbolicTensor, input_node, symbolic_inputs
 from pydl.ops import shape as shape_ops
 from pydl.random import generator, get_generator
 
 __all__ = ["Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape"]
 
 
-class Input(Layer):
+class Input(SymbolicMath, Layer):
     """Placeholder that carries the shape of one sample: put it first in a ``Sequential`` model, or call layers on
     it to start a functional graph (it stands for its own symbolic ``output``; see :class:`pydl.models.Model`).
 

@@ -17,7 +17,7 @@ call order, which is what ``layer.output`` and ``layer.get_output_at(i)`` read (
 
 from __future__ import annotations
 
-__all__ = ["SymbolicTensor", "Node", "as_symbolic", "symbolic_inputs", "record_call", "input_node",
+__all__ = ["SymbolicTensor", "SymbolicMath", "Node", "as_symbolic", "symbolic_inputs", "record_call", "input_node",
            "forget_call"]
 
 
@@ -39,7 +39,113 @@ class Node:
         return f"<Node {self.layer.name} <- {[t.node.layer.name for t in self.inputs]}>"
 
 
-class SymbolicTensor:
+def _ops():
+    from pydl import ops  # pydl.ops imports the layers' symbolic checks, so it is imported when first used
+
+    return ops
+
+
+class SymbolicMath:
+    """Operators on symbolic values (a layer's output, an ``Input``): each becomes a graph node, as on Keras 3's
+    KerasTensors (see :mod:`pydl.layers.operation`). ``==`` stays identity: graphs key tensors by it."""
+
+    def __add__(self, other):
+        return _ops().arithmetic.add(self, other)
+
+    def __radd__(self, other):
+        return _ops().arithmetic.add(other, self)
+
+    def __sub__(self, other):
+        return _ops().arithmetic.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops().arithmetic.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops().arithmetic.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops().arithmetic.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops().arithmetic.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops().arithmetic.div(other, self)
+
+    def __pow__(self, other):
+        return _ops().arithmetic.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops().arithmetic.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops().arithmetic.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops().arithmetic.matmul(other, self)
+
+    def __neg__(self):
+        return _ops().arithmetic.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __getitem__(self, index):
+        return _ops().shape.getitem(self, index)
+
+    def __iter__(self):
+        # without it, __getitem__ would make Python iterate by indexing 0, 1, 2, ... one graph node each
+        raise TypeError(f"{self!r} cannot be iterated: its values are not known until data flows.")
+
+    def __len__(self) -> int:
+        raise TypeError(f"len() of {self!r}: its batch size is not known until data flows.")
+
+    def __bool__(self) -> bool:
+        return True  # an object, as before: `if tensor:` must not ask for its length
+
+    # the Tensor methods that have graph ops, so x.mean(axis=1) reads as on a Tensor
+    def sum(self, axis=None, keepdims=False):
+        return _ops().reduction.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops().reduction.mean(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False):
+        return _ops().reduction.var(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _ops().reduction.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _ops().reduction.min(self, axis, keepdims)
+
+    def exp(self):
+        return _ops().elementwise.exp(self)
+
+    def log(self):
+        return _ops().elementwise.log(self)
+
+    def sqrt(self):
+        return _ops().elementwise.sqrt(self)
+
+    def abs(self):
+        return _ops().elementwise.abs(self)
+
+    def reshape(self, *shape):
+        return _ops().shape.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list))
+                                    else shape)
+
+    def transpose(self, *axes):
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes or None
+        return _ops().shape.transpose(self, axes)
+
+    @property
+    def T(self):
+        return _ops().shape.transpose(self, None)
+
+
+class SymbolicTensor(SymbolicMath):
     """A placeholder for the data that will flow along one edge of a graph: its shape (batch axis None) and dtype.
 
     Attributes:
@@ -64,6 +170,19 @@ class SymbolicTensor:
 
     def __repr__(self) -> str:
         return f"<SymbolicTensor shape={self.shape}, dtype={self.dtype}, from layer {self.node.layer.name!r}>"
+
+    def __array__(self, dtype=None, copy=None):
+        # numpy.asarray(x) or Tensor(x) would otherwise wrap this placeholder in an object array, silently
+        raise TypeError(f"{self!r} has no values: it stands for data a model will compute. Use pydl ops on it "
+                        "(pydl.mean, pydl.sum, +, x[...], ...), which become graph nodes, or a layer; NumPy functions "
+                        "and ops outside pydl.ops cannot be recorded.")
+
+    def __array_function__(self, func, types, args, kwargs):
+        name = getattr(func, "__name__", str(func))
+        raise TypeError(f"numpy.{name} cannot be recorded on {self!r}: NumPy computes on values, which a symbolic "
+                        f"tensor does not have yet. Use the pydl op (pydl.{name}, where there is one), which becomes "
+                        "a graph node, or a Lambda layer.")
+
 
 
 def as_symbolic(value):
@@ -106,14 +225,16 @@ def record_call(layer, inputs):
     takes_list = isinstance(inputs, list)
     shapes = [t.shape for t in inputs] if takes_list else inputs.shape
     layer._build_or_check(shapes)
-    output_shape = layer.compute_output_shape(shapes)
+    spec = getattr(layer, "compute_output_spec", None)  # ops and Lambdas: shapes and dtypes found by running
+    output_shape, dtype = spec(inputs) if spec is not None else (layer.compute_output_shape(shapes), layer.dtype)
     node = Node(layer, inputs if takes_list else [inputs], takes_list)
     layer._inbound_nodes.append(node)
     if isinstance(output_shape, list):  # a layer with several outputs returns a list of shapes
         node.returns_list = True
-        node.outputs = [SymbolicTensor(shape, layer.dtype, node, i) for i, shape in enumerate(output_shape)]
+        dtypes = dtype if isinstance(dtype, list) else [dtype] * len(output_shape)
+        node.outputs = [SymbolicTensor(shape, dtypes[i], node, i) for i, shape in enumerate(output_shape)]
         return list(node.outputs)
-    node.outputs = [SymbolicTensor(output_shape, layer.dtype, node)]
+    node.outputs = [SymbolicTensor(output_shape, dtype, node)]
     return node.outputs[0]
 
 

@@ -23,6 +23,7 @@ from pydl.layers.base import _unique_name
 from pydl.layers.symbolic import as_symbolic
 from pydl.models.base import BaseModel
 from pydl.models.functional_config import graph_config, graph_from_config
+from pydl.tensor import Tensor
 
 __all__ = ["Model"]
 
@@ -128,16 +129,31 @@ class Model(BaseModel):
     def _graph(self) -> "Model":
         return self
 
-    def _forward(self, inputs: list, training=None) -> list:
-        """Replay the nodes on ``inputs`` (data). A node may be an inner model: its outputs come back as a list."""
+    def _forward(self, inputs: list, training=None, watch: dict | None = None) -> list:
+        """Replay the nodes on ``inputs`` (data). A node may be an inner model: its outputs come back as a list.
+
+        ``watch`` (K.gradients' use) maps symbolic tensors of the graph to None; each one's value is replaced by a
+        leaf Tensor requiring grad, stored in ``watch``, from which the rest of the graph computes: after
+        ``backward`` its ``.grad`` is the gradient with respect to that tensor.
+        """
         values = {tensor: tensor.node.layer(data) for tensor, data in zip(self.inputs, inputs)}  # checks shapes
+        if watch is not None:
+            self._watch(values, self.inputs, watch)
         for node in self._nodes:
             args = [values[t] for t in node.inputs]
             result = node.layer(args if node.takes_list else args[0], training=training)
             if isinstance(result, dict):  # an inner model with outputs by name: node outputs are in its order
                 result = list(result.values())
             values.update(zip(node.outputs, result if node.returns_list else [result]))
+            if watch is not None:
+                self._watch(values, node.outputs, watch)
         return [values[t] for t in self.outputs]
+
+    @staticmethod
+    def _watch(values: dict, tensors: list, watch: dict) -> None:
+        for tensor in tensors:
+            if tensor in watch:
+                values[tensor] = watch[tensor] = Tensor(values[tensor].data, requires_grad=True)
 
     def _pack_outputs(self, outputs: list):
         return _structured(outputs, self._output_keys, self._single_output)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydl import backend
 from pydl.autograd import Function
+from pydl.ops.dispatch import records_in_graphs
 
 
 class Add(Function):
@@ -105,29 +106,36 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
+@records_in_graphs
 def add(a, b):
     return Add.apply(a, b)
 
 
+@records_in_graphs
 def sub(a, b):
     return Sub.apply(a, b)
 
 
+@records_in_graphs
 def mul(a, b):
     return Mul.apply(a, b)
 
 
+@records_in_graphs
 def div(a, b):
     return Div.apply(a, b)
 
 
+@records_in_graphs
 def pow(a, b):  # noqa: A001  (mirrors the operator's name)
     return Pow.apply(a, b)
 
 
+@records_in_graphs
 def neg(a):
     return Neg.apply(a)
 
 
+@records_in_graphs
 def matmul(a, b):
     return MatMul.apply(a, b)

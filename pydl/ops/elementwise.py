@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydl.autograd import Function
+from pydl.ops.dispatch import records_in_graphs
 
 
 class Exp(Function):
@@ -135,56 +136,69 @@ class Where(Function):
         return grad * self.condition, grad * ~self.condition
 
 
+@records_in_graphs
 def exp(x):
     return Exp.apply(x)
 
 
+@records_in_graphs
 def log(x):
     return Log.apply(x)
 
 
+@records_in_graphs
 def sqrt(x):
     return Sqrt.apply(x)
 
 
+@records_in_graphs
 def abs(x):  # noqa: A001
     return Abs.apply(x)
 
 
+@records_in_graphs
 def tanh(x):
     return Tanh.apply(x)
 
 
+@records_in_graphs
 def sigmoid(x):
     return Sigmoid.apply(x)
 
 
+@records_in_graphs
 def relu(x):
     return ReLU.apply(x)
 
 
+@records_in_graphs
 def leaky_relu(x, alpha=0.2):
     return LeakyReLU.apply(x, alpha=alpha)
 
 
+@records_in_graphs
 def elu(x, alpha=1.0):
     return ELU.apply(x, alpha=alpha)
 
 
+@records_in_graphs
 def clip(x, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise ValueError("clip needs at least one of min and max.")
     return Clip.apply(x, low=min, high=max)
 
 
+@records_in_graphs
 def maximum(a, b):
     return Maximum.apply(a, b)
 
 
+@records_in_graphs
 def minimum(a, b):
     return Minimum.apply(a, b)
 
 
+@records_in_graphs
 def where(condition, a, b):
     """Pick ``a`` where ``condition`` holds and ``b`` elsewhere; the gradient follows the same choice."""
     from pydl import backend

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins  # sum, max and min below shadow the builtins on purpose (pydl.sum mirrors numpy.sum)
 
 from pydl.autograd import Function
+from pydl.ops.dispatch import records_in_graphs
 
 
 def _normalize_axis(axis, ndim):
@@ -109,35 +110,43 @@ class LogSoftmax(Function):
         return grad - self.xp.exp(self.out) * grad.sum(axis=self.axis, keepdims=True)
 
 
+@records_in_graphs
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
+@records_in_graphs
 def mean(x, axis=None, keepdims=False):
     return Mean.apply(x, axis=axis, keepdims=keepdims)
 
 
+@records_in_graphs
 def var(x, axis=None, keepdims=False):
     """Population variance (divides by N, as Keras' BatchNormalization does)."""
     centered = x - mean(x, axis=axis, keepdims=True)
     return mean(centered * centered, axis=axis, keepdims=keepdims)
 
 
+@records_in_graphs
 def max(x, axis=None, keepdims=False):  # noqa: A001
     return Max.apply(x, axis=axis, keepdims=keepdims)
 
 
+@records_in_graphs
 def min(x, axis=None, keepdims=False):  # noqa: A001
     return Min.apply(x, axis=axis, keepdims=keepdims)
 
 
+@records_in_graphs
 def logsumexp(x, axis=None, keepdims=False):
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
 
 
+@records_in_graphs
 def softmax(x, axis=-1):
     return Softmax.apply(x, axis=axis)
 
 
+@records_in_graphs
 def log_softmax(x, axis=-1):
     return LogSoftmax.apply(x, axis=axis)

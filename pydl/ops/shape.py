@@ -7,6 +7,7 @@ import itertools
 
 from pydl import backend
 from pydl.autograd import Function
+from pydl.ops.dispatch import records_in_graphs
 from pydl.tensor import Tensor
 
 
@@ -86,6 +87,17 @@ class Concatenate(Function):
         return tuple(self.xp.split(grad, self.boundaries, axis=self.axis))
 
 
+class Pad(Function):
+    """Constant padding (``numpy.pad`` with ``mode="constant"``); the gradient is the unpadded middle."""
+
+    def forward(self, x, pad_width=(), value=0):
+        self.inside = tuple(slice(before, before + size) for (before, _), size in zip(pad_width, x.shape))
+        return self.xp.pad(x, pad_width, mode="constant", constant_values=value)
+
+    def backward(self, grad):
+        return grad[self.inside]
+
+
 class Stack(Function):
     def forward(self, *arrays, axis=0):
         self.axis = axis
@@ -153,22 +165,27 @@ class ToDevice(Function):
         return backend.to_device(grad, self.source)
 
 
+@records_in_graphs
 def reshape(x, shape):
     return Reshape.apply(x, shape=tuple(shape))
 
 
+@records_in_graphs
 def transpose(x, axes=None):
     return Transpose.apply(x, axes=None if axes is None else tuple(axes))
 
 
+@records_in_graphs
 def expand_dims(x, axis):
     return ExpandDims.apply(x, axis=axis)
 
 
+@records_in_graphs
 def squeeze(x, axis=None):
     return Squeeze.apply(x, axis=axis)
 
 
+@records_in_graphs
 def getitem(x, index):
     """``x[index]`` for basic (ints, slices) and advanced (integer arrays, masks) indices."""
     def unwrap(part):
@@ -180,10 +197,27 @@ def getitem(x, index):
     return GetItem.apply(x, index=index)
 
 
+@records_in_graphs
 def concatenate(tensors, axis=0):
     return Concatenate.apply(*tensors, axis=axis)
 
 
+@records_in_graphs
+def pad(x, pad_width, value=0):
+    """``x`` with ``pad_width[i] = (before, after)`` entries of ``value`` added along axis ``i`` (one pair per axis).
+
+    >>> import pydl
+    >>> pad(pydl.tensor([[1.0, 2.0]]), [(0, 0), (1, 2)]).tolist()
+    [[0.0, 1.0, 2.0, 0.0, 0.0]]
+    """
+    pad_width = tuple((int(before), int(after)) for before, after in pad_width)
+    if len(pad_width) != len(x.shape) or min((min(p) for p in pad_width), default=0) < 0:
+        raise ValueError(f"pad: needs one (before, after) pair of non-negative ints per axis of the shape "
+                         f"{tuple(x.shape)}, got {pad_width}.")
+    return Pad.apply(x, pad_width=pad_width, value=value)
+
+
+@records_in_graphs
 def stack(tensors, axis=0):
     return Stack.apply(*tensors, axis=axis)
 
