@@ -63,7 +63,8 @@ def summarize(samples: dict, per: int = 1) -> dict:
     out = {}
     for name, values in samples.items():
         ms = sorted(v * 1e3 / per for v in values)
-        q = statistics.quantiles(ms, n=4) if len(ms) > 1 else [ms[0]] * 3
+        # "inclusive" keeps the quartiles within the samples; the default extrapolates past them (negative on 2 samples)
+        q = statistics.quantiles(ms, n=4, method="inclusive") if len(ms) > 1 else [ms[0]] * 3
         out[name] = {"median_ms": statistics.median(ms), "q1_ms": q[0], "q3_ms": q[2], "n": len(ms),
                      "samples_ms": [round(v, 6) for v in ms]}
     return out
