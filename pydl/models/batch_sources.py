@@ -55,12 +55,30 @@ class ArrayBatches:
         self.steps = math.ceil(self.samples / batch_size)
         self._epoch_arrays = self._arrays
 
-    def begin_epoch(self, rng) -> None:
+    def begin_epoch(self, rng, transform=None) -> None:
+        """Shuffle (and first, with ``transform``, the loop's ``epoch_transform``, augment) the epoch's arrays."""
+        arrays = self._arrays if transform is None else self._transformed_inputs(transform, rng) + self._arrays[
+            self._split[0]:]
         if self._shuffle:
             order = rng.permutation(self.samples)
-            self._epoch_arrays = [a[order] for a in self._arrays]  # one copy per epoch; batches are views of it
+            self._epoch_arrays = [a[order] for a in arrays]  # one copy per epoch; batches are views of it
         else:
-            self._epoch_arrays = self._arrays
+            self._epoch_arrays = arrays
+
+    def _transformed_inputs(self, transform, rng) -> list:
+        count = self._split[0]
+        inputs = self._arrays[:count]
+        given = transform(inputs[0] if count == 1 else list(inputs), rng)
+        out = [given] if count == 1 else list(given) if isinstance(given, (list, tuple)) else None
+        if out is None or len(out) != count:
+            raise ValueError(f"TrainingLoop.epoch_transform must return {count} input arrays (a list), got "
+                             f"{type(given).__name__}.")
+        for before, after in zip(inputs, out):
+            if getattr(after, "shape", None) is None or len(after) != len(before):
+                raise ValueError(f"TrainingLoop.epoch_transform must keep the {len(before)} samples of each input, "
+                                 f"got {getattr(after, 'shape', type(after).__name__)} for input of shape "
+                                 f"{before.shape}.")
+        return out
 
     def next_batch(self, index: int):
         if index >= self.steps:
@@ -172,8 +190,8 @@ class GeneratorBatches:
             raise ValueError(f"{check.what} yielded no batch at all.") from None
         self._first = check(first, 0)
 
-    def begin_epoch(self, rng) -> None:
-        pass
+    def begin_epoch(self, rng, transform=None) -> None:
+        _no_transform(transform)
 
     def next_batch(self, index: int):
         if (self.steps is not None and index >= self.steps) or self.exhausted:
@@ -213,7 +231,8 @@ class SequenceBatches:
         check(sequence[0], 0)  # the structure now, before training starts
         self._order = list(range(length))
 
-    def begin_epoch(self, rng) -> None:
+    def begin_epoch(self, rng, transform=None) -> None:
+        _no_transform(transform)
         length = len(self._order)
         self._order = [int(i) for i in rng.permutation(length)] if self._shuffle and rng is not None else \
             list(range(length))
@@ -227,6 +246,12 @@ class SequenceBatches:
         on_epoch_end = getattr(self._sequence, "on_epoch_end", None)
         if callable(on_epoch_end):
             on_epoch_end()
+
+
+def _no_transform(transform) -> None:
+    if transform is not None:
+        raise ValueError("TrainingLoop.epoch_transform applies to arrays; a generator or Sequence augments its own "
+                         "batches (in __getitem__ or on_epoch_end).")
 
 
 def batch_source(model, x, steps, purpose: str, what: str, shuffle: bool = False, class_weight=None):

@@ -26,6 +26,7 @@ same generator, and nothing the loop does depends on where a slice ended.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import time
@@ -34,7 +35,33 @@ import warnings
 from pydl import callbacks as callbacks_module
 from pydl import random as pydl_random
 
-__all__ = ["TrainingLoop"]
+__all__ = ["TrainingLoop", "watching"]
+
+_watchers: list = []  # the make_callbacks of each watching() block in progress, outermost first
+
+
+@contextlib.contextmanager
+def watching(make_callbacks):
+    """While the block runs, every :class:`TrainingLoop` made (so every ``fit``) also gets ``make_callbacks()``'s
+    callbacks (a list, made afresh for each loop, placed after the loop's own).
+
+    For a page that runs code it did not write and shows its training: the code lab's cells call plain
+    ``model.fit``, and the lab watches them for its progress bar and its Pause/Stop buttons.
+
+    >>> import numpy as np
+    >>> from pydl import callbacks, layers, models
+    >>> model = models.Sequential([layers.Dense(1, input_shape=(2,))]); model.compile("sgd", loss="mse")
+    >>> ends = []
+    >>> with watching(lambda: [callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(epoch))]):
+    ...     _ = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0)
+    >>> ends
+    [0, 1]
+    """
+    _watchers.append(make_callbacks)
+    try:
+        yield
+    finally:
+        _watchers.remove(make_callbacks)
 
 
 class LogMeans:
@@ -83,6 +110,12 @@ class TrainingLoop:
             became NaN/infinite); ``on_train_end`` has then been called, exactly once.
         history: the :class:`~pydl.callbacks.History` filled at each epoch's end (also ``model.history``).
         logs: the current epoch's running averages, as the last ``on_batch_end`` saw them (``{}`` before one).
+        epoch_transform: None, or ``fn(x, rng) -> x`` for per-epoch data augmentation: at each epoch's start (before
+            ``on_epoch_begin`` and the shuffle) the training inputs are ``fn(original inputs, the loop's
+            generator)``, so every epoch sees fresh copies drawn from the one seeded generator and a run repeats
+            exactly. ``x`` is what the model takes (one array, or a list for several inputs); the result must keep
+            that structure and the number of samples. Targets and sample weights are not transformed. Set it before
+            the first :meth:`step` (or between epochs).
 
     The callbacks see what ``fit`` gives them: ``on_train_begin`` once, at the first :meth:`step` (or
     :meth:`stop`); ``on_epoch_begin``/``on_epoch_end`` around each epoch; ``on_batch_begin``/``on_batch_end``
@@ -100,7 +133,7 @@ class TrainingLoop:
         self._steps = source.steps  # None: a generator that runs until it is exhausted
         self._rng = pydl_random.get_generator()
         self.history = callbacks_module.History()
-        chain = list(callbacks or [])
+        chain = list(callbacks or []) + [callback for make in list(_watchers) for callback in make()]
         if verbose:
             chain.append(callbacks_module.ProgbarLogger(verbose=verbose))
         chain.append(self.history)
@@ -111,6 +144,7 @@ class TrainingLoop:
         self.logs: dict = {}
         self._started = self._stepping = False
         self._means = None
+        self.epoch_transform = None
 
     @property
     def steps(self):
@@ -189,8 +223,8 @@ class TrainingLoop:
         if getattr(self._source, "exhausted", False):
             self._ran_out()
             return False
+        self._source.begin_epoch(self._rng, self.epoch_transform)  # first: a transform that fails starts nothing
         self._callbacks.on_epoch_begin(self.epoch)
-        self._source.begin_epoch(self._rng)
         self._means, self.logs = LogMeans(), {}
         return True
 

@@ -140,7 +140,7 @@ class Trainer(Compiling, Evaluation):
         predictions = [out.data for out in outs]
         if not math.isfinite(logs["loss"]):
             return logs, predictions  # keep the last finite weights: the caller stops training
-        params = self._weights_in_training  # fixed by the model at the first step after compile (Keras' rule)
+        params = self._weights_in_training  # fixed by the model's compile (Keras 2's rule)
         for p in params:
             p.grad = None
         total.backward()
