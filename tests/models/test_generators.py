@@ -235,3 +235,11 @@ def test_the_progress_bar_counts_the_batches_of_a_generator_of_unknown_length(ca
     x, y = _data()
     _model().fit(_batches(x, y, forever=False), epochs=1, verbose=1)
     assert "6/6 [==============================]" in capsys.readouterr().out
+
+
+def test_the_loops_epoch_transform_is_for_arrays_and_a_generator_refuses_it():
+    x, y = _data()
+    loop = _model().training_loop(_batches(x, y), steps_per_epoch=2, verbose=0)
+    loop.epoch_transform = lambda inputs, rng: inputs
+    with pytest.raises(ValueError, match="epoch_transform applies to arrays; a generator or Sequence augments"):
+        loop.step()
