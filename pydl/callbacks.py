@@ -27,7 +27,7 @@ from pydl.optimizers import _check_count
 
 __all__ = [
     "Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "LambdaCallback", "ProgbarLogger",
-    "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
+    "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "HistoryDict",
 ]
 
 
@@ -115,10 +115,67 @@ def _overrides(cb, *names) -> bool:
     return any(getattr(type(cb), n) is not getattr(Callback, n) for n in names)
 
 
+# Keras 2 logged metrics under their long names ("mean_absolute_error" for "mae") and accuracy as "acc"; Keras 3
+# logs the name given to compile. Each group holds the names of one metric.
+_SAME_METRIC = (("acc", "accuracy"), ("mae", "mean_absolute_error"), ("mse", "mean_squared_error"),
+                ("mape", "mean_absolute_percentage_error"), ("msle", "mean_squared_logarithmic_error"))
+
+
+def logged_name(key: str, keys) -> str | None:
+    """The key among ``keys`` that ``key`` stands for: itself, or the same metric under its other Keras name, with
+    the same ``val_``/output prefix (``"val_acc"`` finds ``"val_accuracy"``); None when there is none."""
+    keys = set(keys)  # a HistoryDict's own `in` resolves aliases: test plain names
+    if key in keys:
+        return key
+    for group in _SAME_METRIC:
+        for name in group:
+            if key == name or key.endswith("_" + name):
+                prefix = key[:len(key) - len(name)]
+                for other in group:
+                    if prefix + other in keys:
+                        return prefix + other
+    return None
+
+
+def logged(logs: dict, key: str):
+    """``logs[key]``, reading a Keras 2 metric name as the name logged (see :func:`logged_name`); None if absent."""
+    name = logged_name(key, logs or {})
+    return None if name is None else logs[name]
+
+
+class HistoryDict(dict):
+    """``history.history``: a dict of the names logged (the names given to ``compile``, as Keras 3), that also
+    answers the names Keras 2 logged: after ``metrics=["accuracy"]``, ``["acc"]`` and ``["val_acc"]``; after
+    ``metrics=["mae"]``, ``["mean_absolute_error"]`` and ``["val_mean_absolute_error"]`` (and the other way round).
+
+    Only reading resolves them (``[]``, ``get``, ``in``): iterating, ``keys()``, printing or plotting every key shows
+    each metric once, under its logged name.
+
+    >>> from pydl.callbacks import HistoryDict
+    >>> h = HistoryDict(loss=[0.5], accuracy=[0.9], val_accuracy=[0.8])
+    >>> h["acc"], h["val_acc"], "val_acc" in h, list(h)
+    ([0.9], [0.8], True, ['loss', 'accuracy', 'val_accuracy'])
+    """
+
+    def __getitem__(self, key):
+        name = logged_name(key, self) if isinstance(key, str) else key
+        if name is None:
+            raise KeyError(f"{key!r} is not in this history; it holds {list(self)}.")
+        return dict.__getitem__(self, name)
+
+    def __contains__(self, key) -> bool:
+        return logged_name(key, self) is not None if isinstance(key, str) else dict.__contains__(self, key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+
 class History(Callback):
     """Records the epoch-end logs: ``history.history["loss"]`` is a list with one value per epoch.
 
-    ``stop_reason`` holds the message when training stopped because the loss became NaN or infinite.
+    ``history.history`` is a :class:`HistoryDict`: it answers Keras 2's metric names too (``"acc"``,
+    ``"val_mean_absolute_error"``). ``stop_reason`` holds the message when training stopped early (the loss became
+    NaN or infinite, or a generator ran out).
 
     >>> from pydl.callbacks import History
     >>> h = History(); h.on_train_begin(); h.on_epoch_end(0, {"loss": 1.5}); h.history
@@ -127,13 +184,13 @@ class History(Callback):
 
     def __init__(self):
         super().__init__()
-        self.history: dict = {}
+        self.history: dict = HistoryDict()
         self.epoch: list = []
         self.stop_reason: str | None = None
 
     def on_train_begin(self, logs=None):
         self.epoch = []
-        self.history = {}
+        self.history = HistoryDict()
         self.stop_reason = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -199,7 +256,7 @@ class EarlyStopping(Callback):
         self.best_weights = None
 
     def on_epoch_end(self, epoch, logs=None):
-        current = (logs or {}).get(self.monitor)
+        current = logged(logs, self.monitor)
         if current is None:
             _warn_missing(self, self.monitor, logs)
             return
@@ -254,7 +311,7 @@ class ModelCheckpoint(Callback):
         logs = logs or {}
         path = str(self.filepath).format(epoch=epoch + 1, **logs)
         if self.save_best_only:
-            current = logs.get(self.monitor)
+            current = logged(logs, self.monitor)
             if current is None:
                 warnings.warn(f"ModelCheckpoint: {self.monitor!r} is not in the logs; nothing saved.", RuntimeWarning,
                               stacklevel=2)
@@ -318,7 +375,7 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs["learning_rate"] = _learning_rate(self.model)
-        current = logs.get(self.monitor)
+        current = logged(logs, self.monitor)
         if current is None:
             _warn_missing(self, self.monitor, logs)
             return
@@ -486,11 +543,12 @@ class ProgbarLogger(Callback):
         self.interactive = self.verbose == 1 and hasattr(out, "isatty") and out.isatty()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self.start, self.last_draw = epoch, time.perf_counter(), 0.0
+        self.epoch, self.start, self.last_draw, self.seen = epoch, time.perf_counter(), 0.0, 0
         if self.verbose == 1:
             self._out().write(f"Epoch {epoch + 1}/{self.params.get('epochs', '?')}\n")
 
     def on_batch_end(self, batch, logs=None):
+        self.seen = batch + 1  # what an epoch of unknown length (a generator without steps) ran so far
         if not getattr(self, "interactive", False):
             return
         now = time.perf_counter()
@@ -508,7 +566,7 @@ class ProgbarLogger(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self.start
-        steps = self.params.get("steps") or 1
+        steps = self.params.get("steps") or getattr(self, "seen", 0) or 1
         timing = f"{elapsed:.0f}s {1000 * elapsed / steps:.0f}ms/step"
         out = self._out()
         if self.verbose == 1:

@@ -1,4 +1,6 @@
-"""Optimizers with Keras 3's formulas and defaults: SGD (momentum, Nesterov), RMSprop, Adam and Adagrad.
+"""Optimizers with Keras 3's formulas and defaults: SGD (momentum, Nesterov), RMSprop (centered), Adam (amsgrad),
+AdamW and Adagrad, each with Keras' ``clipnorm``/``clipvalue``/``global_clipnorm``, ``weight_decay`` and Keras 2's
+``decay`` and ``lr``.
 
 Each optimizer keeps per-parameter slots (momentum, running averages) created on a parameter's first update, and
 puts the maths of one update in ``update_step(grad, param, slots)``. Updates happen in place on ``param.data``
@@ -26,7 +28,7 @@ import numbers
 from pydl import backend, registry
 from pydl.tensor import Tensor
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "Adagrad", "get", "serialize"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "get", "serialize"]
 
 
 def _check_range(name: str, value, low: float, high: float | None = None, include_high: bool = False) -> float:
@@ -49,6 +51,13 @@ def _check_range(name: str, value, low: float, high: float | None = None, includ
     return value
 
 
+def _check_flag(name: str, value) -> bool:
+    """``value`` if it is a bool (a model file's "false" string would otherwise read as True)."""
+    if isinstance(value, str) or value not in (True, False):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
 def _check_count(name: str, value) -> int:
     """``value`` if it is a non-negative int (a step or iteration count), else a ValueError naming it."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
@@ -57,25 +66,47 @@ def _check_count(name: str, value) -> int:
 
 
 class Optimizer:
-    """Base class: hyper-parameters, per-parameter slots and the two ways of applying gradients.
+    """Base class: hyper-parameters, gradient clipping, weight decay, per-parameter slots and the two ways of
+    applying gradients.
 
     Args:
         learning_rate: step size (``lr`` is accepted as an alias, as in Keras 2).
         params: tensors to update with :meth:`step` (PyTorch style); optional for Keras-style use.
         name: label used in configs.
+        weight_decay: decoupled weight decay, as Keras 3: before each update every weight is multiplied by
+            ``1 - weight_decay * lr`` (AdamW's rule, for every optimizer here).
+        clipnorm: clip each gradient to this L2 norm (``g * clipnorm / max(norm(g), clipnorm)``).
+        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: scale all gradients together so that their joint L2 norm is at most this. Only one of the
+            three clippings may be set, as in Keras; 0 means off.
+        decay: Keras 2's time-based decay, kept for old code (Keras 3 ignores it, with a warning): the rate of
+            update ``t`` (counted from 0) is ``lr / (1 + decay * t)``, Keras 3's
+            ``InverseTimeDecay(lr, decay_steps=1, decay_rate=decay)`` (in pydl, a schedule is the
+            ``LearningRateScheduler`` callback).
 
-    Subclasses define ``slot_names`` and ``update_step(grad, param, slots)``.
+    Subclasses define ``slot_names`` and ``update_step(grad, param, slots)``, reading the rate of the update from
+    :attr:`current_learning_rate`.
     """
 
     slot_names: tuple = ()
 
-    def __init__(self, learning_rate: float = 0.01, params=None, name: str | None = None, lr=None):
+    def __init__(self, learning_rate: float = 0.01, params=None, name: str | None = None, lr=None,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, decay=0.0):
         self.learning_rate = learning_rate if lr is None else lr
         self.name = name or type(self).__name__.lower()
         self.params = [] if params is None else list(params)
         for p in self.params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__}: params must be Tensors, got {type(p).__name__}.")
+        clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        given = [f"{key}={value}" for key, value in clipping.items() if value is not None]
+        if len(given) > 1:
+            raise ValueError(f"{type(self).__name__}: only one of clipnorm, clipvalue and global_clipnorm can be set "
+                             f"(as in Keras), got {', '.join(given)}.")
+        self.clipnorm, self.clipvalue, self.global_clipnorm = (
+            None if value is None else _check_range(key, value, 0.0) for key, value in clipping.items())
+        self.weight_decay = None if weight_decay is None else _check_range("weight_decay", weight_decay, 0.0)
+        self.decay = _check_range("decay", decay, 0.0)
         self.iterations = 0  # number of update calls (step / apply_gradients)
         self._slots: dict = {}  # id(param) -> (param, {slot: array}); the param is kept so its id stays unique
 
@@ -87,6 +118,13 @@ class Optimizer:
     def learning_rate(self, value) -> None:
         # Checked on every change, so a web page's slider cannot set a NaN rate either.
         self._learning_rate = _check_range("learning_rate", value, 0.0)
+
+    @property
+    def current_learning_rate(self) -> float:
+        """The rate of the next update: ``learning_rate``, lowered by the legacy ``decay`` as updates go by."""
+        if self.decay:
+            return self._learning_rate / (1.0 + self.decay * self.iterations)
+        return self._learning_rate
 
     # ----------------------------------------------------------------- slots
     def slots(self, param: Tensor) -> dict:
@@ -166,23 +204,46 @@ class Optimizer:
         raise NotImplementedError
 
     def _apply(self, pairs) -> None:
+        grads, params = [], []
         for grad, param in pairs:
             if grad is None:
                 continue
-            data = param.data
             if isinstance(grad, Tensor):
                 grad = grad.data
-            if grad.shape != data.shape:
+            if grad.shape != param.data.shape:
                 raise ValueError(
                     f"{type(self).__name__}: gradient of shape {tuple(grad.shape)} for parameter "
-                    f"{param.name or ''} of shape {tuple(data.shape)}."
+                    f"{param.name or ''} of shape {tuple(param.data.shape)}."
                 )
-            if not data.flags.writeable:  # e.g. loaded from a read-only buffer: update a private copy instead
-                param.data = data.copy()
+            grads.append(grad)
+            params.append(param)
+        if self.clipnorm or self.clipvalue or self.global_clipnorm:
+            grads = self._clipped(grads)
+        shrink = 1.0 - self.weight_decay * self.current_learning_rate if self.weight_decay else None
+        for grad, param in zip(grads, params):
+            if not param.data.flags.writeable:  # e.g. loaded from a read-only buffer: update a private copy instead
+                param.data = param.data.copy()
             state = self.slots(param)
             state["step"] += 1
+            if shrink is not None:  # Keras 3 decays the weights before the update, with the update's rate
+                param.data *= shrink
             self.update_step(grad, param, state)
         self.iterations += 1
+
+    def _clipped(self, grads: list) -> list:
+        """The gradients clipped as Keras 3 does (new arrays: ``param.grad`` is never modified)."""
+        if self.clipnorm:
+            xp = backend.get_array_module(grads[0]) if grads else backend.np
+            return [g * self.clipnorm / xp.maximum(xp.sqrt(xp.sum(g * g)), self.clipnorm) for g in grads]
+        if self.global_clipnorm:
+            norm = math.sqrt(sum(float((g * g).sum()) for g in grads))
+            # Keras' clip_norm * min(1 / norm, 1 / clip_norm): a zero norm leaves the gradients as they are, a
+            # non-finite one makes them NaN (the update then shows the problem instead of hiding it)
+            scale = 1.0 if norm == 0 else self.global_clipnorm * min(1.0 / norm, 1.0 / self.global_clipnorm) + (
+                norm - norm)
+            return [g * scale for g in grads]
+        xp = backend.get_array_module(grads[0]) if grads else backend.np
+        return [xp.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Keras style: ``opt.apply_gradients(zip(grads, params))``; grads are arrays or Tensors (None skipped)."""
@@ -208,7 +269,11 @@ class Optimizer:
 
     # ----------------------------------------------------------------- configuration
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": self.learning_rate}
+        """The settings; the options left at their defaults (no clipping, decay or weight decay) are left out."""
+        options = {"weight_decay": self.weight_decay, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                   "global_clipnorm": self.global_clipnorm, "decay": self.decay or None}
+        return {"name": self.name, "learning_rate": self.learning_rate,
+                **{key: value for key, value in options.items() if value is not None}}
 
     @classmethod
     def from_config(cls, config: dict):
@@ -230,14 +295,14 @@ class SGD(Optimizer):
     {'name': 'sgd', 'learning_rate': 0.1, 'momentum': 0.9, 'nesterov': True}
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, params=None, name=None, lr=None):
-        super().__init__(learning_rate, params, name, lr)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, params=None, name=None, lr=None, **options):
+        super().__init__(learning_rate, params, name, lr, **options)
         self.momentum = _check_range("momentum", momentum, 0.0, 1.0)
-        self.nesterov = bool(nesterov)
+        self.nesterov = _check_flag("nesterov", nesterov)
         self.slot_names = ("momentum",) if self.momentum > 0 else ()
 
     def update_step(self, grad, param, state):
-        lr = self._learning_rate
+        lr = self.current_learning_rate
         if self.momentum == 0:
             param.data -= lr * grad
             return
@@ -257,26 +322,37 @@ class RMSprop(Optimizer):
     """Divide the gradient by a running root mean square of recent gradients (Keras' formula).
 
     ``v = rho v + (1 - rho) g^2``; ``step = lr g / sqrt(v + epsilon)``; with momentum ``m = momentum m + step``
-    and ``w -= m``, else ``w -= step``. (PyTorch adds epsilon outside the square root instead.)
+    and ``w -= m``, else ``w -= step``. (PyTorch adds epsilon outside the square root instead.) ``centered=True``
+    also keeps the running mean gradient ``a = rho a + (1 - rho) g`` and divides by ``sqrt(v + epsilon - a^2)``,
+    an estimate of the gradient's variance rather than its second moment.
 
     >>> from pydl import optimizers
     >>> optimizers.RMSprop().get_config()
-    {'name': 'rmsprop', 'learning_rate': 0.001, 'rho': 0.9, 'momentum': 0.0, 'epsilon': 1e-07}
+    {'name': 'rmsprop', 'learning_rate': 0.001, 'rho': 0.9, 'momentum': 0.0, 'epsilon': 1e-07, 'centered': False}
     """
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, params=None, name=None, lr=None):
-        super().__init__(learning_rate, params, name, lr)
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, params=None,
+                 name=None, lr=None, **options):
+        super().__init__(learning_rate, params, name, lr, **options)
         self.rho = _check_range("rho", rho, 0.0, 1.0)
         self.momentum = _check_range("momentum", momentum, 0.0, 1.0)
         self.epsilon = _check_range("epsilon", epsilon, 0.0)
-        self.slot_names = ("velocity", "momentum") if self.momentum > 0 else ("velocity",)
+        self.centered = _check_flag("centered", centered)
+        self.slot_names = ("velocity",) + (("momentum",) if self.momentum > 0 else ()) + (
+            ("average_gradient",) if self.centered else ())
 
     def update_step(self, grad, param, state):
         xp = backend.get_array_module(param.data)
         velocity = state["velocity"]
         velocity *= self.rho
         velocity += (1 - self.rho) * (grad * grad)
-        increment = self._learning_rate * grad / xp.sqrt(velocity + self.epsilon)
+        denominator = velocity + self.epsilon
+        if self.centered:
+            average = state["average_gradient"]
+            average *= self.rho
+            average += (1 - self.rho) * grad
+            denominator -= average * average
+        increment = self.current_learning_rate * grad / xp.sqrt(denominator)
         if self.momentum > 0:
             m = state["momentum"]
             m *= self.momentum
@@ -286,7 +362,8 @@ class RMSprop(Optimizer):
             param.data -= increment
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon}
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
 
 
 class Adam(Optimizer):
@@ -294,32 +371,54 @@ class Adam(Optimizer):
 
     ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
     ``w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon)``. (PyTorch divides epsilon by
-    ``sqrt(1 - b2^t)``; with epsilon 0 the two agree exactly.)
+    ``sqrt(1 - b2^t)``; with epsilon 0 the two agree exactly.) ``amsgrad=True`` divides by the square root of the
+    largest ``v`` so far instead, so a coordinate's step never grows back.
 
     >>> from pydl import optimizers
     >>> optimizers.Adam(learning_rate=0.01).get_config()["beta_2"]
     0.999
     """
 
-    slot_names = ("m", "v")
-
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, params=None, name=None, lr=None):
-        super().__init__(learning_rate, params, name, lr)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, params=None,
+                 name=None, lr=None, **options):
+        super().__init__(learning_rate, params, name, lr, **options)
         self.beta_1 = _check_range("beta_1", beta_1, 0.0, 1.0)
         self.beta_2 = _check_range("beta_2", beta_2, 0.0, 1.0)
         self.epsilon = _check_range("epsilon", epsilon, 0.0)
+        self.amsgrad = _check_flag("amsgrad", amsgrad)
+        self.slot_names = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
 
     def update_step(self, grad, param, state):
         xp = backend.get_array_module(param.data)
         t = state["step"]  # per parameter, so parameters added later get their own bias correction
-        alpha = self._learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        alpha = self.current_learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         m, v = state["m"], state["v"]
         m += (1 - self.beta_1) * (grad - m)
         v += (1 - self.beta_2) * (grad * grad - v)
+        if self.amsgrad:
+            v = xp.maximum(state["v_hat"], v, out=state["v_hat"])
         param.data -= alpha * m / (xp.sqrt(v) + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter), Keras 3's ``AdamW``: ``Adam`` whose
+    ``weight_decay`` defaults to 0.004, so each update first multiplies the weights by ``1 - 0.004 * lr``.
+
+    >>> from pydl import optimizers
+    >>> optimizers.get("adamw").weight_decay
+    0.004
+    """
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, params=None, name=None, lr=None, **options):
+        if weight_decay is None:
+            raise ValueError("AdamW: weight_decay must be a number (it is what AdamW adds to Adam), got None.")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, params, name, lr,
+                         weight_decay=weight_decay, **options)
 
 
 class Adagrad(Optimizer):
@@ -335,8 +434,8 @@ class Adagrad(Optimizer):
     slot_names = ("accumulator",)
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, params=None, name=None,
-                 lr=None):
-        super().__init__(learning_rate, params, name, lr)
+                 lr=None, **options):
+        super().__init__(learning_rate, params, name, lr, **options)
         self.initial_accumulator_value = _check_range("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = _check_range("epsilon", epsilon, 0.0)
 
@@ -347,14 +446,14 @@ class Adagrad(Optimizer):
         xp = backend.get_array_module(param.data)
         acc = state["accumulator"]
         acc += grad * grad
-        param.data -= self._learning_rate * grad / xp.sqrt(acc + self.epsilon)
+        param.data -= self.current_learning_rate * grad / xp.sqrt(acc + self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
                 "epsilon": self.epsilon}
 
 
-for _cls in (SGD, RMSprop, Adam, Adagrad):
+for _cls in (SGD, RMSprop, Adam, AdamW, Adagrad):
     registry.register("optimizer", _cls)
 
 

@@ -22,7 +22,7 @@ An unknown name gets one error, for every kind, that lists the valid names.
 >>> registry.lookup("optimizer", "nadam")
 Traceback (most recent call last):
 ...
-ValueError: Unknown optimizer 'nadam'. Valid names: Adagrad, Adam, RMSprop, SGD (case does not matter).
+ValueError: Unknown optimizer 'nadam'. Valid names: Adagrad, Adam, AdamW, RMSprop, SGD (case does not matter).
 """
 
 from __future__ import annotations

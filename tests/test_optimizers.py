@@ -105,9 +105,9 @@ def test_default_settings_follow_keras_formulas_with_epsilon(cls, reference):
 def test_keras_defaults():
     assert optimizers.SGD().get_config() == {"name": "sgd", "learning_rate": 0.01, "momentum": 0.0, "nesterov": False}
     assert optimizers.RMSprop().get_config() == {
-        "name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7}
+        "name": "rmsprop", "learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False}
     assert optimizers.Adam().get_config() == {
-        "name": "adam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+        "name": "adam", "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}
     assert optimizers.Adagrad().get_config() == {
         "name": "adagrad", "learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7}
 
@@ -181,7 +181,7 @@ def test_get_and_config_round_trip():
     again = optimizers.get(optimizers.serialize(opt))
     assert again.get_config() == opt.get_config() and again is not opt
     assert optimizers.get(opt) is opt
-    with pytest.raises(ValueError, match="Unknown optimizer .lbfgs.. Valid names: Adagrad, Adam, RMSprop, SGD"):
+    with pytest.raises(ValueError, match="Unknown optimizer .lbfgs.. Valid names: Adagrad, Adam, AdamW, RMSprop, SGD"):
         optimizers.get("lbfgs")
 
 

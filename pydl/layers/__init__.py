@@ -31,6 +31,9 @@ from pydl.layers.noise import GaussianNoise
 from pydl.layers.operation import SymbolicOp
 from pydl.layers.reshaping import Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding2D
 from pydl.layers.wrappers import Lambda, TimeDistributed
+from pydl.layers.preprocessing import (
+    RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
+)
 
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Conv2D",
@@ -39,6 +42,7 @@ __all__ = [
     "GlobalAveragePooling1D", "MaxPool1D", "AvgPool1D", "Bidirectional", "DepthwiseConv2D", "SeparableConv2D",
     "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Conv2DTranspose", "GaussianNoise", "UpSampling1D", "UpSampling2D",
     "ZeroPadding2D", "Cropping2D", "Permute", "RepeatVector", "TimeDistributed", "Lambda", "SymbolicOp",
+    "Rescaling", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast",
     "get", "serialize", "deserialize", "reset_name_counters",
 ]
 

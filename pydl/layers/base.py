@@ -65,6 +65,18 @@ def _shape_tuple(shape) -> tuple:
     return tuple(None if d is None else int(d) for d in shape)
 
 
+_TAKES_TRAINING: dict = {}
+
+
+def _call_takes_training(layer_class) -> bool:
+    """Whether ``layer_class.call`` accepts ``training=`` (by name or through ``**kwargs``); asked once a class."""
+    if layer_class not in _TAKES_TRAINING:
+        import inspect
+        parameters = inspect.signature(layer_class.call).parameters.values()
+        _TAKES_TRAINING[layer_class] = any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in parameters)
+    return _TAKES_TRAINING[layer_class]
+
+
 def _shape_of(tensors):
     """The shape of a symbolic tensor, or the list of shapes of a list of them."""
     return [t.shape for t in tensors] if isinstance(tensors, list) else tensors.shape
@@ -120,6 +132,7 @@ class Layer:
         self._dtype = _dtype_name(dtype)
         self._trainable = bool(trainable)
         self._weights: list = []  # [(Tensor, trainable flag, regularizer or None)] in creation order
+        self._added_losses: list = []  # what call() gave add_loss in the model's last forward pass
         self.built = False
         self.input_spec_shape = None
         self._inbound_nodes: list = []  # one symbolic.Node per call on symbolic tensors, in call order (Keras' name)
@@ -193,8 +206,18 @@ class Layer:
 
     @property
     def losses(self) -> list:
-        """Regularization penalties (scalar Tensors) computed from the current weights; add them to the loss."""
-        return [reg(w) for w, _, reg in self._weights if reg is not None]
+        """The losses :meth:`add_loss` got in the last forward pass, then the regularization penalties (scalar
+        Tensors) computed from the current weights: what training adds to the loss."""
+        return [*self._added_losses, *(reg(w) for w, _, reg in self._weights if reg is not None)]
+
+    def add_loss(self, loss, inputs=None) -> None:
+        """Add ``loss`` (a Tensor computed in :meth:`call`; summed if not a scalar) to the model's training loss and
+        to ``evaluate``'s, as Keras' ``add_loss``; a model compiled with ``loss=None`` trains on these alone. Each
+        forward pass of the model starts them afresh. ``inputs`` is Keras 2's argument, accepted and unused."""
+        if not isinstance(loss, Tensor):
+            raise TypeError(f'Layer "{self.name}": add_loss() takes a Tensor computed in call() from its inputs, got '
+                            f"{type(loss).__name__}.")
+        self._added_losses.append(loss)
 
     def get_weights(self) -> list:
         """Copies of the weights as NumPy arrays, in creation order."""
@@ -230,8 +253,10 @@ class Layer:
 
     # ----------------------------------------------------------------- the call protocol
     def build(self, input_shape) -> None:
-        """Create the weights for inputs of ``input_shape`` (batch axis None). The default creates none."""
-        self.input_spec_shape = _shape_tuple(input_shape)
+        """Create the weights for inputs of ``input_shape`` (batch axis None; a list of shapes for a list of
+        inputs). The default creates none."""
+        self.input_spec_shape = ([_shape_tuple(shape) for shape in input_shape] if isinstance(input_shape, list)
+                                 else _shape_tuple(input_shape))
         self.built = True
 
     def call(self, inputs, training=None):
@@ -244,6 +269,8 @@ class Layer:
 
     def _convert_input(self, inputs) -> Tensor:
         """``inputs`` as a Tensor; numbers (uint8 images, float64 arrays) are cast to the layer dtype."""
+        if isinstance(inputs, (list, tuple)) and self._takes_lists():
+            return [self._convert_input(x) for x in inputs]
         dtype = np.dtype(self.dtype)
         if not isinstance(inputs, Tensor):
             array = inputs if hasattr(inputs, "dtype") else np.asarray(inputs)
@@ -259,11 +286,27 @@ class Layer:
                 "Reshape the data or change the layer's input shape."
             )
 
+    def _build_or_check_list(self, shapes: list) -> None:
+        if self.built:
+            if not (isinstance(self.input_spec_shape, list) and len(shapes) == len(self.input_spec_shape)
+                    and all(map(_compatible, self.input_spec_shape, shapes))):
+                raise ValueError(f'Layer "{self.name}" expects input shapes {self.input_spec_shape}, but got '
+                                 f"{shapes}.")
+            return
+        if self._dtype is None:
+            self._dtype = backend.floatx()
+        self.build([(None,) + shape[1:] for shape in shapes])
+        self.built = True
+        self.input_spec_shape = [(None,) + shape[1:] for shape in shapes]
+
     def _build_or_check(self, input_shape) -> None:
         """On the first call, build for ``input_shape`` (fixing the dtype); later, check it against that shape.
 
         Shared by calls on data and on symbolic tensors (``Input``), so both check the same way.
         """
+        if isinstance(input_shape, list) and self._takes_lists():
+            self._build_or_check_list([_shape_tuple(shape) for shape in input_shape])
+            return
         if isinstance(input_shape, list):
             raise ValueError(
                 f'Layer "{self.name}" ({type(self).__name__}) takes one input, but was called on a list of '
@@ -289,7 +332,19 @@ class Layer:
                 return record_call(self, symbolic)
         inputs = self._convert_input(inputs)
         self._build_or_check([tuple(t.shape) for t in inputs] if isinstance(inputs, list) else tuple(inputs.shape))
-        return self.call(inputs, training=training)
+        return self._run_call(inputs, training)
+
+    def _run_call(self, inputs, training):
+        """``call``, given ``training`` only if it takes it: the book's own layers write ``def call(self, x)``."""
+        if _call_takes_training(type(self)):
+            return self.call(inputs, training=training)
+        return self.call(inputs)
+
+    def _takes_lists(self) -> bool:
+        """Whether a list of inputs reaches ``call`` as a list. pydl's single-input layers refuse one (merge it
+        first); merges and Lambda say yes; a layer written outside pydl takes one, as in Keras (the book's VAE
+        loss layer is called on ``[x, z_decoded]``)."""
+        return not type(self).__module__.startswith("pydl.")
 
     # ----------------------------------------------------------------- its calls in graphs
     @property

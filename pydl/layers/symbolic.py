@@ -219,6 +219,24 @@ def symbolic_inputs(inputs):
     return as_symbolic(inputs)
 
 
+def _shape_unknown_from_shapes(layer) -> bool:
+    """A layer of the learner's own called on a list without a compute_output_shape: the base class's identity
+    would read the list of input shapes as several outputs, so the output is found by running ``call``."""
+    from pydl.layers.base import Layer
+    return type(layer).compute_output_shape is Layer.compute_output_shape and layer._takes_lists()
+
+
+def _spec_by_running(layer):
+    from pydl.layers.operation import infer_output_spec
+
+    def spec(inputs):
+        owner = f'Layer "{layer.name}" ({type(layer).__name__})'
+        found = infer_output_spec(lambda xs: layer._run_call(xs, None), inputs, owner)
+        layer._added_losses = []  # what call() added while it was run on the probes is not a loss of the model
+        return found
+    return spec
+
+
 def record_call(layer, inputs):
     """Build ``layer`` for the symbolic ``inputs`` (or check them against what it was built for), record the call
     as a Node and return its symbolic output(s)."""
@@ -226,6 +244,8 @@ def record_call(layer, inputs):
     shapes = [t.shape for t in inputs] if takes_list else inputs.shape
     layer._build_or_check(shapes)
     spec = getattr(layer, "compute_output_spec", None)  # ops and Lambdas: shapes and dtypes found by running
+    if spec is None and takes_list and _shape_unknown_from_shapes(layer):
+        spec = _spec_by_running(layer)
     output_shape, dtype = spec(inputs) if spec is not None else (layer.compute_output_shape(shapes), layer.dtype)
     node = Node(layer, inputs if takes_list else [inputs], takes_list)
     layer._inbound_nodes.append(node)

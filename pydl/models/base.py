@@ -39,10 +39,13 @@ class BaseModel(Layer, Trainer):
 
     Freezing follows Keras 3: ``model.trainable = False`` sets every layer it holds to False (a BatchNormalization
     among them then runs in inference mode), and a layer set trainable again inside a frozen model still trains
-    only once the model is trainable too. Which weights ``fit``/``train_on_batch`` update is fixed at the first
-    training step after ``compile()``, as Keras fixes them when it makes its train function: change ``trainable``
-    later and call ``compile()`` again for the change to count (a warning says so). That is what lets a GAN
-    train its discriminator on its own while the combined model, compiled after freezing it, leaves it alone.
+    only once the model is trainable too. Which weights ``fit``/``train_on_batch`` update is fixed by ``compile()``
+    (at the first training step for a model not built yet), as Keras 2 collected them when compiling: change
+    ``trainable`` later and call ``compile()`` again for the change to count (a warning says so, as Keras 2's
+    did). That is the book's GAN recipe: compile the discriminator, set ``discriminator.trainable = False`` "(will
+    only apply to the gan model)", compile the GAN; each keeps training what it chose. Keras 3 differs here (it
+    trains whatever is trainable at each step, so the book's discriminator would not train); pydl keeps the book's
+    rule on purpose.
     """
 
     _shows_connections = True  # the summary's "Connected to" column; a Sequential stack has nothing to show there
@@ -57,33 +60,38 @@ class BaseModel(Layer, Trainer):
     def __init__(self, name: str, trainable: bool = True):
         Layer.__init__(self, name=name, trainable=trainable)
         Trainer.__init__(self)
-        self._weights_in_training = None  # what fit updates: fixed at the first step after compile (Keras' rule)
+        self._weights_in_training = None  # what fit updates: fixed by compile (Keras 2's rule)
         self._gradient_flags = None  # (every weight, whether it tracks gradients while this model trains)
         self._warned_trainable_change = False
 
     # ----------------------------------------------------------------- what trains: Keras' compile rule
     def compile(self, *args, **kwargs) -> None:
         super().compile(*args, **kwargs)
-        self._weights_in_training = None  # the next training step fixes them from the flags of that moment
+        self._weights_in_training = None
         self._warned_trainable_change = False
+        if self.built:  # an unbuilt model's weights do not exist yet: its first training step fixes them
+            self._fix_weights_in_training()
     compile.__doc__ = Trainer.compile.__doc__
+
+    def _fix_weights_in_training(self) -> None:
+        everything = self.weights
+        self._weights_in_training = self.trainable_weights
+        chosen = {id(w) for w in self._weights_in_training}
+        self._gradient_flags = (everything, [id(w) in chosen for w in everything])
 
     def _train_step(self, xs: list, ys: list, weights: list):
         """One step that updates exactly the weights fixed after the last compile: only those track gradients
         during it (a layer frozen since still learns, one unfrozen since does not, until compile is called)."""
         if self._weights_in_training is None:
-            everything = self.weights
-            self._weights_in_training = self.trainable_weights
-            chosen = {id(w) for w in self._weights_in_training}
-            self._gradient_flags = (everything, [id(w) in chosen for w in everything])
+            self._fix_weights_in_training()
         everything, wanted = self._gradient_flags
         flags = [w.requires_grad for w in everything]
         if flags == wanted:  # the usual case: nothing changed since compile
             return super()._train_step(xs, ys, weights)
         if not self._warned_trainable_change:
             self._warned_trainable_change = True
-            warnings.warn(f'The trainable weights of model "{self.name}" changed after it was compiled and trained; '
-                          "as in Keras, training still updates the weights chosen then. Call compile() again to "
+            warnings.warn(f'The trainable weights of model "{self.name}" changed after it was compiled; '
+                          "as in Keras 2, training still updates the weights chosen then. Call compile() again to "
                           "train the new choice.", UserWarning, stacklevel=3)
         for w, flag in zip(everything, wanted):
             w.requires_grad = flag

@@ -43,7 +43,9 @@ class Compiling:
         Args:
             optimizer: name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adagrad"``) or an optimizer instance.
             loss: name (``"mse"``, ``"categorical_crossentropy"``, ...), loss instance or ``fn(y_true, y_pred)``;
-                for several outputs one loss for all, a list (one per output) or a dict by output name.
+                for several outputs one loss for all, a list (one per output) or a dict by output name. None (Keras'
+                default): the model trains on the losses its layers add with ``Layer.add_loss`` (the VAE pattern;
+                ``fit(x)`` then needs no targets).
             metrics: list of names (``"accuracy"``, ``"mae"``, ...) or functions ``fn(y_true, y_pred) -> float``;
                 for several outputs a list with one entry (a metric or a list) per output, or a dict by output name.
             loss_weights: for several outputs, the weight of each output's loss in the total (list or dict; 1 by
@@ -58,10 +60,8 @@ class Compiling:
         >>> model.compile("adam", loss={"label": "sparse_categorical_crossentropy", "size": "mse"},
         ...               loss_weights={"size": 0.5}, metrics={"label": "accuracy"})
         """
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy' or loss='mse'.")
         single = len(self.output_names) == 1
-        output_losses = [losses.get(item) for item in self._per_output(loss, "loss")]
+        output_losses = [None if item is None else losses.get(item) for item in self._per_output(loss, "loss")]
         weights = [float(w) for w in self._per_output([1.0] * len(self.output_names) if loss_weights is None
                                                       else loss_weights, "loss_weights", default=1.0)]
         if not all(math.isfinite(w) for w in weights):
@@ -131,14 +131,22 @@ class Compiling:
         if any(weighted):
             config["weighted_metrics"] = weighted[0] if len(self.output_names) == 1 else weighted
         if len(self.output_names) == 1:
-            return {**config, "loss": losses.serialize(self._output_losses[0]), "metrics": names[0]}
-        return {**config, "loss": [losses.serialize(loss) for loss in self._output_losses], "metrics": names,
+            return {**config, "loss": _saved_loss(self._output_losses[0]), "metrics": names[0]}
+        return {**config, "loss": [_saved_loss(loss) for loss in self._output_losses], "metrics": names,
                 "loss_weights": self._loss_weights}
 
     def _compile_from_config(self, config: dict) -> None:
         """``compile`` with the settings :meth:`_compile_config` wrote (ValueError/TypeError/KeyError if invalid)."""
         loss = config["loss"]
-        loss = [losses.get(item) for item in loss] if isinstance(loss, list) else losses.get(loss)
+        loss = [_loaded_loss(item) for item in loss] if isinstance(loss, list) else _loaded_loss(loss)
         self.compile(optimizer=optimizers.get(config["optimizer"]), loss=loss,
                      metrics=config.get("metrics") or None, loss_weights=config.get("loss_weights"),
                      weighted_metrics=config.get("weighted_metrics") or None)
+
+
+def _saved_loss(loss):
+    return None if loss is None else losses.serialize(loss)
+
+
+def _loaded_loss(saved):
+    return None if saved is None else losses.get(saved)

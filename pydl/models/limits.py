@@ -75,6 +75,9 @@ def _check_settings(config: dict, class_name: str, where: str) -> None:
             if value not in allowed:
                 who = "an Input" if allowed is INPUT_DTYPES else "a layer (its weights are floating point)"
                 raise ValueError(f"{where}: dtype is {value!r}; {who} takes one of {', '.join(allowed)}.")
+        elif name == "seed" and value is not None:  # sizes nothing: any 64-bit seed NumPy takes
+            if not _is_int(value) or not 0 <= value < 1 << 64:
+                raise ValueError(f"{where}: seed is {value!r}; it must be an integer from 0 to 2**64 - 1, or null.")
         elif _is_int(value) and abs(value) > MAX_CONFIG_INT:
             raise ValueError(f"{where}: {name} is {value}, over the limit of {MAX_CONFIG_INT:,} for a layer setting.")
 

@@ -26,6 +26,7 @@ same generator, and nothing the loop does depends on where a slice ended.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import time
@@ -34,7 +35,33 @@ import warnings
 from pydl import callbacks as callbacks_module
 from pydl import random as pydl_random
 
-__all__ = ["TrainingLoop"]
+__all__ = ["TrainingLoop", "watching"]
+
+_watchers: list = []  # the make_callbacks of each watching() block in progress, outermost first
+
+
+@contextlib.contextmanager
+def watching(make_callbacks):
+    """While the block runs, every :class:`TrainingLoop` made (so every ``fit``) also gets ``make_callbacks()``'s
+    callbacks (a list, made afresh for each loop, placed after the loop's own).
+
+    For a page that runs code it did not write and shows its training: the code lab's cells call plain
+    ``model.fit``, and the lab watches them for its progress bar and its Pause/Stop buttons.
+
+    >>> import numpy as np
+    >>> from pydl import callbacks, layers, models
+    >>> model = models.Sequential([layers.Dense(1, input_shape=(2,))]); model.compile("sgd", loss="mse")
+    >>> ends = []
+    >>> with watching(lambda: [callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(epoch))]):
+    ...     _ = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0)
+    >>> ends
+    [0, 1]
+    """
+    _watchers.append(make_callbacks)
+    try:
+        yield
+    finally:
+        _watchers.remove(make_callbacks)
 
 
 class LogMeans:
@@ -83,41 +110,45 @@ class TrainingLoop:
             became NaN/infinite); ``on_train_end`` has then been called, exactly once.
         history: the :class:`~pydl.callbacks.History` filled at each epoch's end (also ``model.history``).
         logs: the current epoch's running averages, as the last ``on_batch_end`` saw them (``{}`` before one).
+        epoch_transform: None, or ``fn(x, rng) -> x`` for per-epoch data augmentation: at each epoch's start (before
+            ``on_epoch_begin`` and the shuffle) the training inputs are ``fn(original inputs, the loop's
+            generator)``, so every epoch sees fresh copies drawn from the one seeded generator and a run repeats
+            exactly. ``x`` is what the model takes (one array, or a list for several inputs); the result must keep
+            that structure and the number of samples. Targets and sample weights are not transformed. Set it before
+            the first :meth:`step` (or between epochs).
 
     The callbacks see what ``fit`` gives them: ``on_train_begin`` once, at the first :meth:`step` (or
     :meth:`stop`); ``on_epoch_begin``/``on_epoch_end`` around each epoch; ``on_batch_begin``/``on_batch_end``
     around each batch; ``on_train_end`` once, when the loop becomes done.
     """
 
-    def __init__(self, model, xs: list, ys: list, weights: list, *, batch_size: int, epochs: int, verbose,
-                 callbacks, validation, shuffle: bool, initial_epoch: int):
-        """Use :meth:`Model.training_loop`: it checks the arguments; this only stores them."""
+    def __init__(self, model, source, *, epochs: int, verbose, callbacks, validation, initial_epoch: int):
+        """Use :meth:`Model.training_loop`: it checks the arguments and makes the batch ``source`` (arrays, a
+        generator or a Sequence, see :mod:`pydl.models.batch_sources`); ``validation`` is None or a function
+        returning the validation logs."""
         self.model = model
-        self._arrays = [*xs, *ys, *(w for w in weights if w is not None)]
-        self._split = (len(xs), len(xs) + len(ys))
-        self._has_weight = [w is not None for w in weights]
-        self._samples = len(xs[0])
-        self._batch_size, self._epochs, self._shuffle = batch_size, epochs, shuffle
-        self._validation = validation  # (x, y, sample_weight) for evaluate, or None
-        self._steps = math.ceil(self._samples / batch_size)
+        self._source = source
+        self._epochs = epochs
+        self._validation = validation
+        self._steps = source.steps  # None: a generator that runs until it is exhausted
         self._rng = pydl_random.get_generator()
         self.history = callbacks_module.History()
-        chain = list(callbacks or [])
+        chain = list(callbacks or []) + [callback for make in list(_watchers) for callback in make()]
         if verbose:
             chain.append(callbacks_module.ProgbarLogger(verbose=verbose))
         chain.append(self.history)
-        params = {"epochs": epochs, "steps": self._steps, "samples": self._samples, "batch_size": batch_size,
+        params = {"epochs": epochs, "steps": self._steps, "samples": source.samples, "batch_size": source.batch_size,
                   "verbose": verbose}
         self._callbacks = callbacks_module.CallbackList(chain, model, params)
         self.epoch, self.batch, self.done = initial_epoch, 0, False
         self.logs: dict = {}
         self._started = self._stepping = False
-        self._epoch_arrays = None
         self._means = None
+        self.epoch_transform = None
 
     @property
-    def steps(self) -> int:
-        """Batches per epoch."""
+    def steps(self):
+        """Batches per epoch (None for a generator given no ``steps_per_epoch``: its epoch ends when it runs out)."""
         return self._steps
 
     def step(self, max_batches=None, max_seconds=None) -> int:
@@ -138,9 +169,15 @@ class TrainingLoop:
         ran, self._stepping = 0, True
         try:
             while not self.done:
-                if self.batch == 0:
-                    self._begin_epoch()
+                if self.batch == 0 and not self._begin_epoch():
+                    break
                 finite = self._run_batch()
+                if finite is None:  # the source ran out before the epoch's last step
+                    if self.batch == 0:
+                        self._ran_out()
+                    else:
+                        self._end_epoch(validate=True)
+                    continue
                 ran += 1
                 if not finite:
                     self._end_epoch(validate=False)
@@ -181,24 +218,25 @@ class TrainingLoop:
         if self.epoch >= self._epochs:
             self._finish()
 
-    def _begin_epoch(self) -> None:
+    def _begin_epoch(self) -> bool:
+        """Start an epoch; False (training ends, with a warning as in Keras) when a generator has run out."""
+        if getattr(self._source, "exhausted", False):
+            self._ran_out()
+            return False
+        self._source.begin_epoch(self._rng, self.epoch_transform)  # first: a transform that fails starts nothing
         self._callbacks.on_epoch_begin(self.epoch)
-        if self._shuffle:
-            order = self._rng.permutation(self._samples)
-            self._epoch_arrays = [a[order] for a in self._arrays]  # one copy per epoch; batches are views of it
-        else:
-            self._epoch_arrays = self._arrays
         self._means, self.logs = LogMeans(), {}
+        return True
 
-    def _run_batch(self) -> bool:
-        """One update; False when its loss was NaN/infinite (then it was not applied and training stops)."""
-        batch, size = self.batch, self._batch_size
-        self._callbacks.on_batch_begin(batch, {"batch": batch, "size": size})
-        window = slice(batch * size, (batch + 1) * size)
-        parts = [a[window] for a in self._epoch_arrays]
-        xb, yb = parts[:self._split[0]], parts[self._split[0]:self._split[1]]
-        extra = iter(parts[self._split[1]:])
-        wb = [next(extra) if has else None for has in self._has_weight]
+    def _run_batch(self):
+        """One update; False when its loss was NaN/infinite (then it was not applied and training stops), None
+        when the source had no batch left for this epoch."""
+        batch = self.batch
+        parts = self._source.next_batch(batch)
+        if parts is None:
+            return None
+        xb, yb, wb = parts
+        self._callbacks.on_batch_begin(batch, {"batch": batch, "size": len(xb[0])})
         loss = self.model._train_batch(xb, yb, wb, self._means)
         self.batch += 1
         self.logs = self._means.means()
@@ -210,15 +248,21 @@ class TrainingLoop:
 
     def _end_epoch(self, validate: bool) -> None:
         epoch_logs = self._means.means()
+        self._source.end_epoch()
         if validate and self._validation is not None:
-            x, y, weight = self._validation
-            val = self.model.evaluate(x, y, batch_size=self._batch_size, verbose=0, sample_weight=weight,
-                                      return_dict=True)
-            epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+            epoch_logs.update({f"val_{k}": v for k, v in self._validation().items()})
         self._callbacks.on_epoch_end(self.epoch, epoch_logs)
-        self.epoch, self.batch, self._epoch_arrays = self.epoch + 1, 0, None
+        self.epoch, self.batch = self.epoch + 1, 0
         if self.model.stop_training or self.epoch >= self._epochs:
             self._finish()
+
+    def _ran_out(self) -> None:
+        message = (f"The generator ran out of batches at the start of epoch {self.epoch + 1}; training stopped. "
+                   "Give an endless generator (and steps_per_epoch) or one with at least steps_per_epoch * epochs "
+                   "batches.")
+        self.history.stop_reason = message
+        warnings.warn(message, UserWarning, stacklevel=5)
+        self._finish()
 
     def _finish(self) -> None:
         self.done = True

@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 
 from pydl import backend, losses
-from pydl import callbacks as callbacks_module
 from pydl import metrics as metrics_module
 from pydl import random as pydl_random
-from pydl.backend import np
+from pydl.models.batch_sources import ArrayBatches, batch_source, is_batch_source, is_sequence
 from pydl.models.compiling import Compiling
+from pydl.models.evaluation import Evaluation
 from pydl.models.loop import LogMeans, TrainingLoop
 from pydl.models.training_data import (
     as_array,
@@ -34,7 +34,7 @@ from pydl.autograd import no_grad
 __all__ = ["Trainer"]
 
 
-class Trainer(Compiling):
+class Trainer(Compiling, Evaluation):
     """Mixin giving a model ``compile``, ``fit``, ``evaluate``, ``predict`` and the ``*_on_batch`` methods.
 
     The model provides ``input_names`` and ``output_names`` (lists), ``_forward(inputs: list, training) -> list of
@@ -102,31 +102,45 @@ class Trainer(Compiling):
         return arrays[0] if len(names) == 1 else arrays
 
     # ----------------------------------------------------------------- one batch
-    def _weighted_loss(self, ys: list, outs: list, weights: list):
-        """The total of the output losses (times ``loss_weights``) and, with several outputs, each one for the logs;
-        each output's loss is its per-sample losses weighted by ``weights`` and reduced by the loss' reduction."""
+    def _weighted_loss(self, ys: list, outs: list, weights: list, penalties: bool):
+        """The total of the output losses (times ``loss_weights``), plus the losses layers added in this forward
+        pass (``Layer.add_loss``) and, with ``penalties``, the regularization penalties; and, with several outputs,
+        each output's loss for the logs. Each output's loss is its per-sample losses weighted by ``weights`` and
+        reduced by the loss' reduction; an added loss that is not a scalar is summed, as in Keras 3."""
         total, per_output = None, {}
         for name, loss, weight, y, out, sample_weight in zip(self.output_names, self._output_losses,
                                                              self._loss_weights, ys, outs, weights):
+            if loss is None:
+                continue
             value = losses.compute(loss, y, out, sample_weight)
             if len(outs) > 1:
                 per_output[f"{name}_loss"] = value
             term = value if weight == 1.0 else value * weight
             total = term if total is None else total + term
+        for extra in self.losses if penalties else _added_losses(self):
+            extra = extra if extra.ndim == 0 else extra.sum()
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(f'Model "{self.name}" has no loss to compute: it was compiled with loss=None and no '
+                             "layer called add_loss() in this forward pass. Give compile() a loss, or add one in a "
+                             "layer's call with self.add_loss(tensor).")
         return total, per_output
+
+    def _forward_clean(self, xs: list, training: bool) -> list:
+        """``_forward`` after forgetting the losses layers added in the previous pass (Keras clears them at each
+        outermost call), so that each pass counts only its own."""
+        _clear_added_losses(self)
+        return self._forward(xs, training=training)
 
     def _train_step(self, xs: list, ys: list, weights: list):
         """Forward, loss, backward, update. Returns (loss logs, prediction arrays); no update on a NaN loss."""
-        outs = self._forward(xs, training=True)
-        total, per_output = self._weighted_loss(ys, outs, weights)
-        for layer in self.layers:
-            for penalty in layer.losses:
-                total = total + penalty
+        outs = self._forward_clean(xs, training=True)
+        total, per_output = self._weighted_loss(ys, outs, weights, penalties=True)
         logs = {"loss": float(total.data), **{k: float(v.data) for k, v in per_output.items()}}
         predictions = [out.data for out in outs]
         if not math.isfinite(logs["loss"]):
             return logs, predictions  # keep the last finite weights: the caller stops training
-        params = self._weights_in_training  # fixed by the model at the first step after compile (Keras' rule)
+        params = self._weights_in_training  # fixed by the model's compile (Keras 2's rule)
         for p in params:
             p.grad = None
         total.backward()
@@ -134,12 +148,14 @@ class Trainer(Compiling):
         return logs, predictions
 
     def _test_step(self, xs: list, ys: list, weights: list, means: LogMeans, count) -> None:
-        """Loss (without regularization penalties) and metrics on one batch, in inference mode, into ``means``."""
+        """Loss (without regularization penalties; with the losses layers add) and metrics on one batch, in
+        inference mode, into ``means``."""
         with no_grad():
-            outs = self._forward(xs, training=False)
-            total, per_output = self._weighted_loss(ys, outs, weights)
+            outs = self._forward_clean(xs, training=False)
+            total, per_output = self._weighted_loss(ys, outs, weights, penalties=False)
             means.add({"loss": float(total.data), **{k: float(v.data) for k, v in per_output.items()}}, count)
-        self._add_metrics(means, ys, [out.data for out in outs], weights, count)
+        if ys:
+            self._add_metrics(means, ys, [out.data for out in outs], weights, count)
 
     def _add_metrics(self, means: LogMeans, ys: list, predictions: list, weights: list, count) -> None:
         """The batch's metrics into ``means``: plain ones counted ``count`` times, weighted ones by their weights."""
@@ -170,7 +186,7 @@ class Trainer(Compiling):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
         """One gradient update on one batch. Returns the loss, or ``[loss, *metrics]`` when metrics are compiled."""
         self._require_compiled("training")
-        xs, ys = self._arrays(x, y)
+        xs, ys = self._data_arrays(x, y, "", "train_on_batch()")
         weights = self._training_weights(sample_weight, class_weight, ys, len(xs[0]))
         logs, predictions = self._train_step(xs, ys, weights)
         means = LogMeans()
@@ -181,7 +197,7 @@ class Trainer(Compiling):
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss (and metrics) on one batch, without updating the weights or adding regularization penalties."""
         self._require_compiled("evaluation")
-        xs, ys = self._arrays(x, y)
+        xs, ys = self._data_arrays(x, y, "", "test_on_batch()")
         means = LogMeans()
         self._test_step(xs, ys, self._sample_weights(sample_weight, len(xs[0])), means, 1)
         return self._result(means.means(), return_dict)
@@ -189,7 +205,7 @@ class Trainer(Compiling):
     def predict_on_batch(self, x):
         """Predictions for one batch as a NumPy array (a list or dict of them for several outputs)."""
         with no_grad():
-            outs = self._forward(self._arrays(x), training=False)
+            outs = self._forward_clean(self._arrays(x), training=False)
         return self._pack_outputs([backend.to_numpy(out.data) for out in outs])
 
     @staticmethod
@@ -201,21 +217,27 @@ class Trainer(Compiling):
 
     # ----------------------------------------------------------------- fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0, seed=None):
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, seed=None):
         """Train for ``epochs`` passes over ``(x, y)`` in mini-batches; returns a :class:`~pydl.callbacks.History`.
 
         Args:
             x, y: inputs and targets (NumPy arrays or nested lists), same number of samples; for a model with
-                several inputs (outputs), a list in model order or a dict by input (output) name.
+                several inputs (outputs), a list in model order or a dict by input (output) name. ``x`` may instead
+                be a Python generator (any iterator) or a :class:`pydl.utils.Sequence` yielding ``(x, y)`` or
+                ``(x, y, sample_weight)`` batches (then no ``y``, ``batch_size``, ``sample_weight`` or
+                ``validation_split``). With ``compile(loss=None)`` (losses from ``Layer.add_loss``), ``y`` may be
+                left out.
             batch_size: samples per gradient update (default 32).
             epochs: number of passes over the data.
             verbose: 0 silent, 1 progress bar, 2 one line per epoch.
             callbacks: list of :class:`~pydl.callbacks.Callback` (a web page passes its own to show progress).
             validation_split: fraction of the data, taken from the END before shuffling (as Keras), held out and
                 evaluated after each epoch as ``val_loss`` / ``val_<metric>``; ``sample_weight`` is split with it.
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``; overrides
-                ``validation_split``.
-            shuffle: reshuffle the training samples before every epoch.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``, or a generator or
+                Sequence of such batches; overrides ``validation_split``.
+            shuffle: reshuffle the training samples before every epoch (a Sequence's batch order; a generator's
+                order is its own).
             class_weight: ``{class index: weight}`` (single-output models): each training sample's loss is
                 multiplied by its class' weight (1 for classes left out), as Keras; not with ``sample_weight``.
             sample_weight: one weight per training sample (finite, >= 0), multiplying its loss: the batch loss is
@@ -223,6 +245,10 @@ class Trainer(Compiling):
                 array for all or a list/dict with one per output. Metrics in ``compile(weighted_metrics=...)`` are
                 weighted too; plain ``metrics`` are not.
             initial_epoch: epoch to start counting from (to resume training).
+            steps_per_epoch: batches drawn from a generator or Sequence per epoch (an endless generator needs it;
+                without it an epoch is ``len(sequence)`` batches, or a generator until it is exhausted).
+            validation_steps: batches drawn from a validation generator or Sequence at each epoch's end (without
+                it, all of a Sequence, or a generator until it is exhausted).
             seed: reseed pydl's shared generator first (shuffling, dropout, lazily built weights), so the run
                 repeats exactly.
 
@@ -233,60 +259,128 @@ class Trainer(Compiling):
         loop = self.training_loop(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
                                   validation_split=validation_split, validation_data=validation_data,
                                   shuffle=shuffle, class_weight=class_weight, sample_weight=sample_weight,
-                                  initial_epoch=initial_epoch, seed=seed)
+                                  initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                                  validation_steps=validation_steps, seed=seed)
         loop.step()
         return loop.history
 
     def training_loop(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
                       validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-                      sample_weight=None, initial_epoch=0, seed=None) -> TrainingLoop:
+                      sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+                      seed=None) -> TrainingLoop:
         """A :class:`~pydl.models.TrainingLoop` over ``(x, y)``: ``fit`` that you step (``loop.step(max_seconds=
         0.05)``) instead of running to the end. Takes ``fit``'s arguments and checks them all now (nothing changes
-        if one is refused); training (and ``on_train_begin``) starts at the first ``step``.
+        if one is refused; a generator's first batch is drawn and checked now); training (and ``on_train_begin``)
+        starts at the first ``step``.
         """
         self._require_compiled("fit()")
-        if x is None or y is None:
-            raise ValueError("fit() needs both x and y.")
-        xs, ys = self._arrays(x, y)
-        samples = len(xs[0])
-        batch_size = 32 if batch_size is None else whole_number(batch_size, "fit(): batch_size", 1)
         epochs = whole_number(epochs, "fit(): epochs", 0)
         initial_epoch = whole_number(initial_epoch, "fit(): initial_epoch", 0)
         if initial_epoch > epochs:
             raise ValueError(f"fit(): initial_epoch={initial_epoch} is after the last epoch (epochs={epochs}): epochs "
                              "is the index to stop at, so resuming at epoch 5 for 3 more is initial_epoch=5, epochs=8.")
+        steps_per_epoch, validation_steps = (None if steps is None else whole_number(steps, f"fit(): {name}", 1)
+                                             for steps, name in ((steps_per_epoch, "steps_per_epoch"),
+                                                                 (validation_steps, "validation_steps")))
+        if seed is not None:
+            pydl_random.seed(seed)
+        if is_batch_source(x):
+            source = self._generator_source(x, y, batch_size, validation_split, sample_weight, steps_per_epoch,
+                                            shuffle, class_weight)
+            batch_size = None
+        else:
+            if steps_per_epoch is not None:
+                raise ValueError("fit(): steps_per_epoch is for a generator or Sequence; with arrays an epoch is "
+                                 "every sample, batch_size at a time.")
+            source = None
+        validation = self._validation(validation_data, validation_steps, batch_size)
+        if source is None:
+            source, split_validation = self._array_source(x, y, batch_size, validation_split, validation_data,
+                                                          sample_weight, class_weight, shuffle)
+            validation = validation or split_validation
+        return TrainingLoop(self, source, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                            validation=validation, initial_epoch=initial_epoch)
+
+    def _generator_source(self, x, y, batch_size, validation_split, sample_weight, steps, shuffle, class_weight):
+        given = [name for name, value in (("y", y), ("batch_size", batch_size), ("sample_weight", sample_weight),
+                                          ("validation_split", validation_split or None)) if value is not None]
+        if given:
+            raise ValueError(f"fit(): x is a {type(x).__name__}, which yields whole batches, so {', '.join(given)} "
+                             "cannot be given too: the batches carry their targets, size and sample weights "
+                             "(yield (x, y) or (x, y, sample_weight)); pass validation_data for validation.")
+        if class_weight is not None and len(self.output_names) > 1:
+            self._training_weights(None, class_weight, [], 0)  # the single-output error
+        what = f"the {'Sequence' if is_sequence(x) else 'generator'} given to fit()"
+        return batch_source(self, x, steps, "fit", what, shuffle=shuffle, class_weight=class_weight)
+
+    def _validation(self, validation_data, steps, batch_size):
+        """``fit``'s validation as a function returning the logs (None without validation data)."""
+        if validation_data is None:
+            if steps is not None:
+                raise ValueError("fit(): validation_steps was given but there is no validation_data.")
+            return None
+        if is_batch_source(validation_data):
+            what = f"the validation {'Sequence' if is_sequence(validation_data) else 'generator'} given to fit()"
+            source = batch_source(self, validation_data, steps, "evaluate", what)
+            return lambda: self._evaluate_source(source, steps)
+        if steps is not None:
+            raise ValueError("fit(): validation_steps is for a validation generator or Sequence; validation arrays "
+                             "are evaluated whole.")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                             f"val_sample_weight), or a generator of them, got {describe(validation_data)}.")
+        xs, ys = self._data_arrays(validation_data[0], validation_data[1], "validation ")
+        weight = validation_data[2] if len(validation_data) == 3 else None
+        self._sample_weights(weight, len(xs[0]), prefix="validation ")
+        self._check_targets([a[:1] for a in xs], ys, prefix="validation ")
+        return self._evaluation_of(xs, ys, weight, batch_size)
+
+    def _evaluation_of(self, xs: list, ys: list, weight, batch_size):
+        """``evaluate`` of these arrays as the validation function (Keras' fit calls evaluate too)."""
+        x, y = self._pack(xs, self.input_names), self._pack(ys, self.output_names) if ys else None
+        return lambda: self.evaluate(x, y, batch_size=batch_size, verbose=0, sample_weight=weight, return_dict=True)
+
+    def _array_source(self, x, y, batch_size, validation_split, validation_data, sample_weight, class_weight,
+                      shuffle):
+        """The training batches of arrays, and the validation function of ``validation_split`` (or None)."""
+        if x is None:
+            raise ValueError("fit() needs training data x.")
+        xs, ys = self._data_arrays(x, y, "")
+        samples = len(xs[0])
+        batch_size = 32 if batch_size is None else whole_number(batch_size, "fit(): batch_size", 1)
         if samples == 0:
             raise ValueError("fit() got no training samples.")
-        split, validation, validation_ys = None, None, []
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                                 f"val_sample_weight), got {describe(validation_data)}.")
-            validation_xs, validation_ys = self._arrays(validation_data[0], validation_data[1], prefix="validation ")
-            validation_weight = validation_data[2] if len(validation_data) == 3 else None
-            self._sample_weights(validation_weight, len(validation_xs[0]), prefix="validation ")
-            validation = (self._pack(validation_xs, self.input_names),
-                          self._pack(validation_ys, self.output_names), validation_weight)
-        elif validation_split:
+        split = None
+        if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"validation_split must be in [0, 1), got {validation_split}.")
             split = int(samples * (1 - validation_split))
             if split == 0 or split == samples:
                 raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
                                  f"samples out of {samples}.")
-        if seed is not None:
-            pydl_random.seed(seed)
-        self._check_targets([a[:1] for a in xs], ys, validation_ys)  # with a split, ys holds the validation part
+        self._check_targets([a[:1] for a in xs], ys)  # with a split, ys holds the validation part too
         weights = self._training_weights(sample_weight, class_weight, ys, samples)
+        validation = None
         if split is not None:
-            validation = (self._pack([a[split:] for a in xs], self.input_names),
-                          self._pack([a[split:] for a in ys], self.output_names),
-                          None if sample_weight is None else self._pack([None if w is None else w[split:]
-                                                                         for w in weights], self.output_names))
+            validation = self._evaluation_of([a[split:] for a in xs], [a[split:] for a in ys], None if sample_weight
+                                             is None else self._pack([None if w is None else w[split:]
+                                                                      for w in weights], self.output_names),
+                                             batch_size)
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
             weights = [None if w is None else w[:split] for w in weights]
-        return TrainingLoop(self, xs, ys, weights, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                            callbacks=callbacks, validation=validation, shuffle=shuffle, initial_epoch=initial_epoch)
+        return ArrayBatches(xs, ys, weights, batch_size, shuffle), validation
+
+    def _data_arrays(self, x, y, prefix: str, what: str = "fit()"):
+        """``_arrays(x, y)``; ``y`` may be None only for a model compiled with ``loss=None`` (then ``ys`` is [])."""
+        if y is not None:
+            return self._arrays(x, y, prefix=prefix)
+        if self._needs_targets():
+            raise ValueError(f"{what} needs {prefix}targets y: the model was compiled with a loss. (Only a model "
+                             "compiled with loss=None, whose losses come from add_loss, trains on x alone.)")
+        if any(self._metric_specs) or any(self._weighted_metric_specs):
+            raise ValueError(f"{what} was given no {prefix}targets y, but the model was compiled with metrics, which "
+                             "compare predictions with targets; give y or compile without metrics.")
+        return self._arrays(x), []
 
     def _train_batch(self, xs: list, ys: list, weights: list, means: LogMeans) -> float:
         """One update inside a :class:`TrainingLoop`; adds the batch's logs to ``means``, returns its loss."""
@@ -296,19 +390,23 @@ class Trainer(Compiling):
         self._add_metrics(means, ys, predictions, weights, n)
         return logs["loss"]
 
-    def _check_targets(self, first_sample: list, ys: list, validation_ys: list) -> None:
-        """Before any update: each loss runs once on one sample (label/loss mismatches fail with the loss' message),
-        then every target of the training and validation data is checked against its loss and the output's class
-        count (:func:`~pydl.models.training_data.check_labels`), naming the first bad sample."""
+    def _needs_targets(self) -> bool:
+        """Whether training needs targets: False only for ``compile(loss=None)`` (the losses come from add_loss)."""
+        return any(loss is not None for loss in self._output_losses)
+
+    def _check_targets(self, first_sample: list, ys: list, prefix: str = "") -> list:
+        """Before any update: each loss runs once on one sample (label/loss mismatches fail with the loss' message)
+        and every target of ``ys`` is checked against its loss and the output's class count
+        (:func:`~pydl.models.training_data.check_labels`), naming the first bad sample. Returns the class count of
+        each output, for checking more targets with :meth:`_check_labels`."""
         with no_grad():
-            outs = self._forward(first_sample, training=False)
+            outs = self._forward_clean(first_sample, training=False)
+        classes = [out.shape[-1] if out.ndim else 1 for out in outs]
+        self._check_labels(ys, classes, prefix)
         several = len(outs) > 1
         for index, (name, loss, out) in enumerate(zip(self.output_names, self._output_losses, outs)):
-            label = f"[{name!r}]" if several else ""
-            loss_name, classes = losses.name_of(loss), out.shape[-1] if out.ndim else 1
-            check_labels(ys[index], loss_name, classes, f"y{label}")
-            if validation_ys:
-                check_labels(validation_ys[index], loss_name, classes, f"validation y{label}")
+            if loss is None or not ys:
+                continue
             try:
                 with no_grad():
                     losses.compute(loss, ys[index][:1], out)
@@ -316,46 +414,26 @@ class Trainer(Compiling):
                 if not several:
                     raise
                 raise ValueError(f'Output "{name}": {error}') from None
+        return classes
 
-    # ----------------------------------------------------------------- evaluate / predict
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, return_dict: bool = False):
-        """Loss and metrics over ``(x, y)`` in inference mode (dropout off, no regularization penalties).
+    def _check_labels(self, ys: list, classes: list, prefix: str = "") -> None:
+        """Every target of ``ys`` fits its output's loss (see :func:`~pydl.models.training_data.check_labels`)."""
+        several = len(self.output_names) > 1
+        for index, (name, loss, target) in enumerate(zip(self.output_names, self._output_losses, ys)):
+            if loss is not None:
+                check_labels(target, losses.name_of(loss), classes[index],
+                             f"{prefix}y" + (f"[{name!r}]" if several else ""))
 
-        ``sample_weight`` weights each sample's loss (and the ``weighted_metrics``) as in :meth:`fit`.
 
-        Returns:
-            The loss, or ``[loss, *output losses, *metrics]`` in compile order (a dict with ``return_dict=True``).
-        """
-        self._require_compiled("evaluate()")
-        xs, ys = self._arrays(x, y)
-        if not len(xs[0]):
-            raise ValueError("evaluate() got no samples: x and y are empty.")
-        weights = self._sample_weights(sample_weight, len(xs[0]))
-        batch_size = 32 if batch_size is None else whole_number(batch_size, "evaluate(): batch_size", 1)
-        means, seen = LogMeans(), 0
-        for start in range(0, len(xs[0]), batch_size):
-            window = slice(start, start + batch_size)
-            xb, yb = [a[window] for a in xs], [a[window] for a in ys]
-            wb = [None if w is None else w[window] for w in weights]
-            n = len(xb[0])
-            self._test_step(xb, yb, wb, means, n)
-            seen += n
-        logs = means.means()
-        if verbose:
-            print(f"{seen} samples - " + callbacks_module._format_logs(logs))
-        return self._result(logs, return_dict)
+def _added_losses(model) -> list:
+    """The losses the layers of ``model`` (and of the models inside it) added in the last forward pass."""
+    return [loss for layer in model.layers
+            for loss in (_added_losses(layer) if getattr(layer, "holds_layers", False) else layer._added_losses)]
 
-    def predict(self, x, batch_size=None, verbose=0):
-        """Model outputs for ``x`` as a NumPy array (a list or dict of them for several outputs), computed
-        ``batch_size`` samples at a time in inference mode."""
-        xs = self._arrays(x)
-        batch_size = 32 if batch_size is None else whole_number(batch_size, "predict(): batch_size", 1)
-        batches = []
-        with no_grad():
-            for start in range(0, len(xs[0]), batch_size):
-                outs = self._forward([a[start:start + batch_size] for a in xs], training=False)
-                batches.append([backend.to_numpy(out.data) for out in outs])
-        if not batches:
-            raise ValueError("predict() got no samples.")
-        return self._pack_outputs([parts[0] if len(parts) == 1 else np.concatenate(parts)
-                                   for parts in zip(*batches)])
+
+def _clear_added_losses(model) -> None:
+    for layer in model.layers:
+        if getattr(layer, "holds_layers", False):
+            _clear_added_losses(layer)
+        else:
+            layer._added_losses.clear()

@@ -7,9 +7,12 @@ model controls for the textbook shape check.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.e2e.conftest import BrowserPage
+from tests.e2e.pause import assert_pause_answers
 
 PATH = "web/convnet/"
 
@@ -52,7 +55,12 @@ def test_page_loads_with_samples_and_baseline(lab):
 
 def test_a_few_epochs_beat_the_baseline_on_validation(lab):
     page = lab.page
-    train(page, 3)
+    page.fill("#epochs", "3")
+    page.click("#train")
+    page.wait_for_selector("#train-card[data-state=training]")
+    started = time.monotonic()  # the learner waits from here, the page saying "Training"
+    page.wait_for_selector("#train-card[data-state=done]", timeout=240_000)
+    waited = time.monotonic() - started
     assert attr(page, "#train-card", "data-epochs") == "3"
     val = float(attr(page, "#train-card", "data-val-accuracy"))
     baseline_val = float(attr(page, "#baseline-result", "data-val-accuracy"))
@@ -63,8 +71,11 @@ def test_a_few_epochs_beat_the_baseline_on_validation(lab):
     assert page.get_attribute("#chart-loss", "data-points") == "3"
     assert page.get_attribute("#chart-accuracy", "data-points") == "3"
     seconds = float(attr(page, "#train-card", "data-epoch-seconds"))
-    print(f"in-browser epoch time of the default model: {seconds:.2f} s")
+    print(f"in-browser epoch time of the default model: {seconds:.2f} s (3 epochs: {waited:.1f} s waited)")
     assert seconds < 15
+    # The epoch time shown is the time the learner waited (drawing the views included), not the training alone:
+    # 3 of them fill the test's own wall time from "Training" to done (it polls: a little more).
+    assert 0.8 * waited <= 3 * seconds <= waited + 0.1
     lab.assert_clean()
 
 
@@ -148,12 +159,22 @@ def test_a_drawn_digit_gets_probabilities_summing_to_one(lab):
     lab.assert_clean()
 
 
-def test_pause_and_resume(lab):
+def test_pause_answers_within_200_ms_while_training_and_the_page_stays_live(lab):
     page = lab.page
-    # Enough epochs that training cannot finish before the pause lands (an epoch takes ~0.3 s with OpenBLAS)
-    page.fill("#epochs", "12")
+    page.fill("#epochs", "40")  # more than the pauses below can let finish
     page.click("#train")
     page.wait_for_selector("#train-card[data-state=training]")
+
+    def trains_on(page):  # the status moves on (a few times a second) once training runs again
+        text = page.inner_text("#train-status")
+        page.wait_for_function("t => document.getElementById('train-status').textContent !== t", arg=text)
+
+    def resume(page):
+        page.click("#pause")
+        page.wait_for_selector("#train-card[data-state=training]")
+
+    assert_pause_answers(page, "convnet page", {"button": "#pause"}, resume, between=trains_on)
+    trains_on(page)
     page.click("#pause")
     page.wait_for_selector("#train-card[data-state=paused]")
     before = attr(page, "#train-card", "data-epochs"), page.inner_text("#train-status")
@@ -165,8 +186,10 @@ def test_pause_and_resume(lab):
     page.dispatch_event("#arith-row", "change")
     page.wait_for_function("document.getElementById('arith').textContent.includes('row 1, column')")
     page.click("#pause")
-    page.wait_for_selector("#train-card[data-state=done]", timeout=240_000)
-    assert attr(page, "#train-card", "data-epochs") == "12"
+    page.wait_for_selector("#train-card[data-state=training]")
+    train(page, 2)  # a new run replaces the paused one and runs to its end
+    assert attr(page, "#train-card", "data-epochs") == "2"
+    assert page.get_attribute("#chart-accuracy", "data-points") == "2"
     lab.assert_clean()
 
 

@@ -7,6 +7,8 @@ import re
 import numpy as np
 import pytest
 
+from tests.e2e.pause import assert_pause_answers
+
 pytestmark = pytest.mark.e2e
 
 TRAINING_TIMEOUT_MS = 240_000
@@ -56,6 +58,44 @@ def test_lab_trains_digits_in_the_page_and_the_download_loads_natively(browser_p
     predictions = model.predict(x_test.reshape(len(x_test), 64).astype("float32") / 16.0)
     native_accuracy = float(np.mean(predictions.argmax(axis=1) == y_test))
     assert abs(native_accuracy - accuracy) < 1e-3, "the downloaded model is the one trained in the page"
+    browser_page.assert_clean()
+
+
+def test_a_training_cell_pauses_within_200_ms_and_stop_ends_its_fit_early(browser_page):
+    browser_page.open("web/lab/")
+    page = browser_page.page
+    assert page.is_disabled("#pause-digits") and page.is_disabled("#stop-digits")  # nothing trains yet
+    code = page.input_value("#code-digits")
+    assert "epochs=20," in code
+    page.fill("#code-digits", code.replace("epochs=20,", "epochs=500,"))  # longer than the pauses below need
+    page.click("#run-digits")
+    page.wait_for_function("!document.getElementById('pause-digits').disabled", timeout=TRAINING_TIMEOUT_MS)
+
+    def trains_on(page):  # the progress line moves on (a few times a second) while fit() runs
+        text = page.inner_text("#progress-text-digits")
+        page.wait_for_function("t => document.getElementById('progress-text-digits').textContent !== t", arg=text,
+                               timeout=60_000)
+
+    def resume(page):
+        page.click("#pause-digits")
+        page.wait_for_selector("#cell-digits[data-state=running]")
+
+    assert_pause_answers(page, "lab cell", {"button": "#pause-digits", "target": "#cell-digits"}, resume,
+                         between=trains_on)
+    page.click("#pause-digits")
+    page.wait_for_selector("#cell-digits[data-state=paused]")
+    assert page.inner_text("#pause-digits") == "Resume"
+    paused_at = page.inner_text("#progress-text-digits")
+    page.wait_for_timeout(1000)
+    assert page.inner_text("#progress-text-digits") == paused_at  # a paused fit trains nothing
+    page.click("#stop-digits")  # stops while paused: the epoch in progress ends, then fit() returns
+    page.wait_for_selector("#cell-digits[data-runs='1']", timeout=TRAINING_TIMEOUT_MS)
+    output = page.inner_text("#output-digits")
+    assert page.get_attribute("#cell-digits", "data-state") == "done", output
+    done = re.search(r"^epoch (\d+)/500 done", page.inner_text("#progress-text-digits"))
+    assert done and int(done.group(1)) < 500, page.inner_text("#progress-text-digits")
+    assert "test accuracy:" in output  # the rest of the cell ran on the model as trained
+    assert page.is_disabled("#pause-digits") and page.is_disabled("#stop-digits")
     browser_page.assert_clean()
 
 

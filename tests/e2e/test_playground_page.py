@@ -10,6 +10,7 @@ import pytest
 
 from pydl import models
 from tests.e2e.conftest import BrowserPage
+from tests.e2e.pause import assert_pause_answers
 
 PATH = "web/playground/"
 
@@ -84,6 +85,62 @@ def test_play_for_a_few_seconds_lowers_the_test_loss(pg_page):
     page.wait_for_function("document.getElementById('pg').dataset.playing === 'false'")
     assert number(page, "#pg-test-loss") < before
     assert int(page.get_attribute("#pg-loss-chart", "data-points")) >= 3  # epochs 0, 1, 2 on the curve
+    pg_page.assert_clean()
+
+
+def playing(page, on: bool):
+    page.wait_for_function(f"document.getElementById('pg').dataset.playing === '{str(on).lower()}'")
+
+
+def test_pause_answers_within_200_ms_while_playing(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=6&dataset=spiral&networkShape=8,8&epochs=10000")
+    page.click("#pg-play")
+    playing(page, True)
+
+    def trains_on(page):  # the epoch counter moves on
+        epoch = page.get_attribute("#pg", "data-epoch")
+        page.wait_for_function("e => document.getElementById('pg').dataset.epoch !== e", arg=epoch, timeout=30_000)
+
+    def resume(page):
+        page.click("#pg-play")
+        playing(page, True)
+
+    assert_pause_answers(page, "playground", {"button": "#pg-play", "target": "#pg", "attribute": "playing",
+                                              "value": "false"}, resume, between=trains_on)
+    page.click("#pg-play")
+    playing(page, False)
+    pg_page.assert_clean()
+
+
+def test_play_stops_at_the_epoch_limit_it_shows_and_a_higher_limit_goes_on(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=7&dataset=gauss&networkShape=2&epochs=10")
+    assert page.text_content("#pg-epoch-limit") == "of 10" and page.input_value("#pg-epochs") == "10"
+    page.click("#pg-play")
+    page.wait_for_function("document.getElementById('pg').dataset.atLimit === 'true'", timeout=60_000)
+    playing(page, False)
+    assert page.get_attribute("#pg", "data-epoch") == "10" and page.inner_text("#pg-epoch") == "000,010"
+    assert "Trained 10 epochs, this run's limit" in page.inner_text("#pg-message")
+    page.select_option("#pg-epochs", "50")
+    page.wait_for_function("document.getElementById('pg').dataset.atLimit === 'false'")
+    assert page.text_content("#pg-epoch-limit") == "of 50" and page.get_attribute("#pg", "data-epoch") == "10"
+    assert "This run now trains to epoch 50, same network" in page.inner_text("#pg-message")
+    assert "epochs=50" in page.url
+    pg_page.assert_clean()
+
+
+def test_a_setting_that_needs_a_new_network_stops_play_and_says_so(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=8&dataset=circle&epochs=10000")
+    page.click("#pg-play")
+    page.wait_for_function("Number(document.getElementById('pg').dataset.epoch) >= 1", timeout=60_000)
+    page.select_option("#pg-activation", "relu")
+    page.wait_for_function("document.getElementById('pg').dataset.epoch === '0'")
+    playing(page, False)
+    message = page.inner_text("#pg-message")
+    assert "rebuilt with new weights at epoch 0" in message and "Training paused" in message, message
+    assert "activation=relu" in page.url
     pg_page.assert_clean()
 
 

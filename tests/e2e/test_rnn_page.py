@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pydl.lessons import rnn
+from tests.e2e.pause import assert_pause_answers
 from tests.lessons.test_rnn import TINY
 
 PAGE = "web/rnn/"
@@ -118,15 +119,26 @@ def test_pause_and_stop_leave_a_responsive_page_with_results_so_far(rnn_page):
     fill_training(rnn_page, "16", "30", "0.01", rnn.MODEL_KINDS)
     click(rnn_page, "#train-start")
     rnn_page.wait_for_function("+(document.querySelector('#train-chart').dataset.points || 0) >= 1", timeout=60_000)
-    click(rnn_page, "#train-pause")
-    assert rnn_page.get_attribute("#train-status", "data-state") == "paused"
+
+    def trains_on(page):  # the status moves on (a few times a second) once training runs again
+        text = page.inner_text("#train-status")
+        page.wait_for_function("t => document.getElementById('train-status').textContent !== t", arg=text)
+
+    def resume(page):
+        page.click("#train-pause")
+        page.wait_for_selector("#train-status[data-state=training]")
+
+    assert_pause_answers(rnn_page, "rnn page", {"button": "#train-pause", "target": "#train-status"}, resume,
+                         between=trains_on)
+    trains_on(rnn_page)
+    rnn_page.click("#train-pause")  # Pause and Stop are read between slices: no handler counts their clicks
+    rnn_page.wait_for_selector("#train-status[data-state=paused]")
     assert rnn_page.inner_text("#train-pause") == "Resume"
     click(rnn_page, "#read-step")  # the other cards still answer while training waits
     assert rnn_page.get_attribute("#read-counter", "data-shown") == "1"
-    click(rnn_page, "#train-pause")
-    assert rnn_page.get_attribute("#train-status", "data-state") == "training"
-    click(rnn_page, "#train-stop")
-    assert rnn_page.get_attribute("#train-status", "data-state") == "stopped"
+    resume(rnn_page)
+    rnn_page.click("#train-stop")
+    rnn_page.wait_for_selector("#train-status[data-state=stopped]")
     epochs = [int(e) for e in rnn_page.eval_on_selector_all("#train-results tbody tr",
                                                             "rs => rs.map(r => r.dataset.epochs)")]
     assert len(epochs) == 3 and max(epochs) < 30

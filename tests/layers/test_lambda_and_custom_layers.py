@@ -141,3 +141,33 @@ def test_a_custom_layer_without_a_shape_rule_keeps_the_shape():
     lines = []
     Model(x, Doubler()(x)).summary(print_fn=lines.append)
     assert any(line.startswith("doubler_1 (Doubler)") for line in lines)
+
+
+class PairGap(layers.Layer):
+    """A book-style layer of the learner's own on a list, with ``call(self, inputs)`` and no training argument."""
+
+    def call(self, inputs):
+        a, b = inputs
+        self.add_loss(((a - b) ** 2).mean())
+        return a - b
+
+
+def test_a_layer_of_ones_own_takes_a_list_and_a_call_without_training_in_graphs_and_on_data():
+    a, b = layers.Input((3,)), layers.Input((3,))
+    gap = PairGap()
+    out = gap([a, b])
+    assert out.shape == (None, 3)  # found by running call (the identity default would read two outputs)
+    assert gap.losses == []  # the probe runs left no loss behind
+    model = models.Model([a, b], layers.Dense(1)(out))
+    model.compile(optimizer="sgd", loss="mse")
+    x1, x2 = np.ones((4, 3)), np.zeros((4, 3))
+    history = model.fit([x1, x2], np.zeros((4, 1)), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    np.testing.assert_allclose(PairGap()([x1, x2]).numpy(), np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"expects input shapes \[\(None, 3\), \(None, 3\)\]"):
+        gap([np.ones((4, 2)), np.ones((4, 2))])
+
+
+def test_pydl_single_input_layers_still_refuse_a_list_with_a_pointer_to_merging():
+    with pytest.raises(ValueError, match="takes one input, but was called on a list of 2.*concatenate"):
+        layers.Dense(2)([layers.Input((3,)), layers.Input((3,))])

@@ -111,9 +111,60 @@ def test_generated_code_for_a_csv_file_reads_the_file(tmp_path, monkeypatch):
         np.testing.assert_array_equal(ours, theirs)
 
 
+def test_play_in_slices_of_any_size_ends_with_the_generated_codes_weights(tmp_path, monkeypatch):
+    """The page plays in slices of time (a slice may end mid-epoch); the script's fit must still match it."""
+    pg = Playground(State(seed=5, dataset="xor", batch_size=7, dropout=0.1, epochs=3))
+    for size in [1, 5, 2, 30, 3] * 40:  # the limit ends the last slice exactly at epoch 3
+        pg.train(max_batches=size)
+    assert pg.epoch == 3 and pg.batch == 0
+    namespace = _run_code(pg, tmp_path, monkeypatch)
+    for ours, theirs in zip(pg.model.get_weights(), namespace["model"].get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_play_stops_at_the_epoch_limit_and_a_raised_limit_carries_on_as_one_run():
+    limited = Playground(State(seed=4, epochs=2))
+    while limited.train_for(60.0):
+        pass
+    assert limited.epoch == 2 and limited.at_limit and limited.batch == 0
+    assert limited.frame()["atLimit"] and limited.frame()["epochLimit"] == 2
+    assert limited.train(max_batches=5) == 0 and limited.epoch == 2  # nothing past the limit
+    with pytest.raises(PlaygroundError, match="trained its 2 epochs, the limit"):
+        limited.step_epoch()
+    model = limited.model
+    assert apply_action(limited, {"type": "set", "key": "epochs", "value": "4"}) == (
+        "frame", ["this run now trains to epoch 4, same network"])
+    assert limited.model is model and not limited.at_limit  # a new limit is no new network
+    limited.train_epochs(5)
+    assert limited.epoch == 4
+    straight = Playground(State(seed=4, epochs=4))
+    straight.train_epochs(4)
+    for ours, theirs in zip(limited.model.get_weights(), straight.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert limited.history == straight.history
+    with pytest.raises(PlaygroundError, match="epochs=0 is out of range: use an epoch limit from 1 to 10000"):
+        limited.update("epochs", "0")
+
+
+def test_a_change_mid_run_applies_cleanly_and_says_so():
+    pg = Playground(State(seed=0, epochs=3))
+    pg.train(max_batches=4)
+    assert apply_action(pg, {"type": "set", "key": "learningRate", "value": "0.1"}) == (
+        "frame", ["learning rate 0.1 from the next batch on, same network"])
+    pg.train_epochs(3)
+    assert apply_action(pg, {"type": "set", "key": "epochs", "value": "2"}) == (
+        "frame", ["this run now trains to epoch 2, same network (it has trained 3: raise the limit to train on)"])
+    model = pg.model
+    redraw, notes = apply_action(pg, {"type": "set", "key": "activation", "value": "relu"})
+    assert (redraw, notes) == ("structure", ["the new settings need a new network: it was rebuilt with new weights "
+                                             "at epoch 0 (the old run had trained 3 epochs)"])
+    assert pg.model is not model and pg.epoch == 0 and pg.batch == 0 and pg.history["epoch"] == [0]
+    assert apply_action(pg, {"type": "set", "key": "activation", "value": "tanh"}) == ("structure", [])  # untrained
+
+
 def test_code_notes_what_it_cannot_repeat():
     pg = Playground(State(seed=3))
-    pg.train_batches(3)
+    pg.train(max_batches=3)
     pg.update("learningRate", "0.1")
     pg.set_weight(0, 0, 0, 1.5)
     code = python_code(pg)

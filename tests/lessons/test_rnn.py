@@ -7,7 +7,7 @@ import pytest
 
 import pydl
 from pydl.lessons import rnn
-from pydl.lessons.convnet import load_digits_data
+from pydl.lessons.convnet import WallClock, load_digits_data
 from tests.learning import assert_at_least
 
 # The configuration tests/e2e/test_rnn_page.py trains in the browser: small, so that it takes seconds there.
@@ -152,6 +152,39 @@ def test_the_comparison_trains_the_model_furthest_behind(default_comparison):
     comparison, order = default_comparison
     assert order[:3] == ["SimpleRNN", "LSTM", "GRU"]  # all at 0 epochs: ties go in the page's order
     assert {kind: order.count(kind) >= 8 for kind in rnn.MODEL_KINDS} == dict.fromkeys(rnn.MODEL_KINDS, True)
+
+
+def test_each_model_of_the_race_is_fit_bit_for_bit(default_comparison):
+    """The race interleaves three training loops; each model still ends where fit with the same seed ends."""
+    comparison, _ = default_comparison
+    data, values = comparison.data, comparison.values
+    for kind, model in comparison.models.items():
+        alone = rnn.build_classifier(kind, values["units"], values["learning_rate"])
+        history = alone.fit(data.x_train, data.y_train, batch_size=32, epochs=values["epochs"],
+                            validation_data=(data.x_val, data.y_val), verbose=0, seed=0).history
+        assert history == comparison.loops[kind].history.history, kind
+        assert all(np.array_equal(a, b) for a, b in zip(alone.get_weights(), model.get_weights(), strict=True))
+
+
+def test_each_model_is_charged_the_wall_time_until_the_next_slice_and_pauses_count_for_none():
+    now = [0.0]
+    clock = WallClock(lambda: now[0])
+    values, _ = rnn.check_training({**TINY, "epochs": "1"})
+    comparison = rnn.Comparison(values, rnn.sequence_data(), clock=clock)
+    spent = {}
+    while not comparison.done:
+        kind, _ = comparison.step(0.05)
+        now[0] += 1.0  # the slice and the page's drawing after it, on the fake clock
+        spent[kind] = spent.get(kind, 0.0) + 1.0
+        if len(spent) == 1 and spent[kind] == 1.0:
+            clock.pause()
+            now[0] += 100.0  # a pause: charged to no model
+            clock.resume()
+    results = comparison.results()
+    assert {kind: results[kind]["seconds_per_epoch"] for kind in results} == spent
+    assert sum(spent.values()) == clock.seconds()
+    now[0] += 50.0  # after the books are closed, nothing more is charged
+    assert comparison.results() == results
 
 
 def test_the_e2e_configuration_beats_chance_in_two_epochs():

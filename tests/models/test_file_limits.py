@@ -165,6 +165,19 @@ def test_an_input_may_carry_integer_token_ids_and_a_frozen_layer_stays_frozen():
     np.testing.assert_array_equal(clone.predict(tokens), model.predict(tokens))
 
 
+def test_any_64_bit_seed_saves_and_loads_and_a_seed_of_the_wrong_kind_is_refused():
+    model = models.Sequential([layers.Input((8, 8, 1)), layers.RandomFlip(seed=2**31), layers.Dropout(0.5, seed=2**63),
+                               layers.Flatten(), layers.Dense(2)])
+    clone = models.from_bytes(model.to_bytes())  # a seed sizes nothing: no size limit applies to it
+    assert (clone.layers[0].seed, clone.layers[1].seed) == (2**31, 2**63)
+
+    def edit(header):
+        header["config"]["layers"][1]["config"]["seed"] = -1
+
+    with pytest.raises(ModelFileError, match="seed is -1; it must be an integer from 0 to 2\\*\\*64 - 1"):
+        models.from_bytes(with_config(model.to_bytes(), edit))
+
+
 def test_the_meter_is_off_outside_a_load():
     with limits.parameters_at_most(10):
         with pytest.raises(ValueError, match="past the 10 numbers"):

@@ -162,7 +162,7 @@ def test_what_trains_is_fixed_after_compile_until_compile_is_called_again():
     _step(model)
     assert all(np.array_equal(a, b) for a, b in zip(frozen, hidden.get_weights()))
     assert not np.array_equal(head[0], model.layers[1].get_weights()[0])
-    base.trainable = True  # no compile: Keras keeps training what it chose at the first step after compile
+    base.trainable = True  # no compile: training keeps what compile chose
     with pytest.warns(UserWarning, match="Call compile\\(\\) again"):
         _step(model)
     assert all(np.array_equal(a, b) for a, b in zip(frozen, hidden.get_weights()))

@@ -1,9 +1,12 @@
 """The convnet lab's page glue: controls in, pictures and numbers out.
 
 Every number shown comes from pydl.lessons.convnet (tested natively in tests/lessons/test_convnet.py); this file
-only reads controls, calls it, and writes HTML. Training runs in slices of about 0.1 s with an `await` between
-them, so clicks (pause, resume, drawing) are handled while a model trains. Cards carry data-* attributes with
-their state and key numbers for people and tests.
+only reads controls, calls it, and writes HTML. Training steps the model's own training loop (model.fit's, through
+pydl.lessons.convnet.training_loop) in slices of about 0.03 s with an `await` between them, so clicks (drawing, the
+views' controls) are handled while a model trains; between two slices it reads the Pause request that
+../common/training_controls.js wrote into the training card on the page's thread. The views of the weights cost
+seconds, so they are redrawn (a view at a time) when training pauses or ends, not after every epoch. Cards carry
+data-* attributes with their state and key numbers for people and tests.
 
 Loading: main() fills the controls and the data card and wires the events, and the page is then ready (its
 controls respond). The rest is prepared in the background, one part at a time with an `await` between (see
@@ -22,19 +25,21 @@ from pyscript import document, window
 from pyodide.ffi import create_proxy
 
 import views
-from pydl_page import ON_PAGE_THREAD, LineChart, apply, element, page, run_page
+from pydl_page import LineChart, apply, element, page, run_page
 from views import figure, ink_image, pct, show_message
 
-# Training time between two yields to the browser; opened from disk, Python shares the page's thread, so a
-# click waits for the slice: shorter there.
-SLICE_SECONDS = 0.05 if ON_PAGE_THREAD else 0.1
+# Training time between two looks at the Pause button: a pause waits for at most one slice (or one batch and the
+# validation pass, at an epoch's end), in a worker as on the page's thread (opened from disk).
+SLICE_SECONDS = 0.03
 
 
 class Lab:
     data = None
     baseline = None
     model = None
-    run = None
+    loop = None  # the TrainingLoop of the last Train
+    clock = None  # its WallClock: the time the learner waited
+    views_show = None  # (model, epoch, batch) the views were last drawn for
     paused = False
     generation = 0  # bumped to stop a running training loop
     previous_val = None  # validation accuracy of the previous run, drawn for comparison
@@ -297,7 +302,7 @@ def reset_model(force=False, refresh=True):
     render_table(model)
     apply(ready_ops("model-card"))
     if force or (lab.epochs_trained == 0 and lab.generation_stopped):
-        lab.model, lab.epochs_trained, lab.evaluation, lab.run = model, 0, None, None
+        lab.model, lab.epochs_trained, lab.evaluation, lab.loop = model, 0, None, None
         element("train-status").textContent = "Not trained yet: the model below has random weights."
         element("train-result").innerHTML = ""
         element("train-result").removeAttribute("data-test-accuracy")
@@ -322,29 +327,34 @@ def stop_training():
     lab.generation += 1
     lab.generation_stopped = True
     lab.paused = False
-    element("pause").disabled = True
-    element("pause").textContent = "Pause"
-    element("train-card").dataset.state = "idle"
+    apply([{"id": "pause", "disabled": True, "text": "Pause"},
+           {"id": "train-card", "data": {"state": "idle", "control": "run"}}])
+
+
+def bar_op(loop, epochs):
+    from pydl.lessons.convnet import progress
+
+    return {"sel": "#train-progress > div", "attrs": {"style": f"width: {100 * progress(loop) / epochs:.1f}%"}}
 
 
 async def on_train(event=None):
-    from pydl.lessons.convnet import TrainingRun, build_model
+    from pydl.lessons.convnet import WallClock, build_model, train_slice, training_loop
 
     spec = read_spec()
     stop_training()
-    if lab.run is not None and lab.run.history["val_accuracy"]:
-        lab.previous_val = list(lab.run.history["val_accuracy"])
+    if lab.loop is not None and lab.loop.history.history.get("val_accuracy"):
+        lab.previous_val = list(lab.loop.history.history["val_accuracy"])
     model = build_model(spec, lab.data.input_shape)
     render_table(model)
     lab.model, lab.epochs_trained, lab.evaluation = model, 0, None
-    lab.run = run = TrainingRun(model, lab.data, spec["epochs"], spec["batch_size"], spec["augment"], spec["seed"])
+    lab.loop = loop = training_loop(model, lab.data, spec["epochs"], spec["batch_size"], spec["augment"], spec["seed"])
+    lab.clock = WallClock()
     lab.generation += 1
     lab.generation_stopped = False
     generation = lab.generation
     card = element("train-card")
-    card.dataset.state = "training"
-    card.dataset.epochs = "0"
-    element("pause").disabled = False
+    apply([{"id": "train-card", "data": {"state": "training", "epochs": "0", "control": "run"}},
+           {"id": "pause", "disabled": False, "text": "Pause"}])
     element("train").textContent = "Train again"
     element("train-result").innerHTML = ""
     element("train-result").removeAttribute("data-test-accuracy")
@@ -353,51 +363,65 @@ async def on_train(event=None):
     acc_chart = LineChart("chart-accuracy", ["train", "validation", "baseline", "previous run"],
                           title="accuracy", y_label="accuracy")
     baseline_val = float(element("baseline-result").dataset.valAccuracy)
-    bar = element("train-progress").firstElementChild
-    bar.style.width = "0%"
+    element("train-progress").firstElementChild.style.width = "0%"
     previous = lab.previous_val
     status = element("train-status")
-    status.textContent = f"Training: epoch 1 of {run.epochs}…"
+    status.textContent = f"Training: epoch 1 of {spec['epochs']}…"
+    epochs = spec["epochs"]
     last_update = 0.0
-    while not run.done:
+    lab.clock.start()
+    while not loop.done:
         await asyncio.sleep(0)  # let the browser deliver clicks and repaint (first of all the setup above)
         if generation != lab.generation:
             return  # stopped, or a new run started
+        # Pause is a click the page's thread wrote into the card (common/training_controls.js): one read a slice.
+        wants_pause = card.getAttribute("data-control") == "pause"
+        if wants_pause != lab.paused:
+            await (pause(generation) if wants_pause else resume())
+            continue
         if lab.paused:
             await asyncio.sleep(0.05)
             continue
-        logs = run.step(SLICE_SECONDS)
+        epoch_ended = train_slice(loop, SLICE_SECONDS)
         now = time.perf_counter()
-        if logs is None and now - last_update > 0.25:
-            last_update = now
-            bar.style.width = f"{100 * run.progress / run.epochs:.1f}%"
-            status.textContent = (f"Training: epoch {run.epoch + 1} of {run.epochs}, batch {run._batch} of "
-                                  f"{run.batches_per_epoch}…")
-        if logs is not None:
-            await asyncio.sleep(0)  # that slice was the validation pass: the browser's turn before charts and views
-            if generation != lab.generation:
-                return
-            epoch = logs["epoch"]
-            lab.epochs_trained = epoch
-            bar.style.width = f"{100 * run.progress / run.epochs:.1f}%"
-            loss_chart.add(epoch, **{"train loss": logs["loss"], "val loss": logs["val_loss"]})
-            acc_chart.add(epoch, train=logs["accuracy"], validation=logs["val_accuracy"], baseline=baseline_val,
-                          **{"previous run": previous[epoch - 1] if previous and epoch <= len(previous) else None})
-            seconds = sum(run.history["seconds"]) / len(run.history["seconds"])
-            status.textContent = (f"Epoch {epoch} of {run.epochs}: validation accuracy {pct(logs['val_accuracy'])} "
-                                  f"(baseline {pct(baseline_val)}) · {seconds:.1f} s per epoch in this browser.")
-            card.dataset.epochs = str(epoch)
-            card.dataset.valAccuracy = str(logs["val_accuracy"])
-            card.dataset.epochSeconds = f"{seconds:.3f}"
-            # A view at a time, with clicks taken between: opened from disk, Python shares the page's thread.
-            for _ in refresh_steps():
-                await asyncio.sleep(0)
-                if generation != lab.generation:
-                    return
+        if loop.history.stop_reason:  # the loss became NaN: the loop stopped, the views show the last weights
+            show_message("spec-message", loop.history.stop_reason, "error")
+            break
+        if not epoch_ended:
+            if now - last_update > 0.25:
+                last_update = now
+                apply([bar_op(loop, epochs), {"id": "train-status", "text": f"Training: epoch {loop.epoch + 1} of "
+                                                                            f"{epochs}, batch {loop.batch} of "
+                                                                            f"{loop.steps}…"}])
+            continue
+        await asyncio.sleep(0)  # that slice ended with the validation pass: the browser's turn before the charts
+        if generation != lab.generation:
+            return
+        logs = {key: values[-1] for key, values in loop.history.history.items()}
+        lab.epochs_trained = done = loop.epoch
+        loss_chart.add(done, **{"train loss": logs["loss"], "val loss": logs["val_loss"]})
+        acc_chart.add(done, train=logs["accuracy"], validation=logs["val_accuracy"], baseline=baseline_val,
+                      **{"previous run": previous[done - 1] if previous and done <= len(previous) else None})
+        seconds = lab.clock.seconds() / done  # what the learner waited per epoch, drawing included
+        apply([bar_op(loop, epochs), {"id": "train-status", "text": f"Epoch {done} of {epochs}: validation accuracy "
+                                              f"{pct(logs['val_accuracy'])} (baseline {pct(baseline_val)}) · "
+                                              f"{seconds:.1f} s per epoch in this browser."},
+               {"id": "train-card", "data": {"epochs": str(done), "valAccuracy": str(logs["val_accuracy"]),
+                                             "epochSeconds": f"{seconds:.3f}"}}])
     if generation != lab.generation:
         return
-    lab.generation_stopped = True
+    # The views of the weights cost seconds in the browser (more than an epoch of the default model): they are
+    # redrawn when training pauses or ends, not after every epoch, a view at a time with clicks taken between.
     element("pause").disabled = True
+    if not await redraw_views(generation, lambda: True):
+        return
+    lab.generation_stopped = True
+    done = max(lab.epochs_trained, 1)
+    waited = lab.clock.seconds()  # now with the last views drawn: all the learner waited for
+    seconds = waited / done
+    apply([{"id": "train-status", "text": f"{lab.epochs_trained} epochs in {waited:.1f} s: {seconds:.1f} s per "
+                                          "epoch in this browser, drawing included."},
+           {"id": "train-card", "data": {"epochSeconds": f"{seconds:.3f}"}}])
     show_result()
     card.dataset.state = "done"  # last: tests (and people) may read every result once it says done
 
@@ -413,16 +437,40 @@ def show_result():
     box.dataset.testAccuracy = str(ev["accuracy"])
 
 
-async def on_pause(event=None):
-    if lab.generation_stopped:
-        return
-    lab.paused = not lab.paused
-    element("pause").textContent = "Resume" if lab.paused else "Pause"
-    element("train-card").dataset.state = "paused" if lab.paused else "training"
-    if lab.paused:
-        element("train-status").textContent = (f"Paused after {lab.run.progress:.2f} epochs. Look around, then "
-                                               "resume.")
+async def pause(generation):
+    """The card asked for a pause: say so at once, then bring the views up to the paused model."""
+    from pydl.lessons.convnet import progress
+
+    lab.paused = True
+    lab.clock.pause()
+    # One round trip, the status first of all: the learner sees at once that the pause took effect.
+    apply([{"id": "train-card", "data": {"state": "paused"}}, {"id": "pause", "text": "Resume"},
+           {"id": "train-status", "text": f"Paused after {progress(lab.loop):.2f} epochs. Look around, then "
+                                          "resume."}])
+    card = element("train-card")
+    if await redraw_views(generation, lambda: card.getAttribute("data-control") == "pause"):
         show_result_if_evaluated()
+
+
+async def resume():
+    lab.paused = False
+    lab.clock.resume()
+    apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"}])
+
+
+async def redraw_views(generation, still_wanted) -> bool:
+    """refresh_steps() with a yield between views, unless the views show this model already; False if it was cut
+    short (a new run, or ``still_wanted()`` turned False: a resume does not wait for the views)."""
+    shown = (lab.model, lab.loop.epoch, lab.loop.batch)
+    if lab.views_show == shown:
+        return True
+    lab.views_show = None
+    for _ in refresh_steps():
+        await asyncio.sleep(0)
+        if generation != lab.generation or not still_wanted():
+            return False
+    lab.views_show = shown
+    return True
 
 
 def show_result_if_evaluated():
@@ -509,7 +557,6 @@ ON_CHANGE = {
 }
 ON_CLICK = {
     "train": guarded("spec-message")(on_train),
-    "pause": guarded("spec-message")(on_pause),
     "draw-clear": guarded("draw-message")(on_clear),
 }
 on_arith_click_guarded = guarded("arith-message")(on_arith_click)

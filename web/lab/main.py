@@ -1,8 +1,11 @@
 """The code lab's page glue: editable cells from cells.json, run in this worker with live output.
 
-Cells share one namespace, like a notebook. Each cell element carries data-state (idle, running, done,
+Cells share one namespace, like a notebook. Each cell element carries data-state (idle, running, paused, done,
 error) and data-runs (finished runs) for people and tests; any fit() a cell calls (Sequential or functional model)
-shows a progress bar and a loss chart while it runs.
+shows a progress bar and a loss chart while it runs, and can be paused or stopped: the lab watches every training
+loop the cell makes (pydl.models.loop.watching) and adds its callbacks. A cell's fit() is synchronous, so the worker
+cannot take a click while it trains: ../common/training_controls.js (on the page's thread) writes the click into the
+cell's data-control, and the lab's callback reads it between batches (one DOM read every 50 ms at most).
 """
 
 import asyncio
@@ -12,12 +15,11 @@ import os
 import sys
 import time
 import traceback
-from contextlib import contextmanager
 from urllib.parse import urljoin
 
 from pyscript import document, when, window
 
-from pydl_page import training_progress, element, offer_download, redirect_output, run_page
+from pydl_page import ON_PAGE_THREAD, apply, element, offer_download, redirect_output, run_page, training_progress
 
 namespace = {"__name__": "__lab__"}
 
@@ -29,12 +31,16 @@ def cell_html(cell):
         download = (f'<button class="secondary" id="download-{cid}" disabled '
                     f'title="Run this cell first">Download {html.escape(cell["download"])}</button>')
     return f"""
-<article class="card lab-cell" id="cell-{cid}" data-cell="{cid}" data-state="idle">
+<article class="card lab-cell" id="cell-{cid}" data-cell="{cid}" data-state="idle" data-controls>
   <h2>{html.escape(cell["title"])}</h2>
   <p class="teaches">{html.escape(cell["teaches"])}</p>
   <textarea id="code-{cid}" spellcheck="false" aria-label="Python code of {html.escape(cell["title"])}"></textarea>
   <div class="lab-actions">
-    <button id="run-{cid}" class="run">Run</button> {download}
+    <button id="run-{cid}" class="run">Run</button>
+    <button class="secondary" id="pause-{cid}" data-control="pause" disabled
+      title="Pause the training in progress">Pause</button>
+    <button class="secondary" id="stop-{cid}" data-control="stop" disabled
+      title="End the training now; the cell carries on with the model as trained">Stop training</button> {download}
     <span class="lab-elapsed" id="elapsed-{cid}"></span>
   </div>
   <div class="progress" id="progress-{cid}" hidden><div></div></div>
@@ -44,28 +50,84 @@ def cell_html(cell):
 </article>"""
 
 
-@contextmanager
-def progress_for_every_fit(cell_id):
-    """While a cell runs, every Model.fit (Sequential or functional) also reports to the cell's progress bar
-    and chart."""
+CONTROL_INTERVAL = 0.05  # seconds between two reads of a training cell's Pause/Stop state
+
+
+def can_pause():
+    """Whether a synchronous fit() can wait for Resume: in a worker it blocks on Atomics.wait (cross-origin isolated,
+    so SharedArrayBuffer exists); on the page's thread (from disk) it needs JSPI to give the page its turns."""
+    if ON_PAGE_THREAD:
+        from pyodide.ffi import can_run_sync
+
+        return can_run_sync()
+    import js  # the worker's own global scope: Atomics.wait blocks this worker, never the page
+
+    return bool(getattr(js, "crossOriginIsolated", False))
+
+
+def wait_a_little():
+    """Block this synchronous fit() about 50 ms while the page stays live (called only where can_pause())."""
+    if ON_PAGE_THREAD:
+        from pyodide.ffi import run_sync
+
+        run_sync(asyncio.sleep(CONTROL_INTERVAL))
+    else:
+        from js import Atomics, Int32Array, SharedArrayBuffer
+
+        Atomics.wait(Int32Array.new(SharedArrayBuffer.new(4)), 0, 0, int(CONTROL_INTERVAL * 1000))
+
+
+def cell_control(cell_id):
+    """The callback that lets a cell's Pause and Stop buttons act on the fit() in progress."""
+    from pydl.callbacks import Callback
+
+    class CellControl(Callback):
+        def __init__(self):
+            super().__init__()
+            self.box = element(f"cell-{cell_id}")
+            self.pausable = can_pause()
+            self.checked = 0.0
+
+        def on_train_begin(self, logs=None):
+            apply([{"id": f"pause-{cell_id}", "disabled": not self.pausable, "text": "Pause"},
+                   {"id": f"stop-{cell_id}", "disabled": not self.pausable}])
+
+        def on_batch_end(self, batch, logs=None):
+            now = time.perf_counter()
+            if not self.pausable or now - self.checked < CONTROL_INTERVAL:
+                return
+            self.checked = now
+            control = str(self.box.dataset.control or "")
+            if control == "pause":
+                apply([{"id": f"cell-{cell_id}", "data": {"state": "paused"}}, {"id": f"pause-{cell_id}",
+                                                                                 "text": "Resume"}])
+                while control == "pause":
+                    wait_a_little()
+                    control = str(self.box.dataset.control or "")
+                apply([{"id": f"cell-{cell_id}", "data": {"state": "running"}}, {"id": f"pause-{cell_id}",
+                                                                                  "text": "Pause"}])
+            if control == "stop":
+                self.model.stop_training = True  # the epoch ends after this batch, then fit() returns
+
+        def on_train_end(self, logs=None):
+            apply([{"id": f"pause-{cell_id}", "disabled": True, "text": "Pause"},
+                   {"id": f"stop-{cell_id}", "disabled": True}])
+
+    return CellControl()
+
+
+def watch_training(cell_id):
+    """Every fit() of the cell (any model) reports to the cell's progress bar and chart and obeys its Pause/Stop."""
+    from pydl.models.loop import watching
+
     element(f"progress-{cell_id}").hidden = True
-    try:
-        from pydl.models.training import Trainer  # the one training loop behind Sequential and Model
-    except ImportError:  # a cell that needs models will say so itself
-        yield
-        return
-    original_fit = Trainer.fit
 
-    def fit_with_progress(self, *args, callbacks=None, **kwargs):
+    def callbacks():
         element(f"progress-{cell_id}").hidden = False
-        progress = training_progress(f"progress-{cell_id}", f"progress-text-{cell_id}", f"chart-{cell_id}")
-        return original_fit(self, *args, callbacks=[*(callbacks or []), progress], **kwargs)
+        return [training_progress(f"progress-{cell_id}", f"progress-text-{cell_id}", f"chart-{cell_id}"),
+                cell_control(cell_id)]
 
-    Trainer.fit = fit_with_progress
-    try:
-        yield
-    finally:
-        Trainer.fit = original_fit
+    return watching(callbacks)
 
 
 def set_buttons_enabled(enabled):
@@ -83,11 +145,12 @@ def run_cell(cell):
     element(f"chart-{cid}").textContent = ""
     element(f"progress-text-{cid}").textContent = ""
     box.dataset.state = "running"
+    box.dataset.control = "run"
     set_buttons_enabled(False)
     started = time.perf_counter()
     source = element(f"code-{cid}").value
     try:
-        with redirect_output(output), progress_for_every_fit(cid):
+        with redirect_output(output), watch_training(cid):
             exec(compile(source, f"<cell {cid}>", "exec"), namespace)
         state = "done"
     except BaseException as error:  # the cell's own error, shown like Python would, without the lab's frames

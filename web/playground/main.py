@@ -1,8 +1,10 @@
 """The network playground's page glue: page actions in, pictures out. The computation is
 pydl.lessons.playground (tested natively); view.js draws what it returns.
 
-Training runs in slices of about 80 ms in this worker; between slices the worker takes the page's
-actions (pause, a new learning rate, an edited weight), so the page never waits on a long step.
+Training steps the model's own training loop (model.fit's, through Playground.train_for) in slices of about 50 ms,
+up to the run's epoch limit; between a slice and its picture, and after the picture, the worker takes the page's
+actions (pause, a new learning rate, an edited weight), so an action waits at most one slice or one picture. A
+setting that needs a new network stops play, rebuilds and says so.
 """
 
 import asyncio
@@ -16,7 +18,7 @@ from pyscript import when, window
 from pydl_page import offer_download, run_page
 
 view = window.pgView
-SLICE_SECONDS = 0.08  # at least this much training between two pictures
+SLICE_SECONDS = 0.05  # training between two turns of the page's actions
 pg = None
 playing = looping = False
 
@@ -42,21 +44,29 @@ def set_playing(on):
         asyncio.ensure_future(play_loop())
 
 
+def limit_message():
+    return (f"Trained {pg.epoch} epochs, this run's limit: raise “Epochs” to train on, or reset for a new run.")
+
+
 async def play_loop():
     global looping
     looping = True
     try:
-        drawing = 0.0
+        drawn_at = drawing = 0.0
         while playing:
-            # Train at least as long as the last picture took to draw, so drawing never eats most of the time.
-            pg.train_for(max(SLICE_SECONDS, drawing))
-            if pg.diverged:
+            pg.train_for(SLICE_SECONDS)
+            if pg.diverged or pg.at_limit:
                 set_playing(False)
-                show_message(pg.diverged)
+                show_message(pg.diverged or limit_message(), "error" if pg.diverged else "info")
+                show_frame()
+                return
+            await asyncio.sleep(0)  # the page's actions (Pause first of all) between training and drawing
             started = time.perf_counter()
-            show_frame()
-            drawing = time.perf_counter() - started
-            await asyncio.sleep(0.005)  # the page's actions arrive here
+            if playing and started - drawn_at >= drawing:  # a picture at most every other slice when drawing is slow
+                show_frame()
+                drawn_at = time.perf_counter()
+                drawing = drawn_at - started
+            await asyncio.sleep(0.005)  # and again after the picture
     finally:
         looping = False
 
@@ -67,9 +77,14 @@ def handle(action):
 
     kind = action.get("type")
     if kind == "play":
-        set_playing(not playing and not pg.diverged)
+        was_playing = playing
+        set_playing(not playing and not pg.diverged and not pg.at_limit)
         if pg.diverged:
             show_message(pg.diverged)
+        elif pg.at_limit:
+            show_message(limit_message(), "info")
+        if was_playing:
+            show_frame()  # paused: the picture shows the weights it stopped at
         return
     if kind == "showCode":
         view.showCode(python_code(pg))
@@ -80,6 +95,7 @@ def handle(action):
         return
     if kind == "step":
         set_playing(False)
+    was_playing, model = playing, pg.model
     try:
         redraw, notes = apply_action(pg, action)
     except PlaygroundError as error:
@@ -88,6 +104,8 @@ def handle(action):
         return
     if redraw == "structure":
         set_playing(False)  # a new network or new data starts paused, as in the Playground
+        if was_playing and pg.model is not model:
+            notes = [*notes, "training paused: press play to train the new network"]
     show_message(" ".join(f"{n[0].upper()}{n[1:]}." for n in notes) if notes else "", "info")
     if redraw == "structure":
         show_structure()

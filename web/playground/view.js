@@ -368,6 +368,7 @@
     fillSelect($("pg-optimizer"), choices.optimizer);
     fillSelect($("pg-dropout"), choices.dropout, (v) => (v ? String(v) : "None"));
     fillSelect($("pg-classes"), choices.classes);
+    fillSelect($("pg-epochs"), choices.epochs, (v) => Number(v).toLocaleString("en"));
     const sets = $("pg-datasets");
     sets.textContent = "";
     for (const [key, group] of [["dataset", choices.dataset], ["regDataset", choices.regDataset]]) {
@@ -392,7 +393,7 @@
     const s = structure.state;
     const keys = { learningRate: s.learning_rate, activation: s.activation, regularization: s.regularization,
       regularizationRate: s.regularization_rate, problem: s.problem, optimizer: s.optimizer, dropout: s.dropout,
-      classes: s.classes };
+      classes: s.classes, epochs: s.epochs };
     for (const [key, value] of Object.entries(keys)) setSelect($(`pg-${key}`), value);
     for (const [key, value] of Object.entries({ percTrainData: s.train_percent, noise: s.noise, batchSize: s.batch_size })) {
       $(`pg-${key}`).value = value;
@@ -434,6 +435,7 @@
     const showTestChanged = !lastFrame || lastFrame.showTestData !== f.showTestData;
     lastFrame = f;
     $("pg-epoch").textContent = String(f.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    $("pg-epoch-limit").textContent = `of ${f.epochLimit.toLocaleString("en")}`;
     const fmt = (v) => (v === null || !isFinite(v) ? "NaN" : v.toFixed(3));
     $("pg-train-loss").textContent = fmt(f.trainLoss);
     $("pg-test-loss").textContent = fmt(f.testLoss);
@@ -457,6 +459,8 @@
     if (showTestChanged) drawPoints();
     setHash(f.query);
     $("pg").dataset.epoch = String(f.epoch);
+    $("pg").dataset.epochLimit = String(f.epochLimit);
+    $("pg").dataset.atLimit = f.atLimit ? "true" : "false";
     $("pg").dataset.drawn = "true";
   }
 

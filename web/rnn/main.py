@@ -1,9 +1,10 @@
 """The recurrent-network page's glue: read the controls, call pydl.lessons.rnn, show the results.
 
 Every number shown comes from pydl.lessons.rnn (tests/lessons/test_rnn.py checks the same numbers natively). DOM
-changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training runs in
-slices of about 0.1 s with an `await` between them, so Pause and Stop are handled while the models train. Handled
-clicks are counted on <body data-clicks>, so tests can tell when the page has caught up with them.
+changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training steps
+each model's own training loop (model.fit's) in slices of about 0.03 s; between two slices it reads the Pause/Stop
+request that ../common/training_controls.js wrote (on the page's thread) into #train-controls, so they take effect
+at once. Handled clicks are counted on <body data-clicks>, so tests can tell when the page has caught up with them.
 """
 
 import asyncio
@@ -12,12 +13,12 @@ import time
 import traceback
 
 
-from pydl_page import ON_PAGE_THREAD, LineChart, apply, message_op, read, run_page, wire
+from pydl_page import LineChart, apply, element, message_op, read, run_page, wire
 
 rnn = None  # pydl.lessons.rnn, imported once pydl is loaded
-# Training time between two yields to the browser; opened from disk, Python shares the page's thread, so a
-# click waits for the slice: shorter there.
-SLICE_SECONDS = 0.05 if ON_PAGE_THREAD else 0.1
+# Training time between two looks at Pause/Stop: a click waits for at most one slice (or one batch and the
+# validation pass, at an epoch's end), in a worker as on the page's thread (opened from disk).
+SLICE_SECONDS = 0.03
 KIND_COLOURS = {"SimpleRNN": "#2563eb", "LSTM": "#ea580c", "GRU": "#16a34a"}
 
 
@@ -173,7 +174,6 @@ class TrainingSection:
         self.comparison = None
         self.generation = 0  # bumped to stop a running training loop
         self.paused = False
-        self.started = 0.0
         self.task = None
         apply([{"id": "train-chance", "text": f"{self.data.describe()}. Always answering the most common digit "
                                               f"scores {pct(self.chance)} on the test digits: chance level."}])
@@ -199,8 +199,8 @@ class TrainingSection:
         self.comparison = rnn.Comparison(values, self.data)
         series = [{"label": kind, "color": KIND_COLOURS[kind]} for kind in values["kinds"]]
         self.chart = LineChart("train-chart", series, title="validation accuracy", x_label="epoch", y_label="accuracy")
-        self.started = time.perf_counter()
-        apply([{"id": "train-pause", "disabled": False, "text": "Pause"}, {"id": "train-stop", "disabled": False},
+        apply([{"id": "train-controls", "data": {"control": "run"}},
+               {"id": "train-pause", "disabled": False, "text": "Pause"}, {"id": "train-stop", "disabled": False},
                {"id": "train-start", "text": "Train again"}, {"id": "train-results", "hidden": True},
                {"sel": "#train-progress > div", "attrs": {"style": "width: 0%"}},
                {"id": "train-status", "text": "Training\u2026", "data": {"state": "training"}}])
@@ -208,11 +208,17 @@ class TrainingSection:
 
     async def loop(self, generation):
         comparison = self.comparison
+        controls = element("train-controls")
         last_update = 0.0
         try:
             while not comparison.done:
                 if generation != self.generation:
-                    return  # stopped, or a new run started
+                    return  # a new run started
+                control = controls.getAttribute("data-control")  # one read a slice: a click written by the page
+                if control == "stop":
+                    return self.stop()
+                if (control == "pause") != self.paused:
+                    self.toggle_pause()
                 if self.paused:
                     await asyncio.sleep(0.05)
                     continue
@@ -233,11 +239,11 @@ class TrainingSection:
 
     def show_progress(self, kind, logs):
         comparison = self.comparison
-        run = comparison.runs[kind]
+        epochs = comparison.values["epochs"]
         if logs is None:
-            text = f"Training {kind}: epoch {run.epoch + 1} of {run.epochs}\u2026"
+            text = f"Training {kind}: epoch {comparison.loops[kind].epoch + 1} of {epochs}\u2026"
         else:
-            text = (f"{kind}: epoch {logs['epoch']} of {run.epochs} done, validation accuracy "
+            text = (f"{kind}: epoch {logs['epoch']} of {epochs} done, validation accuracy "
                     f"{pct(logs['val_accuracy'])}.")
         ops = [{"sel": "#train-progress > div", "attrs": {"style": f"width: {100 * comparison.progress:.1f}%"}},
                {"id": "train-status", "text": text}]
@@ -254,7 +260,7 @@ class TrainingSection:
         results = comparison.results()
         curves = comparison.validation_curves()
         rows = "".join(result_row(kind, result, curves[kind]) for kind, result in results.items())
-        seconds = time.perf_counter() - self.started
+        seconds = comparison.clock.seconds()  # the time the learner waited, pauses left out
         best = max(results, key=lambda kind: results[kind]["test_accuracy"])
         verb = "Finished" if state == "done" else "Stopped"
         text = (f"{verb} after {seconds:.1f} s in this browser. Best on the test digits: {best}, "
@@ -263,19 +269,19 @@ class TrainingSection:
                {"id": "train-pause", "disabled": True, "text": "Pause"}, {"id": "train-stop", "disabled": True},
                {"id": "train-status", "text": text, "data": {"state": state, "seconds": f"{seconds:.2f}"}}])
 
-    def toggle_pause(self, event=None):
-        if self.comparison is None or self.comparison.done or self.task is None or self.task.done():
-            return
+    def toggle_pause(self):
         self.paused = not self.paused
+        if self.paused:
+            self.comparison.clock.pause()
+        else:
+            self.comparison.clock.resume()
         apply([{"id": "train-pause", "text": "Resume" if self.paused else "Pause"},
                {"id": "train-status", "data": {"state": "paused" if self.paused else "training"},
                 **({"text": f"Paused at {pct(self.comparison.progress)} of the training. Resume when ready."}
                    if self.paused else {})}])
 
-    def stop(self, event=None):
-        if self.task is None or self.task.done():
-            return
-        self.generation += 1  # the loop ends at its next slice
+    def stop(self):
+        self.generation += 1
         self.paused = False
         self.finish("stopped")
 
@@ -345,8 +351,6 @@ async def main():
 
     training = TrainingSection()
     wire("#train-start", "click", "train-message", training.start)
-    wire("#train-pause", "click", "train-message", training.toggle_pause)
-    wire("#train-stop", "click", "train-message", training.stop)
     for field in TrainingSection.FIELDS:
         wire(f"#{field}", "change", "train-message", training.checked)  # say what is wrong before Train is pressed
 

@@ -17,12 +17,14 @@ from pydl.lessons.convnet.explain import (
     conv_arithmetic, conv_layers, evaluate_test, feature_maps, filter_images, layer_outputs, misclassified,
     predict_probabilities,
 )
-from pydl.lessons.convnet.model import DEFAULT_SPEC, LIMITS, TrainingRun, build_model, layer_table, validate_spec
+from pydl.lessons.convnet.model import (
+    DEFAULT_SPEC, LIMITS, WallClock, build_model, layer_table, progress, train_slice, training_loop, validate_spec,
+)
 
 __all__ = [
     "METRICS", "baseline_accuracy", "baseline_predict", "class_means", "distances", "evaluate_baseline",
     "SIZES", "LabData", "augment", "load_digits_data", "load_idx_data", "preprocess_drawing", "resize",
     "sample_indices", "conv_arithmetic", "conv_layers", "evaluate_test", "feature_maps", "filter_images",
-    "layer_outputs", "misclassified", "predict_probabilities", "DEFAULT_SPEC", "LIMITS", "TrainingRun",
-    "build_model", "layer_table", "validate_spec",
+    "layer_outputs", "misclassified", "predict_probabilities", "DEFAULT_SPEC", "LIMITS", "WallClock",
+    "build_model", "layer_table", "progress", "train_slice", "training_loop", "validate_spec",
 ]

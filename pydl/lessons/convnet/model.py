@@ -3,8 +3,8 @@
 The page sends a *spec* (a plain dict from its form); :func:`validate_spec` turns it into clean numbers or a
 ValueError that says which control is wrong and why. :func:`layer_table` reports each layer's output shape and
 parameter count from the model's own ``compute_output_shape`` and ``count_params``, so the table cannot disagree with
-the model. :class:`TrainingRun` trains a few batches at a time, so a page can yield to the browser between slices
-(pause, resume and redraw stay instant).
+the model. :func:`training_loop` is ``fit`` as a loop the page steps a slice at a time, so it can yield to the browser
+between slices (pause, resume and redraw stay instant); :class:`WallClock` times what the learner waited.
 
 >>> spec = validate_spec({"conv": [{"filters": 32, "kernel_size": 3, "padding": "valid", "pool": False}]})
 >>> [(row["name"], row["output_shape"], row["params"]) for row in layer_table(spec, (28, 28, 1))][:2]
@@ -21,7 +21,8 @@ from pydl.activations import serialize as activation_name
 from pydl.backend import np
 from pydl.lessons.convnet.data import augment
 
-__all__ = ["DEFAULT_SPEC", "LIMITS", "validate_spec", "build_model", "layer_table", "TrainingRun"]
+__all__ = ["DEFAULT_SPEC", "LIMITS", "validate_spec", "build_model", "layer_table", "training_loop", "train_slice",
+           "progress", "WallClock"]
 
 # The page's default: small enough to train an epoch of the 8x8 digits in a few seconds in Pyodide, good enough
 # to pass 95% test accuracy (tests/lessons/test_convnet.py checks both claims' native half).
@@ -189,86 +190,62 @@ def layer_table(spec_or_model, input_shape=None) -> list:
     return rows
 
 
-class TrainingRun:
-    """Train ``model`` on ``data`` for ``epochs``, a slice at a time: ``run.step(0.1)`` until ``run.done``.
+def training_loop(model, data, epochs: int, batch_size: int = 32, augment_data: bool = False, seed: int = 0):
+    """``model.fit`` on ``data`` as a :class:`~pydl.models.TrainingLoop` the page steps in slices
+    (``loop.step(max_seconds=0.05)`` until ``loop.done``).
 
-    Each epoch shuffles the training images (and, with ``augment``, replaces them by freshly shifted and rotated
-    copies), then reports the mean training loss/accuracy of its batches and the validation loss/accuracy after it,
-    like Keras' ``fit``. Everything is seeded, so a run repeats exactly.
+    Validation is ``data``'s held-out images after each epoch (``val_loss``/``val_accuracy`` in ``loop.history``);
+    ``seed`` reseeds pydl's generator, so the shuffles (and, with ``augment_data``, each epoch's freshly shifted and
+    rotated copies of the training images, drawn from that same generator) repeat exactly. Without augmentation
+    the numbers are ``fit``'s with the same arguments, bit for bit.
+    """
+    loop = model.training_loop(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs, verbose=0,
+                               validation_data=(data.x_val, data.y_val), seed=seed)
+    if augment_data:
+        loop.epoch_transform = lambda images, rng: augment(images, seed=rng)
+    return loop
+
+
+def train_slice(loop, max_seconds: float) -> bool:
+    """One slice of a page's training: ``loop.step`` for about ``max_seconds``, never past the epoch's end, and the
+    epoch's last batch in a slice of its own (that slice also runs the validation pass), so that no slice holds the
+    page much longer than ``max_seconds``. Returns True if the slice ended an epoch (or training)."""
+    epoch, left = loop.epoch, loop.steps - loop.batch
+    loop.step(max_batches=left - 1 if left > 1 else 1, max_seconds=max_seconds)
+    return loop.epoch != epoch or loop.done
+
+
+def progress(loop) -> float:
+    """Epochs done, fractional: 2.5 is half-way through the third epoch."""
+    return loop.epoch + (0 if loop.done else loop.batch / loop.steps)
+
+
+class WallClock:
+    """The wall time a learner waited for training: from :meth:`start`, less the time spent paused.
+
+    A page's "seconds per epoch" is ``clock.seconds() / epochs``: everything the page did while training (drawing,
+    yielding to the browser, validation) counts, as the learner sees it; pauses do not.
     """
 
-    def __init__(self, model, data, epochs: int, batch_size: int = 32, augment_data: bool = False, seed: int = 0):
-        self.model, self.data = model, data
-        self.epochs, self.batch_size = int(epochs), int(batch_size)
-        self.augment, self.seed = bool(augment_data), int(seed)
-        self.epoch = 0
-        self.history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []}
-        self._start_epoch()
+    def __init__(self, now=time.perf_counter):
+        self._now = now
+        self._started = self._paused_at = None
+        self._paused = 0.0
 
-    @property
-    def done(self) -> bool:
-        return self.epoch >= self.epochs
+    def start(self) -> None:
+        self._started, self._paused_at, self._paused = self._now(), None, 0.0
 
-    @property
-    def batches_per_epoch(self) -> int:
-        return -(-len(self.data.x_train) // self.batch_size)
+    def pause(self) -> None:
+        if self._paused_at is None:
+            self._paused_at = self._now()
 
-    @property
-    def progress(self) -> float:
-        """Epochs done, fractional: 2.5 is half-way through the third epoch."""
-        return self.epoch + (0 if self.done else self._batch / self.batches_per_epoch)
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self._paused += self._now() - self._paused_at
+            self._paused_at = None
 
-    def _start_epoch(self):
-        rng = np.random.default_rng([self.seed, self.epoch])
-        x = self.data.x_train
-        if self.augment:
-            x = augment(x, seed=[self.seed, self.epoch, 1])
-        order = rng.permutation(len(x))
-        self._x, self._y = x[order], self.data.y_train[order]
-        self._batch, self._sums, self._seen, self._seconds = 0, {"loss": 0.0, "accuracy": 0.0}, 0, 0.0
-
-    def step(self, budget_seconds: float = 0.1):
-        """Train batches for about ``budget_seconds`` (at least one), stopping at the end of an epoch.
-
-        The validation pass that ends an epoch is a slice of its own (the call after the epoch's last batch), so a
-        page that yields between slices never waits for batches and validation in one go.
-
-        Returns:
-            The epoch's logs ``{epoch, loss, accuracy, val_loss, val_accuracy, seconds}`` from the slice that
-            finished an epoch, else None.
-        """
-        if self.done:
-            return None
-        if self._batch >= self.batches_per_epoch:
-            return self._finish_epoch()
-        started = time.perf_counter()
-        while True:
-            lo = self._batch * self.batch_size
-            xb, yb = self._x[lo:lo + self.batch_size], self._y[lo:lo + self.batch_size]
-            logs = self.model.train_on_batch(xb, yb, return_dict=True)
-            for key in self._sums:
-                self._sums[key] += logs[key] * len(xb)
-            self._seen += len(xb)
-            self._batch += 1
-            if self._batch >= self.batches_per_epoch or time.perf_counter() - started >= budget_seconds:
-                break
-        self._seconds += time.perf_counter() - started
-        return None
-
-    def _finish_epoch(self):
-        val = self.model.evaluate(self.data.x_val, self.data.y_val, batch_size=256, verbose=0, return_dict=True)
-        logs = {"epoch": self.epoch + 1, "loss": self._sums["loss"] / self._seen,
-                "accuracy": self._sums["accuracy"] / self._seen, "val_loss": val["loss"],
-                "val_accuracy": val["accuracy"], "seconds": self._seconds}
-        for key in self.history:
-            self.history[key].append(logs[key])
-        self.epoch += 1
-        if not self.done:
-            self._start_epoch()
-        return logs
-
-    def run_to_end(self):
-        """Train the remaining epochs at once (natively, in tests); returns the history."""
-        while not self.done:
-            self.step(budget_seconds=60.0)
-        return self.history
+    def seconds(self) -> float:
+        if self._started is None:
+            return 0.0
+        end = self._paused_at if self._paused_at is not None else self._now()
+        return end - self._started - self._paused

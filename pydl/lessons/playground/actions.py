@@ -19,7 +19,7 @@ from pydl.lessons.playground.state import PlaygroundError, from_query
 
 __all__ = ["apply_action"]
 
-_LIVE_KEYS = {"learningRate", "showTestData", "discretize"}  # no reset: the next frame shows them
+_LIVE_KEYS = {"learningRate", "showTestData", "discretize", "epochs"}  # no reset: the next frame shows them
 
 
 def _int(action, key):
@@ -31,7 +31,27 @@ def _int(action, key):
 
 
 def apply_action(pg, action: dict) -> tuple:
-    """Apply ``action`` to ``pg``; returns ``(redraw, notes)``."""
+    """Apply ``action`` to ``pg``; returns ``(redraw, notes)``.
+
+    A change mid-run applies cleanly or not at all: a setting that needs a new network rebuilds it (new weights,
+    epoch 0) and a note says so when the old run had trained; a new learning rate or epoch limit keeps the network
+    and its run, and a note says from when it applies.
+    """
+    model, epoch, batch = pg.model, pg.epoch, pg.batch
+    redraw, notes = _apply(pg, action)
+    if pg.model is not model and (epoch or batch):
+        done = f"{epoch} epoch{'s' if epoch != 1 else ''}" + (f" and {batch} batch(es)" if batch else "")
+        notes = [*notes, f"the new settings need a new network: it was rebuilt with new weights at epoch 0 (the old "
+                         f"run had trained {done})"]
+    elif action.get("type") == "set" and (epoch or batch) and action.get("key") in ("learningRate", "epochs"):
+        notes = [*notes, f"learning rate {pg.state.learning_rate:g} from the next batch on, same network"
+                 if action["key"] == "learningRate" else
+                 f"this run now trains to epoch {pg.state.epochs}, same network" + (
+                     f" (it has trained {epoch}: raise the limit to train on)" if pg.at_limit else "")]
+    return redraw, notes
+
+
+def _apply(pg, action: dict) -> tuple:
     kind = action.get("type")
     if kind == "set":
         key = action.get("key")

@@ -106,8 +106,8 @@ def _report_lines(kind: str) -> list:
 
 def _notes(pg) -> list:
     notes = []
-    if pg._batch:
-        notes.append(f"The page was {pg._batch} batch(es) into epoch {pg.epoch + 1}; this script stops at the last "
+    if pg.batch:
+        notes.append(f"The page was {pg.batch} batch(es) into epoch {pg.epoch + 1}; this script stops at the last "
                      "whole epoch.")
     if pg.lr_changed:
         notes.append("The learning rate was changed during the run; this script uses the current one throughout.")

@@ -1,9 +1,10 @@
 """One playground run: settings, data, model, training in slices, and everything the page draws, as plain data.
 
 :class:`Playground` is what the page drives. Every change goes through :meth:`Playground.update` (or the small
-helpers for layers and neurons), which checks it and rebuilds only what it affects. Training happens in batches
-with exactly ``model.fit``'s order (``pydl.seed`` then a permutation per epoch), so the "show the code" script
-repeats the page's run number for number. :meth:`frame` and :meth:`structure` return JSON-able dicts for the page.
+helpers for layers and neurons), which checks it and rebuilds only what it affects. Training is ``model.fit``'s own loop
+(``model.training_loop``, stepped a slice at a time, up to the run's epoch limit ``state.epochs``), so the "show
+the code" script repeats the page's run number for number. :meth:`frame` and :meth:`structure` return JSON-able dicts
+for the page.
 
 >>> pg = Playground(State(seed=1))
 >>> pg.step_epoch(); pg.epoch
@@ -17,16 +18,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
+import warnings
 
 import pydl
-from pydl import losses
+from pydl import callbacks, losses
 from pydl.backend import np
 from pydl.lessons.playground import render
 from pydl.lessons.playground.data import DENSITY, CsvData, features, grid, make_data, parse_csv
 from pydl.lessons.playground.network import build_model, dense_layers, layer_outputs
 from pydl.lessons.playground.state import (
-    FEATURES, MAX_LAYERS, MAX_NEURONS, MAX_SEED, PlaygroundError, State, replace, to_query,
+    FEATURES, MAX_EPOCHS, MAX_LAYERS, MAX_NEURONS, MAX_SEED, PlaygroundError, State, replace, to_query,
 )
 from pydl.autograd import no_grad
 from pydl.tensor import Tensor
@@ -37,7 +38,7 @@ THUMB_STRIDE = 5  # neuron thumbnails take every 5th grid point: 20x20 pixels
 MAX_WEIGHT = 100.0
 HISTORY_POINTS = 300  # loss-curve points sent to the page (older epochs are thinned out)
 _VIEW_ONLY = {"show_test_data", "discretize"}
-_LIVE = {"learning_rate"}  # changed without a reset, as in the Playground
+_LIVE = {"learning_rate", "epochs"}  # changed without a reset: the rate from the next batch, the limit at once
 _DATA = {"problem", "dataset", "reg_dataset", "classes", "noise", "train_percent", "seed"}
 
 
@@ -62,7 +63,7 @@ class Playground:
         s, d = self.state, self.data
         self.model = build_model(s, len(s.features), d.kind, d.classes)
         pydl.seed(s.seed)  # model.fit(seed=...) reseeds after the model is built; the batches follow from here
-        self.epoch, self._batch, self._order = 0, 0, None
+        self.epoch, self._loop = 0, None
         self.edited = False  # a weight was set by hand: the generated code cannot repeat that
         self.lr_changed = False
         self.diverged = None
@@ -89,7 +90,7 @@ class Playground:
             self.reset()
         elif "learning_rate" in changed:
             self.model.optimizer.learning_rate = new.learning_rate
-            self.lr_changed = self.lr_changed or self.epoch > 0 or self._batch > 0
+            self.lr_changed = self.lr_changed or self.epoch > 0 or self.batch > 0
 
     def regenerate(self) -> None:
         """New data (and weights) from the next seed of a chain that starts at the current seed."""
@@ -145,50 +146,66 @@ class Playground:
         self.update("layerActivations", tuple(acts))
 
     # ------------------------------------------------------------------------------------------ training
-    def _next_batch(self):
-        d, size = self.data, self.state.batch_size
-        if self._order is None:  # the start of an epoch: the same draw as model.fit(shuffle=True)
-            self._order = pydl.random.get_generator().permutation(len(d.x_train))
-        idx = self._order[self._batch * size:(self._batch + 1) * size]
-        return features(d.x_train[idx], self.state.features), d.y_train[idx]
+    @property
+    def batch(self) -> int:
+        """Batches done in the current epoch (0 at an epoch's start)."""
+        return self._loop.batch if self._loop is not None else 0
 
-    def train_batches(self, count: int) -> int:
-        """Run up to ``count`` mini-batches (fewer if training diverges); returns the number of epochs completed."""
-        done = 0
-        steps = math.ceil(len(self.data.x_train) / self.state.batch_size)
-        for _ in range(count):
-            if self.diverged:
-                break
-            x, y = self._next_batch()
-            loss = self.model.train_on_batch(x, y)
-            if not math.isfinite(loss):
-                self.diverged = (f"The loss became {'NaN' if math.isnan(loss) else 'infinite'} in epoch "
-                                 f"{self.epoch + 1}, so training stopped. Lower the learning rate and press reset.")
-                break
-            self._batch += 1
-            if self._batch == steps:
-                self.epoch, self._batch, self._order = self.epoch + 1, 0, None
-                self._record_losses()
-                done += 1
+    @property
+    def at_limit(self) -> bool:
+        """True once the run has trained the epochs of its limit (``state.epochs``)."""
+        return self.epoch >= self.state.epochs
+
+    def _training_loop(self):
+        if self._loop is None:
+            d = self.data
+            # No seed here: reset() seeded pydl after building the model, as model.fit(seed=...) does, and every
+            # batch since came from this one loop, so its shuffles are fit's. Its own end is the largest limit a
+            # run may have; the run's limit is applied in train(), which never steps past it.
+            self._loop = self.model.training_loop(
+                features(d.x_train, self.state.features), d.y_train, batch_size=self.state.batch_size,
+                epochs=MAX_EPOCHS, verbose=0, shuffle=True, callbacks=[_EpochEnd(self)])
+        return self._loop
+
+    def train(self, max_batches: int | None = None, max_seconds: float | None = None) -> int:
+        """Train up to ``max_batches`` batches or ``max_seconds`` (at least one batch, never past the epoch limit
+        or a divergence): one slice of "play". Returns the number of epochs completed."""
+        if self.diverged or self.at_limit:
+            return 0
+        loop, epoch = self._training_loop(), self.epoch
+        left = (self.state.epochs - self.epoch) * loop.steps - loop.batch
+        with warnings.catch_warnings():  # the loop warns on NaN; the page says so in words (self.diverged)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            loop.step(max_batches=left if max_batches is None else min(left, max_batches), max_seconds=max_seconds)
+        reason = loop.history.stop_reason
+        if reason:
+            self.diverged = (f"{reason.split(';')[0]}, so training stopped. Lower the learning rate and press "
+                             "reset.")
         self._activations = None
-        return done
+        return self.epoch - epoch
 
     def step_epoch(self) -> None:
         """Train to the end of the current epoch (the Playground's single step)."""
-        steps = math.ceil(len(self.data.x_train) / self.state.batch_size)
-        self.train_batches(steps - self._batch)
+        if self.at_limit:
+            raise PlaygroundError(f"This run has trained its {self.state.epochs} epochs, the limit: raise "
+                                  "“Epochs” to train on.")
+        self.train(max_batches=self._training_loop().steps - self.batch)
 
     def train_for(self, seconds: float) -> int:
         """Train batch after batch for about ``seconds`` (at least one batch): one slice of "play"."""
-        start, epochs = time.perf_counter(), 0
-        while True:
-            epochs += self.train_batches(1)
-            if self.diverged or time.perf_counter() - start >= seconds:
-                return epochs
+        return self.train(max_seconds=seconds)
 
     def train_epochs(self, epochs: int) -> None:
         for _ in range(epochs):
+            if self.diverged or self.at_limit:
+                return
             self.step_epoch()
+
+    def _epoch_done(self, epoch: int) -> None:
+        if self._loop is not None and self._loop.history.stop_reason:
+            return  # the epoch the loss became NaN in is not one the run finished
+        self.epoch = epoch + 1
+        self._record_losses()
 
     # ------------------------------------------------------------------------------------------ measuring
     def _predict(self, x) -> Tensor:
@@ -367,6 +384,8 @@ class Playground:
         step = max(1, math.ceil(len(self.history["epoch"]) / HISTORY_POINTS))
         return {
             "epoch": self.epoch,
+            "epochLimit": self.state.epochs,
+            "atLimit": self.at_limit,
             "trainLoss": self.train_loss,
             "testLoss": self.test_loss,
             "trainAccuracy": self.train_accuracy,
@@ -383,6 +402,17 @@ class Playground:
             "showTestData": self.state.show_test_data,
             "edited": self.edited,
         }
+
+
+class _EpochEnd(callbacks.Callback):
+    """Tells the playground that its training loop finished an epoch (it then measures the full-set losses)."""
+
+    def __init__(self, playground):
+        super().__init__()
+        self.playground = playground
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.playground._epoch_done(epoch)
 
 
 def _finite(value):

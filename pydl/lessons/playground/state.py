@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 __all__ = [
     "PlaygroundError", "State", "FEATURES", "ACTIVATIONS", "OPTIMIZERS", "REGULARIZATIONS", "PROBLEMS",
     "CLASSIFICATION_SETS", "REGRESSION_SETS", "LEARNING_RATES", "REGULARIZATION_RATES", "MAX_LAYERS", "MAX_NEURONS",
+    "MAX_EPOCHS", "EPOCH_LIMITS",
     "from_query", "to_query", "replace", "choices",
 ]
 
@@ -53,6 +54,8 @@ _SET_ALIASES = {"reg-plane": "plane", "reg-gauss": "multi_gauss"}
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 MAX_LAYERS, MAX_NEURONS = 6, 8
+MAX_EPOCHS = 10_000
+EPOCH_LIMITS = (10, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
 MAX_SEED = 2**31 - 1
 
 
@@ -79,6 +82,7 @@ class State:
     dropout: float = 0.0
     show_test_data: bool = False
     discretize: bool = False
+    epochs: int = 500  # the run's limit: play stops there (not in TensorFlow Playground, which trains forever)
 
     @property
     def data_name(self) -> str:
@@ -173,6 +177,7 @@ _FIELDS = {
     "dropout": ("dropout", lambda t: _number(t, 0.0, 0.8, what="a dropout rate")),
     "showTestData": ("show_test_data", _flag),
     "discretize": ("discretize", _flag),
+    "epochs": ("epochs", lambda t: _number(t, 1, MAX_EPOCHS, integer=True, what="an epoch limit")),
 }
 _TF_ONLY_KEYS = {"initZero", "hideText", "collectStats", "tutorial", "cosX", "cosY"}  # ignored quietly
 _KEY_OF_FIELD = {field: key for key, (field, _) in _FIELDS.items()}
@@ -260,6 +265,7 @@ def choices() -> dict:
         "optimizer": dict(OPTIMIZERS),
         "dropout": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
         "classes": [3, 4, 5, 6],
+        "epochs": list(EPOCH_LIMITS),
         "dataset": dict(CLASSIFICATION_SETS),
         "regDataset": dict(REGRESSION_SETS),
     }

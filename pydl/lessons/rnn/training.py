@@ -1,9 +1,9 @@
 """Train it: SimpleRNN, LSTM and GRU classifiers race on the digits read row by row (8 steps of 8 pixels).
 
 The data are the convnet lab's digits (the same stratified validation split) with the channel axis dropped, so that
-each image is a sequence of rows. Each model trains in slices through the convnet lab's
-:class:`~pydl.lessons.convnet.TrainingRun`; :class:`Comparison` always advances the model that is furthest behind,
-so the validation curves grow together and a page can pause or stop between slices.
+each image is a sequence of rows. Each model trains in slices of its own ``model.training_loop`` (``fit``'s loop, with
+the validation digits, through :func:`pydl.lessons.convnet.training_loop`); :class:`Comparison` always advances the
+model that is furthest behind, so the validation curves grow together and a page can pause or stop between slices.
 
 >>> values, message = check_training({"units": "16", "epochs": "0", "learning_rate": "0.01"})
 >>> values, message
@@ -17,7 +17,7 @@ from dataclasses import replace
 import pydl
 from pydl import layers, models, optimizers
 from pydl.backend import np
-from pydl.lessons.convnet import LabData, TrainingRun, load_digits_data
+from pydl.lessons.convnet import LabData, WallClock, load_digits_data, progress, train_slice, training_loop
 from pydl.lessons.gradient_descent.validation import InputError, parse_number
 
 __all__ = ["MODEL_KINDS", "TRAINING_DEFAULTS", "TRAINING_LIMITS", "check_training", "sequence_data",
@@ -80,45 +80,75 @@ def chance_accuracy(data: LabData) -> float:
 
 
 class Comparison:
-    """One :class:`TrainingRun` per model kind in ``values`` (from :func:`check_training`), trained in turns."""
+    """One training loop per model kind in ``values`` (from :func:`check_training`), trained in turns.
 
-    def __init__(self, values: dict, data: LabData, seed: int = 0):
+    ``loops[kind]`` is that model's :class:`~pydl.models.TrainingLoop`: its numbers are ``fit``'s with the same seed,
+    bit for bit, however the turns fall. ``clock`` (a :class:`~pydl.lessons.convnet.WallClock`, started by the first
+    :meth:`step`; a page pauses and resumes it) measures the wall time the learner waits; each model is charged the
+    time from the start of its slice to the start of the next one, so whatever the page does after a slice
+    (drawing, yielding to the browser) counts for the model whose epoch it shows, and the models' times add up to
+    the clock's.
+    """
+
+    def __init__(self, values: dict, data: LabData, seed: int = 0, clock: WallClock | None = None):
         self.values, self.data = values, data
         self.models = {kind: build_classifier(kind, values["units"], values["learning_rate"], seed)
                        for kind in values["kinds"]}
-        self.runs = {kind: TrainingRun(model, data, values["epochs"], BATCH_SIZE, False, seed)
-                     for kind, model in self.models.items()}
+        self.loops = {kind: training_loop(model, data, values["epochs"], BATCH_SIZE, seed=seed)
+                      for kind, model in self.models.items()}
+        self.clock = clock or WallClock()
+        self.seconds = {kind: 0.0 for kind in self.models}  # wall seconds charged to each model
+        self._started = False
+        self._current, self._charged = None, 0.0
+
+    def _charge(self) -> None:
+        now = self.clock.seconds()
+        if self._current is not None:
+            self.seconds[self._current] += now - self._charged
+        self._charged = now
 
     @property
     def done(self) -> bool:
-        return all(run.done for run in self.runs.values())
+        return all(loop.done for loop in self.loops.values())
 
     @property
     def progress(self) -> float:
         """Fraction of all the models' epochs done, 0 to 1."""
-        return sum(run.progress for run in self.runs.values()) / (len(self.runs) * self.values["epochs"])
+        return sum(progress(loop) for loop in self.loops.values()) / (len(self.loops) * self.values["epochs"])
 
-    def step(self, budget_seconds: float = 0.1) -> tuple:
-        """Train the model furthest behind for about ``budget_seconds``: ``(kind, logs)``, logs as TrainingRun.step
-        returns them (None unless this slice finished an epoch); ``(None, None)`` once all are done."""
-        waiting = [kind for kind, run in self.runs.items() if not run.done]
+    def step(self, max_seconds: float = 0.1) -> tuple:
+        """Train the model furthest behind for a :func:`~pydl.lessons.convnet.train_slice`: ``(kind, logs)``,
+        where logs are the epoch's ``{epoch, loss, accuracy, val_loss, val_accuracy}`` if this slice finished an
+        epoch, else None; ``(None, None)`` once all are done."""
+        waiting = [kind for kind, loop in self.loops.items() if not loop.done]
         if not waiting:
             return None, None
-        kind = min(waiting, key=lambda k: self.runs[k].progress)
-        return kind, self.runs[kind].step(budget_seconds)
+        kind = min(waiting, key=lambda k: progress(self.loops[k]))
+        loop = self.loops[kind]
+        if not self._started:
+            self._started = True
+            self.clock.start()
+        self._charge()
+        self._current = kind
+        if not train_slice(loop, max_seconds):
+            return kind, None
+        history = loop.history.history
+        return kind, {"epoch": loop.epoch, **{key: values[-1] for key, values in history.items()}}
 
     def validation_curves(self) -> dict:
         """kind -> validation accuracy after each finished epoch."""
-        return {kind: list(run.history["val_accuracy"]) for kind, run in self.runs.items()}
+        return {kind: list(loop.history.history.get("val_accuracy", [])) for kind, loop in self.loops.items()}
 
     def results(self) -> dict:
         """kind -> {epochs, params, test_accuracy, seconds_per_epoch} for each model as it is now (held-out test
-        digits, never trained on)."""
+        digits, never trained on); seconds_per_epoch is the wall time charged to it per epoch (None before one)."""
+        self._charge()
+        self._current = None  # the books are closed: time until the next step is nobody's
         out = {}
-        for kind, run in self.runs.items():
+        for kind, loop in self.loops.items():
             _, accuracy = self.models[kind].evaluate(self.data.x_test, self.data.y_test, batch_size=256, verbose=0)
-            seconds = run.history["seconds"]
-            out[kind] = {"epochs": run.epoch, "params": self.models[kind].count_params(),
+            epochs = loop.epoch
+            out[kind] = {"epochs": epochs, "params": self.models[kind].count_params(),
                          "test_accuracy": float(accuracy),
-                         "seconds_per_epoch": sum(seconds) / len(seconds) if seconds else None}
+                         "seconds_per_epoch": self.seconds[kind] / epochs if epochs else None}
         return out

@@ -1,5 +1,6 @@
-"""Preparing data for a network: scaling, label encodings, the hold-out and k-fold splits, and text (``Tokenizer``,
-``pad_sequences``, from :mod:`pydl.preprocessing_text`).
+"""Preparing data for a network: scaling, label encodings, the hold-out and k-fold splits, text (``Tokenizer``,
+``pad_sequences``, from :mod:`pydl.preprocessing_text`) and images (:mod:`pydl.preprocessing.image`:
+``ImageDataGenerator``, ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img``).
 
 Everything here works on host NumPy arrays and runs the same natively and inside Pyodide.
 
@@ -15,11 +16,12 @@ from __future__ import annotations
 import math
 
 from pydl.backend import np
+from pydl.preprocessing import image
 from pydl.preprocessing_text import Tokenizer, pad_sequences, text_to_word_sequence
 from pydl.random import generator
 
 __all__ = ["Standardizer", "to_categorical", "multi_hot", "train_test_split", "KFold", "iterated_kfold",
-           "Tokenizer", "pad_sequences", "text_to_word_sequence"]
+           "Tokenizer", "pad_sequences", "text_to_word_sequence", "image"]
 
 
 def _float_dtype(x) -> np.dtype:
