@@ -11,16 +11,15 @@ import pydl
 from pydl import layers
 from pydl.gradcheck import gradcheck
 from pydl.layers.preprocessing import image_resample
+from tests.models.keras_reference import keras_in_float64
 
 IMAGES = np.random.default_rng(0).random((2, 7, 9, 3)) * 255  # non-square, so rows and columns cannot be confused
 
 
 @pytest.fixture(scope="module", autouse=True)
-def keras_in_float64():
-    before = keras.config.floatx()
-    keras.config.set_floatx("float64")
-    yield
-    keras.config.set_floatx(before)
+def keras_computing_in_float64():
+    with keras_in_float64():
+        yield
 
 
 def _pair(name, **options):

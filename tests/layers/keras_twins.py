@@ -7,16 +7,6 @@ import torch
 
 import pydl
 
-def keras_float64():
-    """Keras with floatx float64: its ops otherwise compute float64 inputs in float32 (keras.ops.matmul of two
-    float64 torch tensors returns float32 under the default floatx); the caller restores the previous floatx."""
-    import keras
-
-    previous = keras.config.floatx()
-    keras.config.set_floatx("float64")
-    return keras, previous
-
-
 CLOSE = dict(rtol=1e-10, atol=1e-12)  # float64 on both sides; only the summation order differs
 
 

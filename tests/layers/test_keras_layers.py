@@ -7,15 +7,15 @@ import torch
 
 import pydl
 from pydl import layers, models
-from tests.layers.keras_twins import CLOSE, assert_matches_keras, keras_float64
+from tests.layers.keras_twins import CLOSE, assert_matches_keras
 from tests.learning import assert_below
+from tests.models.keras_reference import keras_in_float64
 
 @pytest.fixture
 def keras():
     """Keras 3 in float64 for the test, its floatx restored afterwards."""
-    keras_module, previous = keras_float64()
-    yield keras_module
-    keras_module.config.set_floatx(previous)
+    with keras_in_float64() as keras_module:
+        yield keras_module
 
 
 F64 = dict(dtype="float64")
