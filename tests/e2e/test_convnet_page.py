@@ -74,8 +74,10 @@ def test_a_few_epochs_beat_the_baseline_on_validation(lab):
     print(f"in-browser epoch time of the default model: {seconds:.2f} s (3 epochs: {waited:.1f} s waited)")
     assert seconds < 15
     # The epoch time shown is the time the learner waited (drawing the views included), not the training alone:
-    # 3 of them fill the test's own wall time from "Training" to done (it polls: a little more).
-    assert 0.8 * waited <= 3 * seconds <= waited + 0.1
+    # 3 of them fill most of the test's own wall time from "Training" to done: the rest is the final redraw of the
+    # views after the last epoch (about 0.7 s when epochs take 0.9 s) and the test's polling. Timing the training
+    # alone, as before, gave 0.2-0.3 of the wall time.
+    assert 0.6 * waited <= 3 * seconds <= waited + 0.1
     lab.assert_clean()
 
 

@@ -139,7 +139,10 @@ def test_convnet_trains_one_epoch_from_disk_and_pause_answers_while_it_trains(di
     page.evaluate(WATCH_RESPONSIVENESS)
     page.fill("#epochs", "30")  # long enough that the pause lands mid-training
     page.click("#train")
-    page.wait_for_selector("#train-card[data-epochs='1'][data-state=training]")  # an epoch end and its views passed
+    # an epoch end and its views passed, training goes on (>= 1: on a fast machine two epoch ends can fall
+    # between two polls of the page)
+    page.wait_for_function("() => { const card = document.querySelector('#train-card');"
+                           " return +card.dataset.epochs >= 1 && card.dataset.state === 'training'; }")
     page.wait_for_timeout(1500)
     page.click("#pause")
     page.wait_for_selector("#train-card[data-state=paused]")
