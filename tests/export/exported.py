@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from pydl import Input, layers, models
+from pydl.export.common import is_model
 
 _loaded = itertools.count()
 
@@ -54,6 +55,15 @@ def sample_inputs(model, batch=4, steps=7, seed=1):
 
 def _readers(model, tensor):
     return [node for node in model._graph()._nodes if any(t is tensor for t in node.inputs)]
+
+
+def leaf_layers(model):
+    """Every layer of ``model`` that is not a model, nested models walked into."""
+    for layer in model.layers:
+        if is_model(layer):
+            yield from leaf_layers(layer)
+        else:
+            yield layer
 
 
 def as_list(outputs):

@@ -11,7 +11,8 @@ import torch
 
 from pydl import layers, models
 from pydl.export import TORCH_LAYERS, to_torch
-from tests.export.exported import MODELS, as_list, load_generated, randomize, sample_inputs, trained_digits_convnet
+from tests.export.exported import (MODELS, as_list, leaf_layers, load_generated, randomize, sample_inputs,
+                                   trained_digits_convnet)
 
 # float32 on both sides; the two frameworks sum the same products in different orders.
 TOLERANCE = 1e-5
@@ -58,16 +59,8 @@ def test_a_model_trained_by_fit_exports_with_its_batch_statistics(tmp_path):
 
 
 def test_every_layer_kind_is_exported_by_some_test_model():
-    used = {type(layer).__name__ for build in MODELS.values() for layer in _all_layers(build())}
+    used = {type(layer).__name__ for build in MODELS.values() for layer in leaf_layers(build())}
     assert set(TORCH_LAYERS) - used == set()
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        if getattr(layer, "holds_layers", False):
-            yield from _all_layers(layer)
-        else:
-            yield layer
 
 
 def test_the_module_has_the_layers_in_order_as_named_submodules(tmp_path):
