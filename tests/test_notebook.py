@@ -37,7 +37,7 @@ def test_the_labs_notebook_is_valid_nbformat_4_and_comes_back_unchanged():
 
 def test_outputs_travel_as_streams_and_png_images():
     cells = [{"kind": "code", "source": "print(1)", "outputs": [
-        {"text": "1\n"}, {"text": "Traceback ...\nValueError: no\n", "stream": "stderr"}, {"png": PNG}]}]
+        {"text": "1\n", "stream": "stdout"}, {"text": "Traceback ...\nValueError: no\n", "stream": "stderr"}, {"png": PNG}]}]
     parsed = nbformat.reads(notebook.ipynb_text(cells), as_version=4)
     nbformat.validate(parsed)
     outputs = parsed.cells[0].outputs
