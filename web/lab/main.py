@@ -1,53 +1,31 @@
-"""The code lab's page glue: editable cells from cells.json, run in this worker with live output.
+"""The code lab's Python: runs the notebook's cells in this worker with live output, and converts notebooks.
 
-Cells share one namespace, like a notebook. Each cell element carries data-state (idle, running, paused, done,
-error) and data-runs (finished runs) for people and tests; any fit() a cell calls (Sequential or functional model)
-shows a progress bar and a loss chart while it runs, and can be paused or stopped: the lab watches every training
-loop the cell makes (pydl.models.loop.watching) and adds its callbacks. A cell's fit() is synchronous, so the worker
-cannot take a click while it trains: ../common/training_controls.js (on the page's thread) writes the click into the
-cell's data-control, and the lab's callback reads it between batches (one DOM read every 50 ms at most).
+The notebook itself (cells, editors, toolbar, autosave, Stop) lives on the page's thread in notebook.js; main() hands
+it the original cells, `command` (what the page asks Python to do) and the buffer Pyodide watches for interrupts.
+Cells share one namespace, like a notebook. Each cell element carries data-state (idle, queued, running, paused,
+done, error) and data-runs (finished runs) for people and tests; any fit() a cell calls (Sequential or functional
+model) shows a progress bar and a loss chart while it runs, and can be paused or ended: the lab watches every
+training loop the cell makes (pydl.models.loop.watching) and adds its callbacks. A cell's fit() is synchronous, so
+the worker cannot take a click while it trains: ../common/training_controls.js (on the page's thread) writes the
+click into the cell's data-control, and the lab's callback reads it between batches (one DOM read every 50 ms at
+most). A cell that imports matplotlib gets it loaded first (once, 6.7 MB); its figures appear under the cell at
+each plt.show() and at the cell's end.
 """
 
 import asyncio
-import html
+import contextlib
+import io
 import json
 import os
 import sys
 import time
-import traceback
 from urllib.parse import urljoin
 
-from pyscript import document, when, window
+from pyscript import window
 
 from pydl_page import ON_PAGE_THREAD, apply, element, offer_download, redirect_output, run_page, training_progress
 
 namespace = {"__name__": "__lab__"}
-
-
-def cell_html(cell):
-    cid = cell["id"]
-    download = ""
-    if cell.get("download"):
-        download = (f'<button class="secondary" id="download-{cid}" disabled '
-                    f'title="Run this cell first">Download {html.escape(cell["download"])}</button>')
-    return f"""
-<article class="card lab-cell" id="cell-{cid}" data-cell="{cid}" data-state="idle" data-controls>
-  <h2>{html.escape(cell["title"])}</h2>
-  <p class="teaches">{html.escape(cell["teaches"])}</p>
-  <textarea id="code-{cid}" spellcheck="false" aria-label="Python code of {html.escape(cell["title"])}"></textarea>
-  <div class="lab-actions">
-    <button id="run-{cid}" class="run">Run</button>
-    <button class="secondary" id="pause-{cid}" data-control="pause" disabled
-      title="Pause the training in progress">Pause</button>
-    <button class="secondary" id="stop-{cid}" data-control="stop" disabled
-      title="End the training now; the cell carries on with the model as trained">Stop training</button> {download}
-    <span class="lab-elapsed" id="elapsed-{cid}"></span>
-  </div>
-  <div class="progress" id="progress-{cid}" hidden><div></div></div>
-  <div class="lab-progress-text" id="progress-text-{cid}"></div>
-  <div class="chart" id="chart-{cid}"></div>
-  <pre class="output" id="output-{cid}"></pre>
-</article>"""
 
 
 CONTROL_INTERVAL = 0.05  # seconds between two reads of a training cell's Pause/Stop state
@@ -130,56 +108,107 @@ def watch_training(cell_id):
     return watching(callbacks)
 
 
-def set_buttons_enabled(enabled):
-    for button in document.querySelectorAll("button.run"):
-        button.disabled = not enabled
-
-
+# Frames of the lab's own code, left out of a cell's traceback: PyScript runs this file as "<exec>".
+PLUMBING = ("<exec>", "/main.py", "pydl_page.py")
+MATPLOTLIB_IMPORTS = {"matplotlib", "pylab", "mpl_toolkits"}
 finished_runs = {}
+running = {"key": None}  # the cell whose figures plt.show() shows
 
 
-def run_cell(cell):
-    cid = cell["id"]
-    box, output = element(f"cell-{cid}"), element(f"output-{cid}")
-    output.textContent = ""
-    element(f"chart-{cid}").textContent = ""
-    element(f"progress-text-{cid}").textContent = ""
-    box.dataset.state = "running"
-    box.dataset.control = "run"
-    set_buttons_enabled(False)
+async def run_cell(request):
+    """Run one cell's code (request: key, name, code, download); returns its state, "done" or "error"."""
+    from pydl import notebook
+
+    key, name = request["key"], request["name"]
+    output = element(f"output-{key}")
+    apply([{"id": f"output-{key}", "text": ""}, {"id": f"chart-{key}", "text": ""}, {"id": f"figures-{key}", "html": ""},
+           {"id": f"progress-text-{key}", "text": ""}, {"id": f"cell-{key}", "data": {"state": "running", "control": "run"}}])
     started = time.perf_counter()
-    source = element(f"code-{cid}").value
+    running["key"] = key
     try:
-        with redirect_output(output), watch_training(cid):
-            exec(compile(source, f"<cell {cid}>", "exec"), namespace)
+        code = notebook.compile_cell(request["code"], name)
+        await load_packages_for(request["code"], key)
+        with redirect_output(output), watch_training(key):
+            exec(code, namespace)
         state = "done"
-    except BaseException as error:  # the cell's own error, shown like Python would, without the lab's frames
-        show_cell_error(error, cid, output)
+    except BaseException as error:  # the cell's own error (KeyboardInterrupt from Stop too), without the lab's frames
+        with redirect_output(output):
+            print(notebook.format_cell_error(error, name, PLUMBING), file=sys.stderr, end="")
         state = "error"
-    element(f"elapsed-{cid}").textContent = f"{time.perf_counter() - started:.1f} s"
-    if cell.get("download") and os.path.exists(cell["download"]):
-        button = element(f"download-{cid}")
-        button.disabled = False
-        button.title = ""
-    set_buttons_enabled(True)
-    box.dataset.state = state
+    show_figures(key)
+    ops = [{"id": f"elapsed-{key}", "text": f"{time.perf_counter() - started:.1f} s"}]
+    if request.get("download") and os.path.exists(request["download"]):
+        ops.append({"id": f"download-{key}", "disabled": False, "attrs": {"title": ""}})
     # Last of all, so a test that sees the count change can click the next button at once.
-    finished_runs[cid] = finished_runs.get(cid, 0) + 1
-    box.dataset.runs = str(finished_runs[cid])
+    finished_runs[key] = finished_runs.get(key, 0) + 1
+    apply(ops + [{"id": f"cell-{key}", "data": {"state": state, "runs": str(finished_runs[key])}}])
+    return state
 
 
-def show_cell_error(error, cid, output):
-    frames = traceback.extract_tb(error.__traceback__)
-    depth = next((i for i, f in enumerate(frames) if f.filename == f"<cell {cid}>"), 0)
-    lines = traceback.format_exception(type(error), error, error.__traceback__)
-    lines = lines[:1] + traceback.format_list(frames[depth:]) + lines[-1:]
-    with redirect_output(output):
-        print("".join(lines), file=sys.stderr, end="")
+async def load_packages_for(source, key):
+    """Load matplotlib (from the site, checked against Pyodide's lock) the first time a cell imports it, with the
+    non-interactive Agg backend and a plt.show() that puts the figures under the cell."""
+    from pyodide.code import find_imports
+
+    if "matplotlib" in sys.modules or not MATPLOTLIB_IMPORTS & set(find_imports(source)):
+        return
+    import pyodide_js
+
+    element(f"progress-text-{key}").textContent = "loading matplotlib (once, 6.7 MB)…"
+    os.environ["MPLBACKEND"] = "agg"
+    await pyodide_js.loadPackage("matplotlib")
+    with contextlib.redirect_stderr(io.StringIO()):  # "building the font cache": news to no learner, once per load
+        import matplotlib.pyplot as pyplot
+
+    pyplot.show = lambda *args, **kwargs: show_figures(running["key"])
+    element(f"progress-text-{key}").textContent = ""
 
 
-def download(cell):
-    with open(cell["download"], "rb") as f:
-        offer_download(cell["download"], f.read())
+def show_figures(key):
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None or key is None:
+        return
+    from pydl import notebook
+
+    images = "".join(f'<img alt="figure {n}" src="data:image/png;base64,{png}">'
+                     for n, png in enumerate(notebook.figure_pngs(pyplot), 1))
+    if images:
+        element(f"figures-{key}").insertAdjacentHTML("beforeend", images)
+
+
+async def command(action, payload_json):
+    """What the notebook on the page asks of Python; answers a JSON string."""
+    from pydl import notebook
+
+    payload = json.loads(payload_json)
+    if action == "run":
+        return json.dumps({"state": await run_cell(payload)})
+    if action == "ipynb":
+        return json.dumps({"text": notebook.ipynb_text(payload["cells"])})
+    if action == "py":
+        return json.dumps({"text": notebook.to_py(payload["cells"])})
+    if action == "open":
+        try:
+            return json.dumps({"cells": notebook.from_ipynb(payload["text"])})
+        except notebook.NotebookError as error:
+            return json.dumps({"error": str(error)})
+    if action == "download":
+        with open(payload["file"], "rb") as f:
+            offer_download(payload["file"], f.read())
+        return "{}"
+    raise ValueError(f"the lab has no action {action!r}")
+
+
+def interrupt_buffer():
+    """The Int32Array Pyodide checks between bytecodes: Stop writes 2 into it and the cell gets KeyboardInterrupt.
+    In the worker it is shared memory, so the page writes it while this thread is busy; from disk Python runs on the
+    page's thread, which takes the click only when the cell gives it a turn."""
+    import js
+    import pyodide_js
+
+    buffer = js.Int32Array.new(1) if ON_PAGE_THREAD else js.Int32Array.new(js.SharedArrayBuffer.new(4))
+    pyodide_js.setInterruptBuffer(buffer)
+    return buffer
 
 
 async def fetch_text(url):
@@ -203,15 +232,11 @@ cells_fetched = asyncio.ensure_future(fetch_cells())
 
 
 async def main():
+    from pyodide.ffi import create_proxy
+
     cells, codes = await cells_fetched
-    element("cells").innerHTML = "".join(cell_html(c) for c in cells)
-    for cell, code_text in zip(cells, codes):
-        code = element(f"code-{cell['id']}")
-        code.value = code_text
-        code.rows = code_text.count("\n") + 1  # show the whole cell without scrolling
-        when("click", f"#run-{cell['id']}")(lambda event, cell=cell: run_cell(cell))
-        if cell.get("download"):
-            when("click", f"#download-{cell['id']}")(lambda event, cell=cell: download(cell))
+    originals = [{**cell, "source": code} for cell, code in zip(cells, codes)]
+    window.pydlLab.start(json.dumps(originals), create_proxy(command), interrupt_buffer())
 
 
 # Training cells use OpenBLAS for matrix products; it loads in the background once the page is ready.
