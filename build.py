@@ -600,12 +600,21 @@ CODEMIRROR_EXPORTS = {
 }
 
 
+def codemirror_entry() -> str:
+    return "".join(f'export {{ {names} }} from "{module}";\n' for module, names in CODEMIRROR_EXPORTS.items())
+
+
+def codemirror_bundle_name() -> str:
+    """The cached bundle's name: a hash of the entry and of every input's pin, so a changed pin bundles again."""
+    pins = "".join(package.sha256 for package in CODEMIRROR_PACKAGES + (ESBUILD,))
+    return f"codemirror-{sha256_of((codemirror_entry() + pins).encode())[:32]}.js"
+
+
 def bundle_codemirror(destination: Path) -> None:
     """Write destination/codemirror.js (minified, one classic script) and the bundled packages' licenses."""
     packages = CODEMIRROR_PACKAGES + (ESBUILD,)
-    entry = "".join(f'export {{ {names} }} from "{module}";\n' for module, names in CODEMIRROR_EXPORTS.items())
-    recipe = sha256_of((entry + "".join(p.sha256 for p in packages)).encode())[:32]
-    cached = cache_dir() / "bundles" / f"codemirror-{recipe}.js"
+    entry = codemirror_entry()
+    cached = cache_dir() / "bundles" / codemirror_bundle_name()
     tarballs = {package: fetch_npm_tarball(package) for package in packages}
     if verified_compiled(cached) is None:
         node = require_tool("node", "Install Node.js 18+ (`apt-get install nodejs npm`): the build bundles the lab's editor.")

@@ -14,6 +14,11 @@ pytestmark = pytest.mark.e2e
 TRAINING_TIMEOUT_MS = 240_000
 
 
+def set_code(page, cell_id, code):
+    """Replace a cell's code as if typed (the editor is CodeMirror: a contenteditable, not a textarea)."""
+    page.evaluate("([cell, code]) => pydlLab.setCode(cell, code)", [cell_id, code])
+
+
 def run_cell(page, cell_id, timeout_ms=TRAINING_TIMEOUT_MS):
     """Click Run and wait for that run (not an earlier one) to finish; returns (state, output)."""
     runs = int(page.get_attribute(f"#cell-{cell_id}", "data-runs") or 0)
@@ -65,9 +70,9 @@ def test_a_training_cell_pauses_within_200_ms_and_stop_ends_its_fit_early(browse
     browser_page.open("web/lab/")
     page = browser_page.page
     assert page.is_disabled("#pause-digits") and page.is_disabled("#stop-digits")  # nothing trains yet
-    code = page.input_value("#code-digits")
+    code = page.evaluate("pydlLab.code('digits')")
     assert "epochs=20," in code
-    page.fill("#code-digits", code.replace("epochs=20,", "epochs=500,"))  # longer than the pauses below need
+    set_code(page, "digits", code.replace("epochs=20,", "epochs=500,"))  # longer than the pauses below need
     page.click("#run-digits")
     page.wait_for_function("!document.getElementById('pause-digits').disabled", timeout=TRAINING_TIMEOUT_MS)
 
@@ -143,7 +148,7 @@ def test_cells_run_edited_code_and_show_errors_in_the_page(browser_page):
     state, output = run_cell(page, "tensors", 60_000)
     assert state == "done" and "gradients match the hand-derived formulas" in output
 
-    page.fill("#code-tensors", "print('before')\nnumbers = [1, 2]\nnumbers[5]\n")
+    set_code(page, "tensors", "print('before')\nnumbers = [1, 2]\nnumbers[5]\n")
     state, output = run_cell(page, "tensors", 60_000)
     assert state == "error"
     assert "before" in output and "IndexError: list index out of range" in output and 'line 3' in output
@@ -155,7 +160,7 @@ def test_a_request_from_the_python_worker_to_another_origin_is_caught(browser_pa
     # Proves the no-external-request net also covers the worker, where the pages' Python runs.
     browser_page.open("web/lab/")
     page = browser_page.page
-    page.fill("#code-tensors", "import js\njs.fetch('http://example.invalid/leak')\n")
+    set_code(page, "tensors", "import js\njs.fetch('http://example.invalid/leak')\n")
     run_cell(page, "tensors", 60_000)
     page.wait_for_timeout(500)
     assert "http://example.invalid/leak" in browser_page.external_requests
