@@ -20,7 +20,8 @@
   let running = null;  // the cell whose code runs now
   let queue = Promise.resolve();
   let generation = 0;  // Stop bumps it: runs queued before then are dropped
-  let pending = 0;
+  let pending = 0;      // runs queued or running
+  let lastFocused = null;  // "Add cell" adds below the cell the learner was last in
 
   const byId = (id) => document.getElementById(id);
   const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -160,11 +161,11 @@
     if (!button || button.disabled) return;
     const i = cells.indexOf(cell);
     switch (button.dataset.act) {
-      case "run": enqueue(cell, false); break;
+      case "run": runFromKeyboard(cell, false); break;
       case "up": cells.splice(i - 1, 0, cells.splice(i, 1)[0]); render(); break;
       case "down": cells.splice(i + 1, 0, cells.splice(i, 1)[0]); render(); break;
       case "kind": replaceCell(cell, { kind: cell.kind === "code" ? "markdown" : "code" }); break;
-      case "reset": cell.editor.value = originals[cell.origin].source; break;
+      case "reset": replaceCell(cell, { kind: "code", source: originals[cell.origin].source }); break;
       case "delete":
         if (cell === running) { message("This cell is running: Stop it first, then delete it.", true); return; }
         cell.editor.destroy();
@@ -225,7 +226,8 @@
   function enqueue(cell, focusNext) {
     if (focusNext) {
       const next = cells[cells.indexOf(cell) + 1] || addCell(cell);
-      next.kind === "markdown" && next.el.dataset.editing !== "true" ? next.el.focus() : next.editor.focus();
+      if (next.kind === "markdown" && next.el.dataset.editing !== "true") next.el.scrollIntoView({ block: "nearest" });
+      else next.editor.focus();
     }
     if (cell.kind === "markdown") {
       renderMarkdown(cell);
@@ -255,6 +257,7 @@
     return done;
   }
 
+  /** A run asked for by a key or a Run button: a failure is told beside the toolbar, never left unhandled. */
   function runFromKeyboard(cell, moveOn) {
     enqueue(cell, moveOn).catch((error) => message("The cell could not run: " + error.message, true));
   }
@@ -305,13 +308,19 @@
     saveFile(`pydl-lab.${format}`, reply.text, format === "ipynb" ? "application/x-ipynb+json" : "text/x-python");
   }
 
+  function refuseWhileBusy(what) {
+    if (pending === 0) return false;
+    message(`A cell is running: Stop it, then ${what}.`, true);
+    return true;
+  }
+
   async function open(file) {
+    if (refuseWhileBusy(`open ${file.name}`)) return;
     const reply = await call("open", { text: await file.text() });
     if (reply.error) {
       message(`Could not open ${file.name}: ${reply.error}. Your notebook is unchanged.`, true);
       return;
     }
-    stop();
     load(reply.cells.map((c, i) => ({ key: `c${i + 1}`, origin: null, kind: c.kind, source: c.source })));
     reply.cells.forEach((c, i) => showOutputs(cells[i], c.outputs));
     message(`Opened ${file.name}: ${reply.cells.length} cells.`, false);
@@ -339,13 +348,13 @@
     });
     on("lab-run-all", runAll);
     on("lab-stop", stop);
-    on("lab-add", () => addCell(cells.find((c) => c.el.contains(document.activeElement))).editor.focus());
+    on("lab-add", () => addCell(cells.includes(lastFocused) ? lastFocused : undefined).editor.focus());
     on("lab-download-ipynb", () => download("ipynb"));
     on("lab-download-py", () => download("py"));
     on("lab-open", () => byId("lab-open-file").click());
     on("lab-reset-all", () => {
+      if (refuseWhileBusy("reset the notebook")) return;
       if (window.confirm("Put every cell back as the lab first had it? Your own cells and edits are lost.")) {
-        stop();
         load(originalCells());
         message("Every cell is back as the lab first had it.", false);
       }
@@ -367,6 +376,9 @@
         order.push(original.id);
       }
       wireToolbar();
+      byId("cells").addEventListener("focusin", (event) => {
+        lastFocused = cells.find((c) => c.el.contains(event.target)) || lastFocused;
+      });
       load(restored());
       setBusy();
     },
