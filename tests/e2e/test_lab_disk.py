@@ -1,7 +1,7 @@
 """The lab's notebook opened from disk (file://), where Python runs on the page's own thread.
 
 Stop there takes effect when the running cell gives the page a turn: a cell's fit() does at each progress update,
-so Stop ends a long training at once. A loop that never pauses holds the thread and no click can reach the page at
+so Stop ends a long training at its next batch. A loop that never pauses holds the thread and no click can reach the page at
 all (the page says so); that case is the served lab's (test_lab_notebook.py), not tested here.
 """
 
@@ -34,7 +34,7 @@ def lab_disk_page(browser, lab_disk_site):
 def test_from_disk_stop_interrupts_a_training_cell_and_edits_survive_a_reload(lab_disk_page):
     lab_disk_page.open("web/lab/")
     page = lab_disk_page.page
-    assert page.is_visible("text=holds the page until you reload it")  # the page tells what Stop cannot do here
+    assert page.is_visible("text=holds the page until it ends or you reload it")  # the page tells what Stop cannot do here
     code = page.evaluate("pydlLab.code('digits')")
     set_code(page, "digits", code.replace("epochs=20,", "epochs=500,"))
     page.click("#run-digits")
@@ -51,7 +51,7 @@ def test_from_disk_stop_interrupts_a_training_cell_and_edits_survive_a_reload(la
     page.wait_for_selector("#cell-digits[data-runs='1']", timeout=30_000)
     stopped_after_ms = page.evaluate("window.cellEndedAt - window.stopClickedAt")
     print(f"Stop from disk ended fit() {stopped_after_ms:.0f} ms after the click reached the page")
-    assert stopped_after_ms < 1000
+    assert stopped_after_ms < 3000  # the e2e bar for Stop (issue 18); typically 0.1-0.2 s here
     output = page.inner_text("#output-digits")
     assert page.get_attribute("#cell-digits", "data-state") == "error"
     assert output.rstrip().endswith("KeyboardInterrupt") and re.search(r'File "<cell 2>", line \d+', output), output

@@ -84,6 +84,8 @@ def cell_control(cell_id):
                     control = str(self.box.dataset.control or "")
                 apply([{"id": f"cell-{cell_id}", "data": {"state": "running"}}, {"id": f"pause-{cell_id}",
                                                                                   "text": "Pause"}])
+            if control == "interrupt":  # Stop from disk (notebook.js): no other Python may take the interrupt
+                raise KeyboardInterrupt
             if control == "stop":
                 self.model.stop_training = True  # the epoch ends after this batch, then fit() returns
 
@@ -201,12 +203,16 @@ async def command(action, payload_json):
 
 def interrupt_buffer():
     """The Int32Array Pyodide checks between bytecodes: Stop writes 2 into it and the cell gets KeyboardInterrupt.
-    In the worker it is shared memory, so the page writes it while this thread is busy; from disk Python runs on the
-    page's thread, which takes the click only when the cell gives it a turn."""
+    In the worker it is shared memory, so the page writes it while this thread is busy. From disk Python runs on the
+    page's thread, which takes a click only while a cell's fit() gives it a turn, and then other Python (the OpenBLAS
+    download) may run and would take the interrupt: there Stop asks the cell's training callback instead (data-control
+    "interrupt"), and this buffer is not given to Pyodide."""
     import js
     import pyodide_js
 
-    buffer = js.Int32Array.new(1) if ON_PAGE_THREAD else js.Int32Array.new(js.SharedArrayBuffer.new(4))
+    if ON_PAGE_THREAD:
+        return js.Int32Array.new(1)
+    buffer = js.Int32Array.new(js.SharedArrayBuffer.new(4))
     pyodide_js.setInterruptBuffer(buffer)
     return buffer
 

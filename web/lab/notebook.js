@@ -272,7 +272,10 @@
 
   function stop() {
     generation++;
-    if (running) Atomics.store(interrupt, 0, SIGINT);
+    if (!running) return;
+    // From disk the running cell's training callback raises KeyboardInterrupt (see main.py's interrupt_buffer).
+    if (window.pydlPage.mode === "disk") running.el.dataset.control = "interrupt";
+    else Atomics.store(interrupt, 0, SIGINT);
   }
 
   // ------------------------------------------------------------ files
