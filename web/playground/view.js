@@ -84,6 +84,7 @@
         if (action === "addLayer") send({ type: "layers", delta: 1 });
         else if (action === "removeLayer") send({ type: "layers", delta: -1 });
         else if (action === "copyCode") copyCode();
+        else if (action === "exportZip") send({ type: action, target: codeTab });
         else send({ type: action });
       });
     });
@@ -472,8 +473,25 @@
     $("pg").dataset.playing = on ? "true" : "false";
   }
 
-  function showCode(text) {
-    $("pg-code").textContent = text;
+  // "Show the code": the pydl script and the PyTorch and Keras exports, one tab each.
+  let codes = null;
+  let codeTab = "pydl";
+  function showTab(tab) {
+    codeTab = tab;
+    document.querySelectorAll(".pg-tab").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === tab)));
+    document.querySelectorAll("[data-for-tab]").forEach((p) => { p.hidden = p.dataset.forTab !== tab; });
+    $("pg-export-zip").hidden = tab === "pydl";
+    $("pg-code").textContent = codes ? codes[tab] : "";
+    $("pg-code-card").dataset.tab = tab;
+  }
+  function bindTabs() {
+    document.querySelectorAll(".pg-tab").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+  }
+
+  function showCode(json) {
+    codes = JSON.parse(json);
+    document.querySelectorAll(".pg-code-inputs").forEach((span) => { span.textContent = codes.inputs; });
+    showTab(codeTab);
     $("pg-code-card").hidden = false;
     $("pg-code-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
   }
@@ -485,7 +503,7 @@
 
   window.pgView = { init, structure: structureUpdate, frame, message, take, playing, showCode, ready, send };
 
-  function start() { bindControls(); bindCard(); }
+  function start() { bindControls(); bindCard(); bindTabs(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
