@@ -120,7 +120,8 @@ def handle(action):
         set_playing(False)  # a new network or new data starts paused, as in the Playground
         if was_playing and pg.model is not model:
             notes = [*notes, "training paused: press play to train the new network"]
-    show_message(" ".join(f"{n[0].upper()}{n[1:]}." for n in notes) if notes else "", "info")
+    if kind != "focus":  # pointing at a neuron keeps the message (a refusal must stay readable)
+        show_message(" ".join(f"{n[0].upper()}{n[1:]}." for n in notes) if notes else "", "info")
     if redraw == "structure":
         show_structure()
     elif redraw == "frame":

@@ -8,8 +8,10 @@
 (function () {
   "use strict";
 
-  const NODE = 32;        // drawn size of a neuron's map, CSS pixels
-  const ROW = NODE + 20;  // vertical distance between neurons
+  // Drawn size of a neuron's map and the vertical distance between neurons, CSS pixels: the Playground's on a wide
+  // screen, smaller ones (the "pg-small" class) where eight columns must fit a phone's width.
+  const SIZES = { wide: { node: 32, row: 52, left: 78 }, small: { node: 24, row: 34, left: 54 } };
+  let NODE = SIZES.wide.node;
   const queue = [];
   let structure = null;   // the last structure() payload
   let lastFrame = null;
@@ -128,6 +130,18 @@
   }
 
   // ------------------------------------------------------------------ the network drawing
+  // The width of the widest text among `texts` in the style of a feature or class label, in CSS pixels.
+  function labelWidth(box, texts, small) {
+    if (!texts.length) return 0;
+    const probe = el("span", { className: "pg-node-label" }, box);
+    probe.style.visibility = "hidden";
+    probe.style.fontSize = small ? ".7rem" : ".8rem";  // as the stylesheet has it, whatever the box's class now
+    let widest = 0;
+    for (const text of texts) { probe.textContent = text; widest = Math.max(widest, probe.offsetWidth); }
+    probe.remove();
+    return widest;
+  }
+
   function layout() {
     const s = structure;
     const box = $("pg-network");
@@ -136,18 +150,28 @@
       columns.push(Array.from({ length: layer.units }, (_, j) => ({ id: `h${l + 1}_${j}`, kind: "hidden", layer: l, unit: j })));
     });
     columns.push(Array.from({ length: s.outputs }, (_, j) => ({ id: `out_${j}`, kind: "output", layer: s.layers.length, unit: j })));
-    // The box's width, or wider (the box then scrolls sideways) so that columns stay at least 40 px apart.
-    const left = 78, width = Math.max(box.clientWidth, left + NODE + 14 + 40 * (columns.length - 1));
-    const right = width - NODE - 14;
-    const top = 64;
+    const width = box.clientWidth;
+    const fit = (size, small) => {
+      // Room on the right for the class labels beside the output neurons, so they stay inside the card.
+      const labels = s.kind === "multiclass" ? labelWidth(box, s.classLabels, small) + 10 : 0;
+      const right = width - size.node - Math.max(labels, 6);
+      return { size, small, right, spacing: (right - size.left) / Math.max(columns.length - 1, 1) };
+    };
+    let plan = fit(SIZES.wide, false);
+    if (plan.spacing < SIZES.wide.node + 14) plan = fit(SIZES.small, true);  // a phone with many layers
+    const { size, right, spacing, small } = plan;
+    NODE = size.node;
+    // Column heads hold +/- and the activation menu when a column has room for them (48 px), else only the
+    // neuron count, and the controls move to a list under the network.
+    const stacked = spacing < 48;
+    const top = stacked ? 26 : 64;
     const positions = {};
     columns.forEach((column, c) => {
-      const x = columns.length === 1 ? left : left + (right - left) * c / (columns.length - 1);
-      column.forEach((node, i) => { positions[node.id] = { x, y: top + i * ROW, node }; });
+      const x = columns.length === 1 ? size.left : size.left + (right - size.left) * c / (columns.length - 1);
+      column.forEach((node, i) => { positions[node.id] = { x, y: top + i * size.row, node }; });
     });
     const rows = Math.max(...columns.map((c) => c.length));
-    const spacing = columns.length > 1 ? (right - left) / (columns.length - 1) : width;
-    return { columns, positions, width, height: top + rows * ROW + 8, compact: spacing < 78 };
+    return { columns, positions, width, height: top + rows * size.row + 8, compact: spacing < 78, stacked, small };
   }
 
   function el(tag, attrs, parent) {
@@ -167,10 +191,11 @@
     box.querySelectorAll(".pg-node, .pg-layer-head").forEach((n) => n.remove());
     const svg = $("pg-edges");
     svg.textContent = "";
-    const { columns, positions, width, height, compact } = layout();
+    const { columns, positions, width, height, compact, stacked, small } = layout();
     box.style.height = height + "px";
     box.classList.toggle("pg-compact", compact);  // narrow columns: "8" instead of "8 neurons"
-    box.classList.toggle("pg-scroll", width > box.clientWidth);  // too narrow a screen: the network scrolls
+    box.classList.toggle("pg-stacked", stacked);  // too narrow for the controls: they move to the list below
+    box.classList.toggle("pg-small", small);
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
 
@@ -195,23 +220,23 @@
       });
     }
 
-    // Column heads for the hidden layers: neuron count, +/- and the layer's activation.
+    // Column heads for the hidden layers: neuron count, and (where there is room) +/- and the layer's activation;
+    // the list under the network has the same controls, one row per layer, when the columns are too narrow.
+    const list = $("pg-layer-list");
+    list.textContent = "";
+    list.hidden = !stacked || !s.layers.length;
     s.layers.forEach((layer, l) => {
       const x = positions[`h${l + 1}_0`].x;
       const head = el("div", { className: "pg-layer-head" }, box);
       head.style.left = (x + NODE / 2) + "px";
-      const buttons = el("div", { className: "pg-layer-buttons" }, head);
-      const plus = el("button", { type: "button", className: "pg-mini", "aria-label": `add a neuron to layer ${l + 1}`, "data-neurons": `${l}+`, text: "+" }, buttons);
-      const minus = el("button", { type: "button", className: "pg-mini", "aria-label": `remove a neuron from layer ${l + 1}`, "data-neurons": `${l}-`, text: "−" }, buttons);
-      plus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: 1 }));
-      minus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: -1 }));
-      const units = el("div", { className: "pg-layer-units" }, head);
-      el("b", { text: String(layer.units) }, units);
-      el("span", { text: ` neuron${layer.units > 1 ? "s" : ""}` }, units);
-      const select = el("select", { className: "pg-layer-activation", "data-layer": String(l), "aria-label": `activation of layer ${l + 1}` }, head);
-      fillSelect(select, ["relu", "tanh", "sigmoid", "linear"]);
-      select.value = layer.activation;
-      select.addEventListener("change", () => send({ type: "layerActivation", layer: l, value: select.value }));
+      if (stacked) {
+        el("div", { className: "pg-layer-units", text: String(layer.units) }, head);
+        const row = el("div", { className: "pg-layer-row" }, list);
+        el("span", { className: "pg-layer-name", text: `Layer ${l + 1}` }, row);
+        layerControls(row, layer, l);
+      } else {
+        layerControls(head, layer, l);
+      }
     });
 
     // Nodes: a canvas each (the neuron's map), a label for features, a bias square for neurons.
@@ -231,7 +256,7 @@
         bias.addEventListener("mouseleave", () => maybeHideCard());
         bias.addEventListener("click", (e) => { e.stopPropagation(); editCard("bias", { layer: node.layer, unit: node.unit }, e); });
         if (node.kind === "output" && s.kind === "multiclass") {
-          el("span", { className: "pg-node-label pg-right", text: `class ${s.classNames[node.unit]}` }, div);
+          el("span", { className: "pg-node-label pg-right", text: s.classLabels[node.unit] }, div);
         }
       }
       div.addEventListener("mouseenter", () => { div.classList.add("pg-hovered"); send({ type: "focus", node: node.id }); setBigLabel(node); });
@@ -239,11 +264,26 @@
     }
   }
 
+  function layerControls(parent, layer, l) {
+    const buttons = el("div", { className: "pg-layer-buttons" }, parent);
+    const plus = el("button", { type: "button", className: "pg-mini", "aria-label": `add a neuron to layer ${l + 1}`, "data-neurons": `${l}+`, text: "+" }, buttons);
+    const minus = el("button", { type: "button", className: "pg-mini", "aria-label": `remove a neuron from layer ${l + 1}`, "data-neurons": `${l}-`, text: "−" }, buttons);
+    plus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: 1 }));
+    minus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: -1 }));
+    const units = el("div", { className: "pg-layer-units" }, parent);
+    el("b", { text: String(layer.units) }, units);
+    el("span", { text: ` neuron${layer.units > 1 ? "s" : ""}` }, units);
+    const select = el("select", { className: "pg-layer-activation", "data-layer": String(l), "aria-label": `activation of layer ${l + 1}` }, parent);
+    fillSelect(select, ["relu", "tanh", "sigmoid", "linear"]);
+    select.value = layer.activation;
+    select.addEventListener("change", () => send({ type: "layerActivation", layer: l, value: select.value }));
+  }
+
   function setBigLabel(node) {
     let text = "Output of the network";
     if (node && node.kind === "input") text = `Feature ${node.label}`;
     else if (node && node.kind === "hidden") text = `Neuron ${node.unit + 1} of hidden layer ${node.layer + 1}`;
-    else if (node && node.kind === "output") text = structure.kind === "multiclass" ? `Probability of class ${structure.classNames[node.unit]}` : "Output neuron";
+    else if (node && node.kind === "output") text = structure.kind === "multiclass" ? `Probability of ${structure.classLabels[node.unit]}` : "Output neuron";
     $("pg-big-label").textContent = text;
   }
 
@@ -327,25 +367,23 @@
     const charts = window.pydlPage && window.pydlPage.charts;
     if (!charts) return;  // charts.js still loading: the next frame draws it
     if (!chartId) {
+      // Lines without dots, the test line dashed and thinner, so that where the two losses agree both still show.
       chartId = charts.create("pg-loss-chart", JSON.stringify({
-        title: "", series: ["training loss", "test loss"], xLabel: "epoch", yLabel: "", height: 130 }));
+        title: "", height: 200, xLabel: "epoch", yLabel: "loss", zoom: false, series: [
+          { label: "training loss", color: "#2563eb", width: 2.5, points: false },
+          { label: "test loss", color: "#dc2626", width: 1.5, dash: [5, 4], points: false }] }));
     }
     charts.setData(chartId, JSON.stringify({ x: history.epoch, "training loss": history.train, "test loss": history.test }));
   }
 
-  function legend() {
+  function legend() {  // the colour key pydl wrote (Playground.legend): class names, their colours and targets
     const box = $("pg-legend");
     box.textContent = "";
-    if (structure.kind === "multiclass") {
-      structure.classNames.forEach((name, i) => {
-        const item = el("span", { className: "pg-legend-class" }, box);
-        el("i", { style: `background:${structure.classColors[i]}` }, item);
-        item.append(` class ${name}`);
-      });
-    } else {
-      el("span", { text: "-1" }, box);
-      el("span", { className: "pg-legend-bar" }, box);
-      el("span", { text: "1" }, box);
+    for (const item of structure.legend) {
+      if (item.bar) { el("span", { className: "pg-legend-bar" }, box); continue; }
+      const entry = el("span", { className: "pg-legend-class" }, box);
+      if (item.color) el("i", { style: `background:${item.color}` }, entry);
+      entry.append(item.text);
     }
   }
 

@@ -111,6 +111,10 @@ class Playground:
         except PlaygroundError:
             self.csv = previous
             raise
+        words = [name for name in self.data.class_names if not _is_integer(name)]
+        if words:  # say which word became which colour (and which target, for two classes)
+            return [*csv.notes, "the labels became classes: " + ", ".join(
+                f"{label} is {color}" for label, color in zip(self.class_labels(), self._class_color_words()))]
         return csv.notes
 
     def change_layers(self, delta: int) -> None:
@@ -343,6 +347,27 @@ class Playground:
         colors = render.diverging(y.reshape(-1))[:, :3]
         return [render.hex_color(c) for c in colors]
 
+    def class_labels(self) -> list:
+        """How the page names each class: "class 0" for a number, the word in quotes for a CSV's word label."""
+        return [f"class {name}" if _is_integer(name) else f"“{name}”" for name in self.data.class_names]
+
+    def _class_color_words(self) -> list:
+        if self.data.kind == "binary":
+            return [f"{render.COLOR_NAMES[0]} (target −1)", f"{render.COLOR_NAMES[1]} (target +1)"]
+        return [render.COLOR_NAMES[i % len(render.COLOR_NAMES)] for i in range(self.data.classes)]
+
+    def legend(self) -> list:
+        """The colour key under the output map: items ``{"text", "color"}`` and ``{"bar": True}`` (the colour ramp)."""
+        kind = self.data.kind
+        if kind == "regression":
+            return [{"text": "−1"}, {"bar": True}, {"text": "+1"}]
+        colors = [render.hex_color(c) for c in render.CLASS_COLORS]
+        if kind == "binary":
+            negative, positive = self.class_labels()
+            return [{"text": f"{negative} = −1", "color": colors[0]}, {"bar": True},
+                    {"text": f"{positive} = +1", "color": colors[1]}]
+        return [{"text": label, "color": colors[i % len(colors)]} for i, label in enumerate(self.class_labels())]
+
     # ------------------------------------------------------------------------------------------ for the page
     def structure(self) -> dict:
         """What changes only on a reset: settings, node layout, points, feature maps (JSON-able)."""
@@ -362,6 +387,8 @@ class Playground:
             "outputs": units,
             "kind": d.kind,
             "classNames": d.class_names,
+            "classLabels": self.class_labels(),
+            "legend": self.legend(),
             "classColors": [render.hex_color(c) for c in render.CLASS_COLORS[: max(d.classes, 2)]],
             "description": d.description,
             "csvName": self.csv.name if self.csv is not None else None,
@@ -393,7 +420,7 @@ class Playground:
             "history": {k: [_finite(v) for v in values[::-step][::-1]] for k, values in self.history.items()},
             "thumbs": thumbs,
             "bigId": focus or "output",
-            "bigImage": render.to_base64(big),
+            "bigImage": render.to_base64(render.lighten(big)),
             "bigSize": DENSITY,
             "weights": [np.round(k.astype(np.float64), 4).tolist() for k, _ in weights],
             "biases": [np.round(b.astype(np.float64), 4).tolist() for _, b in weights],
@@ -413,6 +440,10 @@ class _EpochEnd(callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.playground._epoch_done(epoch)
+
+
+def _is_integer(text: str) -> bool:
+    return text.lstrip("+-").isdigit()
 
 
 def _finite(value):
