@@ -8,10 +8,12 @@
 (function () {
   "use strict";
 
-  // Drawn size of a neuron's map and the vertical distance between neurons, CSS pixels: the Playground's on a wide
-  // screen, smaller ones (the "pg-small" class) where eight columns must fit a phone's width.
-  const SIZES = { wide: { node: 32, row: 52, left: 78 }, small: { node: 24, row: 34, left: 54 } };
-  let NODE = SIZES.wide.node;
+  // Drawn size of a neuron's map, the vertical distance between neurons and the room left of the features, CSS
+  // pixels: the Playground's on a wide screen, smaller ones (with smaller labels) where eight columns must fit a
+  // phone's width. The first size whose columns keep room between neurons for a bias square is used.
+  const SIZES = [{ node: 32, row: 52, left: 78, gap: 14 }, { node: 24, row: 34, left: 52, gap: 9 },
+    { node: 20, row: 28, left: 46, gap: 9 }];
+  let NODE = SIZES[0].node;
   const queue = [];
   let structure = null;   // the last structure() payload
   let lastFrame = null;
@@ -157,8 +159,11 @@
       const right = width - size.node - Math.max(labels, 6);
       return { size, small, right, spacing: (right - size.left) / Math.max(columns.length - 1, 1) };
     };
-    let plan = fit(SIZES.wide, false);
-    if (plan.spacing < SIZES.wide.node + 14) plan = fit(SIZES.small, true);  // a phone with many layers
+    let plan = null;
+    for (const [i, size] of SIZES.entries()) {
+      plan = fit(size, i > 0);
+      if (plan.spacing >= size.node + size.gap) break;
+    }
     const { size, right, spacing, small } = plan;
     NODE = size.node;
     // Column heads hold +/- and the activation menu when a column has room for them (48 px), else only the
@@ -196,6 +201,7 @@
     box.classList.toggle("pg-compact", compact);  // narrow columns: "8" instead of "8 neurons"
     box.classList.toggle("pg-stacked", stacked);  // too narrow for the controls: they move to the list below
     box.classList.toggle("pg-small", small);
+    box.style.setProperty("--pg-node", NODE + "px");
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
 
