@@ -375,7 +375,7 @@
     if (!chartId) {
       // Lines without dots, the test line dashed and thinner, so that where the two losses agree both still show.
       chartId = charts.create("pg-loss-chart", JSON.stringify({
-        title: "", height: 200, xLabel: "epoch", yLabel: "loss", zoom: false, series: [
+        title: "", height: 240, xLabel: "epoch", yLabel: "loss", zoom: false, series: [
           { label: "training loss", color: "#2563eb", width: 2.5, points: false },
           { label: "test loss", color: "#dc2626", width: 1.5, dash: [5, 4], points: false }] }));
     }

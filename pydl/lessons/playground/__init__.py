@@ -8,6 +8,7 @@
 - :mod:`.session`: :class:`Playground`, one run: training in slices, weight edits, what the page draws.
 - :mod:`.render`: heat maps as RGBA image data.
 - :mod:`.codegen`: "show the code", the pydl script that repeats the run.
+- :mod:`.export`: its PyTorch and Keras tabs, the ``model.py`` pydl.export writes and the folder zipped.
 
 >>> from pydl.lessons.playground import Playground, State
 >>> pg = Playground(State(dataset="gauss", seed=0))
