@@ -378,7 +378,8 @@ _LAYOUT = """() => {
     if (r.left < card.left || r.right > card.right) outside.push(name(a));
     for (const [b, q] of boxes.slice(i + 1)) {
       if (a.contains(b) || b.contains(a)) continue;
-      const w = Math.min(r.right, q.right) - Math.max(r.left, q.left), h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+      const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+      const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
       if (w > 0.5 && h > 0.5) overlaps.push(`${name(a)} / ${name(b)}`);
     }
   }

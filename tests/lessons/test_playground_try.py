@@ -73,3 +73,15 @@ def test_few_noisy_points_overfit_and_l2_helps():
     regularized = opened(link, regularization="L2", regularizationRate="0.03")
     assert_below(regularized.test_loss, plain.test_loss - 0.02, "final test loss: with L2 0.03 vs without")
     assert_at_least(regularized.train_loss, plain.train_loss + 0.02, "final training loss: with L2 0.03 vs without")
+
+
+GLOSSARY_IDS = {"epoch", "batch", "learning-rate", "loss", "gradient", "backpropagation", "weight", "bias",
+                "activation", "optimizer", "overfitting", "validation", "test-set", "regularization", "dropout"}
+
+
+def test_glossary_terms_are_linked_once_each_to_known_entries():
+    page = (ROOT / "web" / "playground" / "index.html").read_text()
+    linked = re.findall(r'<a class="term" href="\.\./glossary/#([a-z-]+)">', page)
+    assert len(linked) == len(set(linked)) >= 10, linked  # at the first appearance only
+    assert set(linked) <= GLOSSARY_IDS, set(linked) - GLOSSARY_IDS
+    assert page.index('class="term"') < page.index('id="pg"'), "the lead, above the controls, links the terms"

@@ -386,7 +386,6 @@ class Playground:
             "layers": [{"units": u, "activation": a} for u, a in zip(s.network_shape, s.layer_activations)],
             "outputs": units,
             "kind": d.kind,
-            "classNames": d.class_names,
             "classLabels": self.class_labels(),
             "legend": self.legend(),
             "classColors": [render.hex_color(c) for c in render.CLASS_COLORS[: max(d.classes, 2)]],
