@@ -11,6 +11,7 @@ import pytest
 from pydl.lessons.playground import Playground, PlaygroundError, State
 from pydl.lessons.playground.actions import apply_action
 from pydl.lessons.playground.data import DENSITY, DOMAIN
+from pydl.lessons.playground.legend import class_labels, legend
 from pydl.lessons.playground.state import CLASSIFICATION_SETS, MULTICLASS_SETS, REGRESSION_SETS
 from tests.learning import assert_at_least
 
@@ -62,9 +63,10 @@ def test_a_csv_with_word_labels_says_which_word_became_which_class():
 def test_number_labels_and_generated_sets_keep_class_numbers():
     pg = Playground()
     assert pg.load_csv("x1,x2,label\n0,1,0\n1,0,1\n2,2,0\n-1,3,1") == []
-    assert [item.get("text") for item in pg.legend()] == ["class 0 = −1", None, "class 1 = +1"]
-    assert Playground(State(dataset="blobs", classes=4)).class_labels() == ["class 0", "class 1", "class 2", "class 3"]
-    assert [item.get("text") for item in Playground(State(problem="regression")).legend()] == ["−1", None, "+1"]
+    assert [item.get("text") for item in legend(pg.data)] == ["class 0 = −1", None, "class 1 = +1"]
+    assert class_labels(Playground(State(dataset="blobs", classes=4)).data) == ["class 0", "class 1", "class 2",
+                                                                                "class 3"]
+    assert [item.get("text") for item in legend(Playground(State(problem="regression")).data)] == ["−1", None, "+1"]
 
 
 @pytest.mark.parametrize("problem, key, sets", [("classification", "dataset", CLASSIFICATION_SETS),

@@ -87,8 +87,8 @@
         const action = el.dataset.action;
         if (action === "addLayer") send({ type: "layers", delta: 1 });
         else if (action === "removeLayer") send({ type: "layers", delta: -1 });
-        else if (action === "copyCode") copyCode();
-        else if (action === "exportZip") send({ type: action, target: codeTab });
+        else if (action === "copyCode") window.pgCode.copy();
+        else if (action === "exportZip") send({ type: action, target: window.pgCode.tab() });
         else send({ type: action });
       });
     });
@@ -113,22 +113,6 @@
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") hideCard();
     });
-  }
-
-  function copyCode() {
-    const text = $("pg-code").textContent;
-    const done = () => message("The code is on the clipboard.", "info");
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done, () => selectCode());
-    } else selectCode();
-  }
-  function selectCode() {
-    const range = document.createRange();
-    range.selectNodeContents($("pg-code"));
-    const selection = getSelection();
-    selection.removeAllRanges();
-    selection.addRange(range);
-    message("The code is selected: press Ctrl+C (⌘C) to copy it.", "info");
   }
 
   // ------------------------------------------------------------------ the network drawing
@@ -517,37 +501,15 @@
     $("pg").dataset.playing = on ? "true" : "false";
   }
 
-  // "Show the code": the pydl script and the PyTorch and Keras exports, one tab each.
-  let codes = null;
-  let codeTab = "pydl";
-  function showTab(tab) {
-    codeTab = tab;
-    document.querySelectorAll(".pg-tab").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === tab)));
-    document.querySelectorAll("[data-for-tab]").forEach((p) => { p.hidden = p.dataset.forTab !== tab; });
-    $("pg-export-zip").hidden = tab === "pydl";
-    $("pg-code").textContent = codes ? codes[tab] : "";
-    $("pg-code-card").dataset.tab = tab;
-  }
-  function bindTabs() {
-    document.querySelectorAll(".pg-tab").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
-  }
-
-  function showCode(json) {
-    codes = JSON.parse(json);
-    document.querySelectorAll(".pg-code-inputs").forEach((span) => { span.textContent = codes.inputs; });
-    showTab(codeTab);
-    $("pg-code-card").hidden = false;
-    $("pg-code-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
-  }
-
   function ready() {
     $("pg").setAttribute("aria-busy", "false");
     $("pg").dataset.ready = "true";
   }
 
-  window.pgView = { init, structure: structureUpdate, frame, message, take, playing, showCode, ready, send };
+  window.pgView = { init, structure: structureUpdate, frame, message, take, playing, ready, send,
+    showCode: (json) => window.pgCode.show(json) };
 
-  function start() { bindControls(); bindCard(); bindTabs(); }
+  function start() { bindControls(); bindCard(); window.pgCode.bind(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -23,7 +23,7 @@ import warnings
 import pydl
 from pydl import callbacks, losses
 from pydl.backend import np
-from pydl.lessons.playground import render
+from pydl.lessons.playground import legend, render
 from pydl.lessons.playground.data import DENSITY, CsvData, features, grid, make_data, parse_csv
 from pydl.lessons.playground.network import build_model, dense_layers, layer_outputs
 from pydl.lessons.playground.state import (
@@ -111,11 +111,7 @@ class Playground:
         except PlaygroundError:
             self.csv = previous
             raise
-        words = [name for name in self.data.class_names if not _is_integer(name)]
-        if words:  # say which word became which colour (and which target, for two classes)
-            return [*csv.notes, "the labels became classes: " + ", ".join(
-                f"{label} is {color}" for label, color in zip(self.class_labels(), self._class_color_words()))]
-        return csv.notes
+        return [*csv.notes, *legend.word_label_notes(self.data)]
 
     def change_layers(self, delta: int) -> None:
         """Add (+1) or remove (-1) the last hidden layer; a new layer has 2 neurons, as in the Playground."""
@@ -347,27 +343,6 @@ class Playground:
         colors = render.diverging(y.reshape(-1))[:, :3]
         return [render.hex_color(c) for c in colors]
 
-    def class_labels(self) -> list:
-        """How the page names each class: "class 0" for a number, the word in quotes for a CSV's word label."""
-        return [f"class {name}" if _is_integer(name) else f"“{name}”" for name in self.data.class_names]
-
-    def _class_color_words(self) -> list:
-        if self.data.kind == "binary":
-            return [f"{render.COLOR_NAMES[0]} (target −1)", f"{render.COLOR_NAMES[1]} (target +1)"]
-        return [render.COLOR_NAMES[i % len(render.COLOR_NAMES)] for i in range(self.data.classes)]
-
-    def legend(self) -> list:
-        """The colour key under the output map: items ``{"text", "color"}`` and ``{"bar": True}`` (the colour ramp)."""
-        kind = self.data.kind
-        if kind == "regression":
-            return [{"text": "−1"}, {"bar": True}, {"text": "+1"}]
-        colors = [render.hex_color(c) for c in render.CLASS_COLORS]
-        if kind == "binary":
-            negative, positive = self.class_labels()
-            return [{"text": f"{negative} = −1", "color": colors[0]}, {"bar": True},
-                    {"text": f"{positive} = +1", "color": colors[1]}]
-        return [{"text": label, "color": colors[i % len(colors)]} for i, label in enumerate(self.class_labels())]
-
     # ------------------------------------------------------------------------------------------ for the page
     def structure(self) -> dict:
         """What changes only on a reset: settings, node layout, points, feature maps (JSON-able)."""
@@ -386,8 +361,8 @@ class Playground:
             "layers": [{"units": u, "activation": a} for u, a in zip(s.network_shape, s.layer_activations)],
             "outputs": units,
             "kind": d.kind,
-            "classLabels": self.class_labels(),
-            "legend": self.legend(),
+            "classLabels": legend.class_labels(d),
+            "legend": legend.legend(d),
             "classColors": [render.hex_color(c) for c in render.CLASS_COLORS[: max(d.classes, 2)]],
             "description": d.description,
             "csvName": self.csv.name if self.csv is not None else None,
@@ -439,10 +414,6 @@ class _EpochEnd(callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.playground._epoch_done(epoch)
-
-
-def _is_integer(text: str) -> bool:
-    return text.lstrip("+-").isdigit()
 
 
 def _finite(value):
