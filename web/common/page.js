@@ -171,12 +171,17 @@
   /* build-info.json names the pydl wheel. Fetched now, while PyScript and Pyodide start, so that Python can load
    * NumPy and the wheel in one go without a round trip first (pydl_page.load_pydl reads pydlPage.buildInfo). */
   page.buildInfo = null;
-  if (!fromDisk) {  // disk.js reads it from the copy carried in offline/
+  function fetchBuildInfo() {
+    if (fromDisk) return;  // disk.js reads it from the copy carried in offline/
     fetch(page.url("build-info.json"), { cache: "no-cache" })
       .then((r) => (r.ok ? r.text() : null))
       .then((text) => { page.buildInfo = text; })
       .catch(() => {});  // Python fetches it itself and reports the failure
   }
+  // A page that must be seen before Python competes for the network (the landing page) loads page.js with
+  // data-start="after-paint": Python then starts once the page and its pictures are loaded and a frame is painted.
+  const afterPaint = script.dataset.start === "after-paint";
+  if (!afterPaint) fetchBuildInfo();
 
   function addStylesheet(href) {
     const link = document.createElement("link");
@@ -224,6 +229,7 @@
   }
 
   function start() {
+    if (afterPaint) fetchBuildInfo();
     render();
     watchForPyScriptErrors();
     if (!fromDisk && !ensureIsolation()) return;
@@ -245,6 +251,13 @@
       page.fail("Could not load PyScript from vendor/pyscript/ (was the site built with build.py?)", String(e)));
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  function startAfterPaint() {
+    const go = () => requestAnimationFrame(() => setTimeout(start, 0));  // the frame after the painted one
+    if (document.readyState === "complete") go();
+    else window.addEventListener("load", go, { once: true });
+  }
+
+  const begin = afterPaint ? startAfterPaint : start;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", begin);
+  else begin();
 })();
