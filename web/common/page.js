@@ -251,10 +251,23 @@
       page.fail("Could not load PyScript from vendor/pyscript/ (was the site built with build.py?)", String(e)));
   }
 
+  /* After the load event (the page's pictures are in) and the first contentful paint, as the browser reports it:
+   * a frame callback runs before its frame is presented, so it cannot tell that the visitor has seen the page. */
   function startAfterPaint() {
-    const go = () => requestAnimationFrame(() => setTimeout(start, 0));  // the frame after the painted one
-    if (document.readyState === "complete") go();
-    else window.addEventListener("load", go, { once: true });
+    let started = false;
+    const go = () => { if (!started) { started = true; start(); } };
+    const afterLoad = () => {
+      if (!(window.PerformanceObserver && (PerformanceObserver.supportedEntryTypes || []).includes("paint"))) {
+        requestAnimationFrame(() => setTimeout(go, 0));  // no paint timing: the frame after the first one
+        return;
+      }
+      new PerformanceObserver((list, observer) => {
+        if (list.getEntriesByName("first-contentful-paint").length) { observer.disconnect(); go(); }
+      }).observe({ type: "paint", buffered: true });
+      setTimeout(go, 3000);  // a page with nothing contentful to paint would otherwise never start
+    };
+    if (document.readyState === "complete") afterLoad();
+    else window.addEventListener("load", afterLoad, { once: true });
   }
 
   const begin = afterPaint ? startAfterPaint : start;
