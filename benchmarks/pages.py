@@ -75,11 +75,13 @@ def trace(dist: Path, page_path: str, timeout_s: float = 60) -> dict:
 # fetched PyScript, which is): the landing page shows itself before Python starts (page.js data-start=after-paint).
 FIRST_PAINT = """() => {
   const paint = performance.getEntriesByName('first-contentful-paint')[0];
-  if (!paint) return { paint_s: null, bytes_before_paint: null, requests_before_paint: [] };
+  if (!paint) return { paint_s: null, bytes_before_paint: null, requests_before_paint: [], in_flight_at_paint: [] };
   const done = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
     .filter((r) => r.responseEnd <= paint.startTime);
+  const begun = performance.getEntriesByType('resource').filter((r) => r.startTime < paint.startTime && r.responseEnd > paint.startTime);
+  const name = (r) => r.name.replace(location.origin + '/', '');
   return { paint_s: paint.startTime / 1000, bytes_before_paint: done.reduce((n, r) => n + r.transferSize, 0),
-           requests_before_paint: done.map((r) => r.name.replace(location.origin + '/', '')) };
+           requests_before_paint: done.map(name), in_flight_at_paint: begun.map(name) };
 }"""
 
 
@@ -232,7 +234,8 @@ def main(argv=None) -> int:
               f"{sum(1 for v in out['served'].values() if v)} requests served")
         if out["paint_s"] is not None:
             print(f"first contentful paint at {out['paint_s']:.2f} s, after {out['bytes_before_paint'] / 1024:.1f} KB "
-                  f"from {len(out['requests_before_paint'])} requests: {', '.join(out['requests_before_paint'])}")
+                  f"from {len(out['requests_before_paint'])} requests: {', '.join(out['requests_before_paint'])}; "
+                  f"still loading then: {', '.join(out['in_flight_at_paint']) or 'nothing'}")
         dup = {p: n for p, n in out["served"].items() if n > 10000 and n > 1.5 * (os.path.getsize(args.dist[0] / p.lstrip('/'))
                                                                       if (args.dist[0] / p.lstrip('/')).is_file() else 1e12)}
         if dup:
