@@ -67,7 +67,8 @@ class Prod(Function):
         ones = xp.ones(moved.shape[:-1] + (1,), dtype=x.dtype)
         before = xp.cumprod(xp.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
         after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(moved, -1)[..., :-1]], axis=-1), axis=-1), -1)
-        others = (before * after).reshape([x.shape[a] for a in order]).transpose(xp.argsort(xp.asarray(order)))
+        back = [order.index(axis) for axis in range(x.ndim)]  # the inverse permutation, in Python (CuPy too)
+        others = (before * after).reshape([x.shape[a] for a in order]).transpose(back)
         return _restore_reduced(grad, self.axes, self.keepdims) * others
 
 
