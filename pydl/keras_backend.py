@@ -39,12 +39,12 @@ from pydl.random import generator
 from pydl.tensor import Tensor
 
 __all__ = [
-    "epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format", "clear_session", "int_shape", "shape",
-    "ndim", "dtype", "variable", "constant", "placeholder", "zeros", "ones", "random_normal", "random_uniform",
-    "eval", "get_value", "set_value", "cast", "mean", "sum", "prod", "max", "min", "var", "std", "square", "sqrt", "abs",
-    "exp", "log", "pow", "maximum", "minimum", "clip", "tanh", "sigmoid", "relu", "softmax", "concatenate",
-    "reshape", "transpose", "permute_dimensions", "expand_dims", "squeeze", "stack", "dot", "batch_flatten",
-    "flatten", "l2_normalize", "gradients", "function",
+    "epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format", "clear_session", "int_shape",
+    "shape", "ndim", "dtype", "variable", "constant", "placeholder", "zeros", "ones", "random_normal",
+    "random_uniform", "eval", "get_value", "set_value", "cast", "mean", "sum", "prod", "max", "min", "var",
+    "std", "square", "sqrt", "abs", "exp", "log", "pow", "maximum", "minimum", "clip", "tanh", "sigmoid",
+    "relu", "softmax", "concatenate", "reshape", "transpose", "permute_dimensions", "expand_dims", "squeeze",
+    "stack", "dot", "batch_flatten", "flatten", "l2_normalize", "gradients", "function",
 ]
 
 _epsilon = 1e-7

@@ -243,6 +243,9 @@ def encode(value, layer_name: str = "op"):
                     "lists, tuples, slices or arrays.")
 
 
+_ARRAY_VALUES = (list, bool, int, float)  # a 0-d array is saved as one number
+
+
 def decode(value):
     """The inverse of :func:`encode`; anything else than its forms is a ValueError (files are not trusted)."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -262,6 +265,6 @@ def decode(value):
         if kind == "__ellipsis__":
             return Ellipsis
         if kind == "__array__" and value.get("dtype") in ("bool", "int32", "int64", "float16", "float32",
-                                                          "float64") and isinstance(value.get("value"), (list, bool, int, float)):  # a 0-d array is a number
+                                                          "float64") and isinstance(value.get("value"), _ARRAY_VALUES):
             return backend.np.asarray(value["value"], dtype=value["dtype"])
     raise ValueError(f"an op argument in the config is not one pydl writes: {value!r:.200}")

@@ -4,7 +4,7 @@ as Keras' ``DataFrameIterator``.
 The table is a pandas DataFrame, or any mapping from column names to columns of equal length (pandas is not needed:
 ``{"filename": ["cat.1.jpg", ...], "class": ["cat", ...]}`` works the same). Rows whose file is missing or not an
 image are dropped with a warning (``validate_filenames=True``, as Keras); the rest are yielded in table order
-(``shuffle=False``) or reshuffled at every pass, like the other iterators (see :mod:`pydl.preprocessing.image_iterators`).
+(``shuffle=False``) or reshuffled at every pass, like the other iterators (:mod:`pydl.preprocessing.image_iterators`).
 
 Targets by ``class_mode``: ``"categorical"`` one-hot (a label may be a list of classes: multi-hot), ``"binary"`` 0/1,
 ``"sparse"`` class indices (the classes sorted, or ``classes`` in its order; rows of other classes are dropped),
