@@ -116,3 +116,19 @@ def test_bad_tables_and_arguments_are_refused_by_name(tmp_path, options, error, 
 def test_file_names_must_be_strings(tmp_path):
     with pytest.raises(TypeError, match="x_col='filename' must be a file name"):
         ImageDataGenerator().flow_from_dataframe({"filename": [3], "class": ["cat"]}, str(tmp_path))
+
+
+def test_fit_trains_on_the_dataframe_iterator_as_on_a_sequence(tmp_path, capsys):
+    from pydl import layers, models
+
+    table = _write_images(tmp_path)
+    datagen = ImageDataGenerator(rescale=1 / 255, validation_split=0.3)
+    train = datagen.flow_from_dataframe(table, str(tmp_path), target_size=(8, 10), class_mode="sparse",
+                                        batch_size=2, subset="training", seed=0)
+    validation = datagen.flow_from_dataframe(table, str(tmp_path), target_size=(8, 10), class_mode="sparse",
+                                             batch_size=2, subset="validation", shuffle=False)
+    model = models.Sequential([layers.Input((8, 10, 3)), layers.Flatten(), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(train, epochs=2, validation_data=validation, verbose=0, seed=0)
+    assert len(train) == 3 and len(validation) == 1
+    assert len(history.history["loss"]) == 2 and len(history.history["val_loss"]) == 2
