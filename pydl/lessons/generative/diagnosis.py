@@ -24,8 +24,11 @@ JUDGE_AFTER_STEPS = 300
 # Collapse when the generated spread is under this fraction of the target's (a ring's points piled on one arc give
 # 0.1-0.3, a good run 0.85-1.05) ...
 MIN_SPREAD_RATIO = 0.5
-# ... or when at most this fraction of the modes is covered (a good run covers all, a collapse one to three).
+# ... or when at most this fraction of the modes is covered (a good run covers all, a collapse one to three) while
+# most points sit inside the covered ones (a run still smeared between a mixture's modes covers few, but is not
+# collapsed: its points are between them).
 MAX_COVERED_FRACTION_IN_COLLAPSE = 0.5
+MIN_INSIDE_IN_COLLAPSE = 0.5
 # A mode counts as covered when it gets at least this fraction of the share of generated points it would get if G
 # matched the target (its share of a large target sample): a quarter tolerates unevenness, not emptiness.
 COVERED_SHARE = 0.25
@@ -43,8 +46,9 @@ def _nearest_mode(points: np.ndarray, modes: np.ndarray) -> np.ndarray:
     return np.argmin(((points[:, None, :] - modes[None]) ** 2).sum(-1), axis=1)
 
 
-def mode_coverage(target, fakes: np.ndarray) -> np.ndarray:
-    """One flag per mode of ``target``: whether the generated points cover it (see :data:`COVERED_SHARE`).
+def mode_coverage(target, fakes: np.ndarray) -> tuple:
+    """``(flags, inside)``: one flag per mode of ``target``, whether the generated points cover it (see
+    :data:`COVERED_SHARE`), and the fraction of generated points that lie inside some mode.
 
     A generated point counts for its nearest mode only if it lies within the reach of that mode's own target points
     (their 95th percentile distance to it, or 0.25 at least), so points thrown into empty space cover nothing.
@@ -59,7 +63,7 @@ def mode_coverage(target, fakes: np.ndarray) -> np.ndarray:
     owner = _nearest_mode(fakes, modes)
     inside = np.linalg.norm(fakes - modes[owner], axis=1) <= reach[owner]
     got = np.bincount(owner[inside], minlength=len(modes)) / len(fakes)
-    return got >= COVERED_SHARE * expected
+    return got >= COVERED_SHARE * expected, float(inside.mean())
 
 
 @dataclass
@@ -70,6 +74,7 @@ class Diagnosis:
     target_spread: float
     covered: int
     modes: int
+    inside: float  # fraction of the generated points that lie on the target (inside one of its modes)
     judged: bool  # False before JUDGE_AFTER_STEPS steps: too early to call anything collapse
     collapsed: bool
     message: str
@@ -82,19 +87,23 @@ def diagnose(target, fakes: np.ndarray, steps: int) -> Diagnosis:
     """Spread and coverage of ``fakes`` against ``target`` after ``steps`` training steps, in words."""
     mine = spread(fakes)
     theirs = spread(target.sample(4000, np.random.default_rng(7)))
-    flags = mode_coverage(target, fakes)
+    flags, inside = mode_coverage(target, fakes)
     covered, modes = int(flags.sum()), len(flags)
     measured = (f"The generated points spread {mine:.2f} (the target: {theirs:.2f}) and cover {covered} of the "
                 f"target's {modes} regions.")
     judged = steps >= JUDGE_AFTER_STEPS
-    collapsed = judged and (mine < MIN_SPREAD_RATIO * theirs or covered <= MAX_COVERED_FRACTION_IN_COLLAPSE * modes)
+    piled = covered <= MAX_COVERED_FRACTION_IN_COLLAPSE * modes and inside >= MIN_INSIDE_IN_COLLAPSE
+    collapsed = judged and (mine < MIN_SPREAD_RATIO * theirs or piled)
     if not judged:
         message = f"{measured} Too early to judge: a GAN starts with every point near the centre."
     elif collapsed:
         message = (f"Mode collapse: {measured} The generator found a few points that fool the discriminator and "
                    f"makes only those. What to change: {'; '.join(COLLAPSE_ADVICE)}.")
+    elif inside < MIN_INSIDE_IN_COLLAPSE:
+        message = (f"{measured} Only {100 * inside:.0f} % of them lie on the target: they are still smeared between "
+                   "its regions. Keep training.")
     elif covered < modes:
         message = f"{measured} Not collapsed, but some regions are still empty: keep training."
     else:
         message = f"{measured} Every region is covered: no mode collapse."
-    return Diagnosis(round(mine, 4), round(theirs, 4), covered, modes, judged, collapsed, message)
+    return Diagnosis(round(mine, 4), round(theirs, 4), covered, modes, round(inside, 4), judged, collapsed, message)

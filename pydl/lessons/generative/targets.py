@@ -60,8 +60,12 @@ _SHAPES = {"ring": _ring, "moons": _moons, "mixture": _mixture, "line": _line}
 
 
 def check_drawn(points) -> np.ndarray:
-    """Drawn points as a float64 ``(n, 2)`` array, or a ValueError saying what is wrong with them."""
-    array = np.asarray(points, dtype=np.float64)
+    """Drawn points as a float64 ``(n, 2)`` array rounded to 3 decimals (as the code box writes them, so that
+    its script draws the same target), or a ValueError saying what is wrong with them."""
+    try:
+        array = np.round(np.asarray(points, dtype=np.float64), 3)
+    except (TypeError, ValueError):
+        raise ValueError("Your points: expected a list of (x, y) pairs of numbers.") from None
     if array.ndim != 2 or array.shape[1] != 2:
         raise ValueError(f"Your points: expected a list of (x, y) pairs, got an array of shape {array.shape}.")
     if len(array) < MIN_DRAWN:
