@@ -54,7 +54,7 @@ def mode_coverage(target, fakes: np.ndarray) -> tuple:
     (their 95th percentile distance to it, or 0.25 at least), so points thrown into empty space cover nothing.
     """
     modes = target.modes
-    reference = target.sample(4000, np.random.default_rng(7))
+    reference = target.reference
     nearest = _nearest_mode(reference, modes)
     reach = np.array([max(0.25, np.percentile(np.linalg.norm(reference[nearest == j] - modes[j], axis=1), 95))
                       if np.any(nearest == j) else 0.25 for j in range(len(modes))])
@@ -86,7 +86,7 @@ class Diagnosis:
 def diagnose(target, fakes: np.ndarray, steps: int) -> Diagnosis:
     """Spread and coverage of ``fakes`` against ``target`` after ``steps`` training steps, in words."""
     mine = spread(fakes)
-    theirs = spread(target.sample(4000, np.random.default_rng(7)))
+    theirs = spread(target.reference)
     flags, inside = mode_coverage(target, fakes)
     covered, modes = int(flags.sum()), len(flags)
     measured = (f"The generated points spread {mine:.2f} (the target: {theirs:.2f}) and cover {covered} of the "

@@ -14,9 +14,9 @@ the decision surface as it was).
 from __future__ import annotations
 
 from pydl.backend import np
-from pydl.lessons.generative.gan_views import SURFACE_SIZE, decision_surface
+from pydl.lessons.generative.gan_views import SURFACE_SIZE, decision_surface, rounded
 
-__all__ = ["SlowMotion"]
+__all__ = ["SlowMotion", "half_step_frames"]
 
 
 class SlowMotion:
@@ -54,3 +54,14 @@ class SlowMotion:
                 "fakes_before": fakes_before, "fakes_after": fakes_after,
                 "surface_change": float(np.mean(np.abs(surface_after - surface_before))),
                 "mean_move": float(np.mean(np.linalg.norm(fakes_after - fakes_before, axis=1)))}
+
+
+def half_step_frames(change: dict, sampler) -> tuple:
+    """``(before, after)``: the two small planes of a half-step (from :meth:`SlowMotion.advance`), as frames for
+    the page (heat map, real and generated points; after G's step ``moved_from`` holds where each point was)."""
+    base = {"step": change["step"], "reals": sampler.reals_shown()}
+    before = dict(base, surface=rounded(change["surface_before"]), fakes=rounded(change["fakes_before"]))
+    after = dict(base, surface=rounded(change["surface_after"]), fakes=rounded(change["fakes_after"]))
+    if change["phase"] == "generator":
+        after["moved_from"] = before["fakes"]
+    return before, after

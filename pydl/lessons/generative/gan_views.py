@@ -17,7 +17,8 @@ from pydl.backend import np
 from pydl.lessons.generative.diagnosis import diagnose
 from pydl.lessons.generative.targets import VIEW
 
-__all__ = ["grid_points", "decision_surface", "manifold", "generator_gradients", "FrameSampler", "frame"]
+__all__ = ["grid_points", "decision_surface", "manifold", "generator_gradients", "FrameSampler", "frame", "rounded",
+           "target_preview"]
 
 SURFACE_SIZE = 40  # cells a side of the heat map: smooth enough on a 400 px canvas, 1,600 D evaluations
 SHOWN_POINTS = 200  # real and generated points drawn each frame
@@ -75,8 +76,12 @@ class FrameSampler:
         self.noise = rng.uniform(-1.0, 1.0, (SHOWN_POINTS, 2))
         self.reals = target.sample(SHOWN_POINTS, rng)
 
+    def reals_shown(self) -> list:
+        return rounded(self.reals)
 
-def _rounded(array, digits: int = 3) -> list:
+
+def rounded(array, digits: int = 3) -> list:
+    """An array as nested lists of floats rounded to ``digits`` (a thousandth of the plane: finer than a pixel)."""
     return np.round(np.asarray(array, dtype=np.float64), digits).tolist()
 
 
@@ -91,8 +96,13 @@ def frame(training, sampler: FrameSampler, surface_size: int = SURFACE_SIZE) -> 
     moves = -generator_gradients(training.discriminator, arrowed)
     last = training.history[-1] if training.history else (0, None, None)
     return {"step": training.steps, "d_loss": last[1], "g_loss": last[2],
-            "reals": _rounded(sampler.reals), "fakes": _rounded(fakes),
-            "arrows": _rounded(np.concatenate([arrowed, moves], axis=1), 4),
-            "surface": _rounded(decision_surface(training.discriminator, surface_size)),
-            "manifold": [_rounded(line) for line in manifold(training.generator)],
+            "reals": sampler.reals_shown(), "fakes": rounded(fakes),
+            "arrows": rounded(np.concatenate([arrowed, moves], axis=1), 4),
+            "surface": rounded(decision_surface(training.discriminator, surface_size)),
+            "manifold": [rounded(line) for line in manifold(training.generator)],
             "diagnosis": diagnose(training.target, fakes, training.steps).as_dict()}
+
+
+def target_preview(target) -> list:
+    """The points a page shows for a target before any training: the frames' own real points."""
+    return FrameSampler(target).reals_shown()

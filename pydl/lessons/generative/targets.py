@@ -14,6 +14,7 @@ around it" and can be counted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pydl.backend import np
 
@@ -96,6 +97,11 @@ class Target:
 
     def _distinct(self) -> int:
         return SHAPE_MODES if self.drawn is None else len(np.unique(np.round(self.drawn, 3), axis=0))
+
+    @cached_property
+    def reference(self) -> np.ndarray:
+        """A large fixed sample that measurements compare against (drawn once: the page measures every frame)."""
+        return self.sample(4000, np.random.default_rng(7))
 
     @property
     def label(self) -> str:
