@@ -60,7 +60,7 @@ def test_it_trains_live_and_the_status_the_plane_and_the_code_agree(gan_page):
     assert f"cover {diagnosis.get_attribute('data-covered')} of the target's 8 regions" in diagnosis.inner_text()
     assert float(diagnosis.get_attribute("data-spread")) > 0.3  # spread out from the starting point near (0, 0)
     assert int(gan_page.get_attribute("#gan-chart", "data-points")) >= 2
-    assert gan_page.inner_text("#gan-code") == gan_code(GanSettings(), "ring")
+    assert gan_page.text_content("#gan-code") == gan_code(GanSettings(), "ring")
     gan_page.wait_for_timeout(400)
     assert step_shown(gan_page) == step  # paused means paused
     click(gan_page, "#gan-pause")  # resume
@@ -111,7 +111,7 @@ def test_your_own_points_are_drawn_by_clicking_and_trained_on(gan_page):
     assert gan_page.is_hidden("#gan-message")
     drawn = json.loads(gan_page.evaluate("window.ganPlane.drawnJson()"))
     assert len(drawn) == 6 and abs(drawn[0][0] - (0.3 * 4 - 2)) < 0.05 and abs(drawn[0][1] - (2 - 0.3 * 4)) < 0.05
-    assert gan_page.inner_text("#gan-code") == gan_code(GanSettings(), "drawn", drawn)
+    assert gan_page.text_content("#gan-code") == gan_code(GanSettings(), "drawn", drawn)
     wait_for_step(gan_page, 30)
     assert "of the target's" in gan_page.inner_text("#gan-diagnosis")
     gan_page.click("#gan-stop")
@@ -129,7 +129,7 @@ def test_a_bad_field_says_why_flags_the_field_and_starts_nothing(gan_page, field
     assert expected in gan_page.inner_text("#gan-message")
     assert gan_page.get_attribute(field, "aria-invalid") == "true"
     assert gan_page.get_attribute("#gan-status", "data-state") == "idle"
-    assert gan_page.inner_text("#gan-code") == ""
+    assert gan_page.text_content("#gan-code") == ""
 
 
 def test_a_diverging_run_stops_with_a_message(gan_page):

@@ -220,7 +220,7 @@ class GanSection:
         apply([{"id": "gan-slow-view", "hidden": False, "data": {"phase": change["phase"]}},
                {"id": "gan-slow-title", "text": title},
                {"id": "gan-slow-text", "text": text,
-                "data": {"surface-change": repr(change["surface_change"]), "mean-move": repr(change["mean_move"])}},
+                "data": {"surfaceChange": repr(change["surface_change"]), "meanMove": repr(change["mean_move"])}},
                {"id": "gan-status", "data": {"state": self.state_after_slow()}}])
         self.show_frame()
 
