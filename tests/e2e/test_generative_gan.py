@@ -36,6 +36,9 @@ def pause(page) -> None:
     page.click("#gan-pause")
     page.wait_for_selector("#gan-status[data-state=paused]", timeout=20_000)
     page.wait_for_function("() => !document.querySelector('#gan-slow').disabled")
+    # the status named the step it paused at; the plane then draws that step's frame
+    page.wait_for_function("() => document.querySelector('#gan-plane').dataset.step"
+                           " === document.querySelector('#gan-status').dataset.step", timeout=20_000)
 
 
 @pytest.fixture
@@ -169,3 +172,26 @@ def test_no_sideways_scroll_at_phone_and_desktop_width_while_training(gan_page, 
     assert overflow <= 0, f"{overflow} px of sideways scroll at {width} px"
     plane = gan_page.locator("#gan-plane").bounding_box()
     assert plane["width"] <= width - 30 and plane["width"] >= min(300, width - 80)
+
+
+@pytest.fixture
+def disk_gan_page(browser, dist, tmp_path):
+    from tests.e2e.test_file_protocol import DiskPage
+    from tests.site import unzipped_site
+
+    session = DiskPage(browser, unzipped_site(dist, tmp_path))
+    yield session
+    session.context.close()
+    assert not session.external_requests, f"requests that were not file: {session.external_requests}"
+
+
+def test_from_disk_it_trains_on_the_pages_thread_and_pauses(disk_gan_page):
+    disk_gan_page.open(PAGE)
+    page = disk_gan_page.page
+    click(page, "#gan-train")
+    wait_for_step(page, 20, timeout_s=180)
+    pause(page)
+    step = step_shown(page)
+    page.wait_for_timeout(400)
+    assert step_shown(page) == step and page.get_attribute("#gan-plane", "data-step") == str(step)
+    disk_gan_page.assert_clean()

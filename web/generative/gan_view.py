@@ -177,11 +177,14 @@ class GanSection:
 
     def toggle_pause(self):
         self.paused = not self.paused
+        status = {"id": "gan-status", "data": {"state": "paused" if self.paused else "training"}}
+        if self.paused:  # the status says at once where it paused; the plane follows with the frame of that step
+            status.update(text=self.status_text())
+            status["data"]["step"] = str(self.training.steps)
         apply([{"id": "gan-pause", "text": "Resume" if self.paused else "Pause"},
-               {"id": "gan-slow", "disabled": not self.paused},
-               {"id": "gan-status", "data": {"state": "paused" if self.paused else "training"}}])
+               {"id": "gan-slow", "disabled": not self.paused}, status])
         if self.paused:
-            self.show_frame()  # then the plane and the status show exactly where it paused
+            self.show_frame()
 
     def finish(self, state):
         self.generation += 1
