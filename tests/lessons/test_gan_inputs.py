@@ -80,3 +80,18 @@ def test_a_bad_field_is_named_with_what_was_typed(field, typed, expected):
     assert caught.value.field == field
     assert expected in str(caught.value)
     assert str(caught.value).startswith(FIELD_LABELS[field])
+
+
+@pytest.mark.parametrize("argument, value, expected", [
+    ("generator_units", (16, 0), "generator_units must be a tuple of 1 to 4 layer sizes, each 1 to 64; got (16, 0)"),
+    ("discriminator_units", [16], "discriminator_units must be a tuple"),
+    ("activation", "swish", "activation must be one of relu, tanh"),
+    ("optimizer", "lion", "optimizer must be one of adam, rmsprop, sgd; got 'lion'"),
+    ("generator_rate", 2.0, "generator_rate must be a number from 1e-05 to 1; got 2.0"),
+    ("k", 0, "k must be a whole number from 1 to 10; got 0"),
+    ("batch_size", 12.5, "batch_size must be a whole number"),
+])
+def test_settings_built_in_code_refuse_what_cannot_train_naming_the_argument(argument, value, expected):
+    with pytest.raises(ValueError, match="GanSettings: ") as caught:
+        GanSettings(**{argument: value})
+    assert expected in str(caught.value)

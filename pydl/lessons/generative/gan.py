@@ -2,8 +2,9 @@
 
 The generator turns 2-D noise, uniform in ``[-1, 1]^2`` (so that its deformation of the noise square can be drawn),
 into points; the discriminator outputs the probability that a point is real. The book's recipe, exactly: compile
-the discriminator, set ``discriminator.trainable = False``, then compile ``gan = Model(z, discriminator(generator(z)))``,
-so that training ``gan`` moves only the generator (pydl fixes what trains at compile, Keras 2's rule).
+the discriminator, set ``discriminator.trainable = False``, then compile
+``gan = Model(z, discriminator(generator(z)))``, so that training ``gan`` moves only the generator (pydl fixes what
+trains at compile, Keras 2's rule).
 
 One training step is k discriminator steps, then one generator step, each the book's six steps:
 draw noise, generate, mix with real points, label them (1 real, 0 generated; the book uses the opposite
@@ -27,19 +28,22 @@ from pydl import layers, models, optimizers
 from pydl.backend import np
 from pydl.lessons.generative.targets import Target, make_target
 
-__all__ = ["NOISE_DIM", "OPTIMIZERS", "ACTIVATIONS", "GanSettings", "build_generator", "build_discriminator",
-           "build_gan", "make_optimizer", "draw_noise", "GanTraining"]
+__all__ = ["NOISE_DIM", "OPTIMIZERS", "ACTIVATIONS", "SETTINGS_LIMITS", "GanSettings", "build_generator",
+           "build_discriminator", "build_gan", "make_optimizer", "draw_noise", "GanTraining"]
 
 NOISE_DIM = 2
 OPTIMIZERS = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}
 ACTIVATIONS = ("relu", "tanh", "leaky_relu", "elu", "sigmoid")
+# Sizes that train a few steps per 0.05 s slice in the browser; rates past 1 only diverge.
+SETTINGS_LIMITS = {"layers": (1, 4), "units": (1, 64), "rate": (1e-5, 1.0), "k": (1, 10), "batch_size": (8, 256),
+                   "seed": (0, 2**31 - 1)}
 # Past this, generated points have left the plane for good: a diverged run, stopped with a message.
 DIVERGED_DISTANCE = 1e3
 
 
 @dataclass(frozen=True)
 class GanSettings:
-    """Everything a learner chooses; checked by :func:`pydl.lessons.generative.gan_checks.check_settings`."""
+    """Everything a learner chooses (the page's fields: :func:`pydl.lessons.generative.gan_checks.check_settings`)."""
 
     generator_units: tuple = (16, 16)
     discriminator_units: tuple = (16, 16)
@@ -50,6 +54,29 @@ class GanSettings:
     k: int = 1  # discriminator steps per generator step
     batch_size: int = 64
     seed: int = 0
+
+    def __post_init__(self):
+        """Refuse what cannot train, naming the argument (the page's fields are checked before, with their labels)."""
+        for name in ("generator_units", "discriminator_units"):
+            units = getattr(self, name)
+            low, high = SETTINGS_LIMITS["layers"]
+            if not (isinstance(units, tuple) and low <= len(units) <= high and all(
+                    isinstance(u, int) and SETTINGS_LIMITS["units"][0] <= u <= SETTINGS_LIMITS["units"][1]
+                    for u in units)):
+                raise ValueError(f"GanSettings: {name} must be a tuple of {low} to {high} layer sizes, each "
+                                 f"{SETTINGS_LIMITS['units'][0]} to {SETTINGS_LIMITS['units'][1]}; got {units!r}.")
+        for name, allowed in (("activation", ACTIVATIONS), ("optimizer", tuple(OPTIMIZERS))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"GanSettings: {name} must be one of {', '.join(allowed)}; got "
+                                 f"{getattr(self, name)!r}.")
+        for name, limits in (("generator_rate", "rate"), ("discriminator_rate", "rate"), ("k", "k"),
+                             ("batch_size", "batch_size"), ("seed", "seed")):
+            low, high = SETTINGS_LIMITS[limits]
+            value = getattr(self, name)
+            whole = limits != "rate"
+            if not (isinstance(value, (int, float)) and low <= value <= high) or (whole and value != int(value)):
+                raise ValueError(f"GanSettings: {name} must be {'a whole number' if whole else 'a number'} "
+                                 f"from {low:g} to {high:g}; got {value!r}.")
 
 
 def make_optimizer(name: str, rate: float):

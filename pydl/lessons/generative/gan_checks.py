@@ -14,18 +14,15 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from pydl.lessons.generative.gan import ACTIVATIONS, OPTIMIZERS, GanSettings
+from pydl.lessons.generative.gan import ACTIVATIONS, OPTIMIZERS, SETTINGS_LIMITS, GanSettings
 from pydl.lessons.gradient_descent.validation import InputError, parse_number
 
-__all__ = ["FIELD_LABELS", "LIMITS", "FieldError", "check_settings", "settings_fields"]
+__all__ = ["FIELD_LABELS", "FieldError", "check_settings", "settings_fields"]
 
 FIELD_LABELS = {"generator_units": "Generator layers", "discriminator_units": "Discriminator layers",
                 "activation": "Activation", "optimizer": "Optimizer", "generator_rate": "Generator learning rate",
                 "discriminator_rate": "Discriminator learning rate", "k": "D steps per G step",
                 "batch_size": "Batch size", "seed": "Seed"}
-# Sizes that train a few steps per 0.05 s slice in the browser; rates past 1 only diverge.
-LIMITS = {"layers": (1, 4), "units": (1, 64), "rate": (1e-5, 1.0), "k": (1, 10), "batch_size": (8, 256),
-          "seed": (0, 2**31 - 1)}
 
 
 class FieldError(InputError):
@@ -39,11 +36,11 @@ class FieldError(InputError):
 def _units(field: str, text) -> tuple:
     label = FIELD_LABELS[field]
     parts = [part for part in str(text).replace(";", ",").split(",") if part.strip()]
-    low, high = LIMITS["layers"]
+    low, high = SETTINGS_LIMITS["layers"]
     if not low <= len(parts) <= high:
         raise FieldError(field, f"{label}: give {low} to {high} layer sizes separated by commas, such as 16, 16 "
                                 f"(got {len(parts)}).")
-    return tuple(parse_number(part, f"{label}: each size", *LIMITS["units"], integer=True) for part in parts)
+    return tuple(parse_number(part, f"{label}: each size", *SETTINGS_LIMITS["units"], integer=True) for part in parts)
 
 
 def _choice(field: str, value, allowed) -> str:
@@ -68,9 +65,9 @@ def check_settings(raw: dict) -> GanSettings:
             elif key == "optimizer":
                 values[key] = _choice(key, text, OPTIMIZERS)
             elif key.endswith("_rate"):
-                values[key] = parse_number(text, FIELD_LABELS[key], *LIMITS["rate"])
+                values[key] = parse_number(text, FIELD_LABELS[key], *SETTINGS_LIMITS["rate"])
             else:
-                values[key] = parse_number(text, FIELD_LABELS[key], *LIMITS[key], integer=True)
+                values[key] = parse_number(text, FIELD_LABELS[key], *SETTINGS_LIMITS[key], integer=True)
         except FieldError:
             raise
         except InputError as error:
