@@ -12,7 +12,12 @@ import pydl
 from pydl import backend
 from pydl.lessons.generative.gan import GanSettings, GanTraining
 from pydl.lessons.generative.gan_views import (
-    FrameSampler, decision_surface, frame, generator_gradients, grid_points, manifold,
+    FrameSampler,
+    decision_surface,
+    frame,
+    generator_gradients,
+    grid_points,
+    manifold,
 )
 from pydl.lessons.generative.targets import VIEW, make_target
 

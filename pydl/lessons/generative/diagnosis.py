@@ -32,8 +32,9 @@ MIN_INSIDE_IN_COLLAPSE = 0.5
 # A mode counts as covered when it gets at least this fraction of the share of generated points it would get if G
 # matched the target (its share of a large target sample): a quarter tolerates unevenness, not emptiness.
 COVERED_SHARE = 0.25
-COLLAPSE_ADVICE = ("Lower the generator's learning rate (or raise the discriminator's)", "take more discriminator "
-                   "steps per generator step (k)", "give the generator more units", "train again with another seed")
+COLLAPSE_ADVICE = ("Lower the generator's learning rate (or raise the discriminator's)",
+                   "take more discriminator steps per generator step (k)", "give the generator more units",
+                   "train again with another seed")
 
 
 def spread(points: np.ndarray) -> float:

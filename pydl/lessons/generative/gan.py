@@ -10,7 +10,7 @@ One training step is k discriminator steps, then one generator step, each the bo
 draw noise, generate, mix with real points, label them (1 real, 0 generated; the book uses the opposite
 convention), train D on the mix, and train G through the frozen D with "all real" labels.
 
->>> import numpy as np
+>>> from pydl.lessons.generative.targets import make_target
 >>> training = GanTraining(GanSettings(seed=1), make_target("ring"))
 >>> losses = training.step()
 >>> sorted(losses), training.steps
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import pydl
 from pydl import layers, models, optimizers
 from pydl.backend import np
-from pydl.lessons.generative.targets import Target, make_target
+from pydl.lessons.generative.targets import Target
 
 __all__ = ["NOISE_DIM", "OPTIMIZERS", "ACTIVATIONS", "SETTINGS_LIMITS", "GanSettings", "build_generator",
            "build_discriminator", "build_gan", "make_optimizer", "draw_noise", "GanTraining"]
