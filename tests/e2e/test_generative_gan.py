@@ -66,7 +66,8 @@ def test_it_trains_live_and_the_status_the_plane_and_the_code_agree(gan_page):
     assert gan_page.text_content("#gan-code") == gan_code(GanSettings(), "ring")
     gan_page.wait_for_timeout(400)
     assert step_shown(gan_page) == step  # paused means paused
-    click(gan_page, "#gan-pause")  # resume
+    gan_page.click("#gan-pause")  # resume (training_controls.js takes Pause clicks, not the page's Python)
+    gan_page.wait_for_selector("#gan-status[data-state=training]", timeout=20_000)
     wait_for_step(gan_page, step + 20)
     gan_page.click("#gan-stop")
     gan_page.wait_for_selector("#gan-status[data-state=stopped]", timeout=20_000)
@@ -186,8 +187,9 @@ def disk_gan_page(browser, dist, tmp_path):
 
 
 def test_from_disk_it_trains_on_the_pages_thread_and_pauses(disk_gan_page):
-    disk_gan_page.open(PAGE)
     page = disk_gan_page.page
+    page.set_default_navigation_timeout(180_000)  # the offline copy loads 28 MB of scripts from disk first
+    disk_gan_page.open(PAGE)
     click(page, "#gan-train")
     wait_for_step(page, 20, timeout_s=180)
     pause(page)
