@@ -108,6 +108,8 @@ class LSTMSequence(Function):
             grad_by_gate[t, :, 3] = grad_output
             step_grad = grad_gates[t]
             step_grad *= factors[t]
+            if t == 0:
+                break  # what flows further back reaches the zero start, a constant
             grad_carry *= f[t]
             grad_output = backend.matmul(step_grad, kernel_t)
             if self.recurrent_mask is not None:
@@ -175,6 +177,8 @@ class GRUSequence(Function):
             g_in[:, 2 * units:] = grad_candidate
             g_rec[:, :2 * units] = g_in[:, :2 * units]
             xp.multiply(grad_candidate, reset[:, t], out=g_rec[:, 2 * units:])
+            if t == 0:
+                break  # what flows further back reaches the zero start, a constant
             fed_back_grad = backend.matmul(g_rec, kernel_t)
             if self.recurrent_mask is not None:
                 fed_back_grad *= self.recurrent_mask
