@@ -1,7 +1,7 @@
 """The GAN cards of the generative page: read the fields, step pydl.lessons.generative's GAN, show its frames.
 
 Every number shown comes from pydl.lessons.generative (tests/lessons/test_gan*.py run the same functions natively);
-gan_plane.js only paints them. Training runs in slices of about SLICE_SECONDS, and between two slices reads the
+gan_plane.js only paints them. Training runs in slices of about SLICE_SECONDS (a frame is a slice of its own), and between two slices reads the
 Pause/Stop request that ../common/training_controls.js wrote into #gan-controls, so a click takes effect at once.
 """
 
@@ -13,8 +13,8 @@ import traceback
 from pydl_page import LineChart, apply, element, message_op, read, wire
 from pyscript import window
 
-SLICE_SECONDS = 0.05
-FRAME_SECONDS = 0.3  # a frame (heat map, manifold, arrows, measurements) costs several steps: a few a second
+SLICE_SECONDS = 0.04
+FRAME_SECONDS = 0.4  # a frame (heat map, manifold, arrows, measurements) costs several steps: a few a second
 CHART_POINTS = 300  # the loss chart shows at most this many steps (evenly spaced), so redrawing it stays cheap
 LN2 = 0.6931471805599453
 FIELD_KEYS = ("generator_units", "discriminator_units", "activation", "optimizer", "generator_rate",
@@ -131,11 +131,12 @@ class GanSection:
                 if self.paused:
                     await asyncio.sleep(0.05)
                     continue
-                ends = time.perf_counter() + SLICE_SECONDS
-                while time.perf_counter() < ends and training.stopped is None:
-                    training.step()
                 if time.perf_counter() - self.last_frame > FRAME_SECONDS:
-                    self.show_frame()
+                    self.show_frame()  # a slice of its own: Pause and Stop are looked at between it and the steps
+                else:
+                    ends = time.perf_counter() + SLICE_SECONDS
+                    while time.perf_counter() < ends and training.stopped is None:
+                        training.step()
                 await asyncio.sleep(0)  # let the browser deliver clicks (Pause, Stop) and repaint
             if generation == self.generation:
                 self.finish("diverged")

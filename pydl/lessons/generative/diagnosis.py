@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from pydl.backend import np
+from pydl.lessons.generative.targets import nearest_mode
 
 __all__ = ["JUDGE_AFTER_STEPS", "spread", "mode_coverage", "Diagnosis", "diagnose", "COLLAPSE_ADVICE"]
 
@@ -43,28 +44,18 @@ def spread(points: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.sum((points - points.mean(axis=0)) ** 2, axis=1))))
 
 
-def _nearest_mode(points: np.ndarray, modes: np.ndarray) -> np.ndarray:
-    return np.argmin(((points[:, None, :] - modes[None]) ** 2).sum(-1), axis=1)
-
-
 def mode_coverage(target, fakes: np.ndarray) -> tuple:
     """``(flags, inside)``: one flag per mode of ``target``, whether the generated points cover it (see
     :data:`COVERED_SHARE`), and the fraction of generated points that lie inside some mode.
 
-    A generated point counts for its nearest mode only if it lies within the reach of that mode's own target points
-    (their 95th percentile distance to it, or 0.25 at least), so points thrown into empty space cover nothing.
+    A generated point counts for its nearest mode only if it lies within that mode's reach
+    (:attr:`~.targets.Target.mode_reach`), so points thrown into empty space cover nothing.
     """
-    modes = target.modes
-    reference = target.reference
-    nearest = _nearest_mode(reference, modes)
-    reach = np.array([max(0.25, np.percentile(np.linalg.norm(reference[nearest == j] - modes[j], axis=1), 95))
-                      if np.any(nearest == j) else 0.25 for j in range(len(modes))])
-    expected = np.bincount(nearest, minlength=len(modes)) / len(reference)
     fakes = np.asarray(fakes, dtype=np.float64)
-    owner = _nearest_mode(fakes, modes)
-    inside = np.linalg.norm(fakes - modes[owner], axis=1) <= reach[owner]
-    got = np.bincount(owner[inside], minlength=len(modes)) / len(fakes)
-    return got >= COVERED_SHARE * expected, float(inside.mean())
+    owner = nearest_mode(fakes, target.modes)
+    inside = np.linalg.norm(fakes - target.modes[owner], axis=1) <= target.mode_reach[owner]
+    got = np.bincount(owner[inside], minlength=len(target.modes)) / len(fakes)
+    return got >= COVERED_SHARE * target.mode_shares, float(inside.mean())
 
 
 @dataclass
@@ -87,7 +78,7 @@ class Diagnosis:
 def diagnose(target, fakes: np.ndarray, steps: int) -> Diagnosis:
     """Spread and coverage of ``fakes`` against ``target`` after ``steps`` training steps, in words."""
     mine = spread(fakes)
-    theirs = spread(target.reference)
+    theirs = target.spread
     flags, inside = mode_coverage(target, fakes)
     covered, modes = int(flags.sum()), len(flags)
     measured = (f"The generated points spread {mine:.2f} (the target: {theirs:.2f}) and cover {covered} of the "

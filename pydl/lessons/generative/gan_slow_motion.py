@@ -14,7 +14,7 @@ the decision surface as it was).
 from __future__ import annotations
 
 from pydl.backend import np
-from pydl.lessons.generative.gan_views import SURFACE_SIZE, decision_surface, rounded
+from pydl.lessons.generative.gan_views import SURFACE_SIZE, decision_surface, predict, rounded
 
 __all__ = ["SlowMotion", "half_step_frames"]
 
@@ -31,7 +31,7 @@ class SlowMotion:
         return decision_surface(self.training.discriminator, self.surface_size)
 
     def _fakes(self):
-        return np.asarray(self.training.generate(self.sampler.noise), dtype=np.float64)
+        return predict(self.training.generator, self.sampler.noise)
 
     def advance(self) -> dict:
         """Run the next half; returns ``phase``, ``loss`` and before/after of the surface and of the shown points,

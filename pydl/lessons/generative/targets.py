@@ -18,7 +18,8 @@ from functools import cached_property
 
 from pydl.backend import np
 
-__all__ = ["TARGET_NAMES", "VIEW", "SHAPE_MODES", "MIN_DRAWN", "MAX_DRAWN", "Target", "make_target", "check_drawn"]
+__all__ = ["TARGET_NAMES", "VIEW", "SHAPE_MODES", "MIN_DRAWN", "MAX_DRAWN", "Target", "make_target", "check_drawn",
+           "nearest_mode"]
 
 VIEW = 2.0  # the page shows [-2, 2] x [-2, 2]
 SHAPE_MODES = 8  # enough regions that a generator stuck on part of a ring or a moon shows up as collapse
@@ -103,6 +104,25 @@ class Target:
         """A large fixed sample that measurements compare against (drawn once: the page measures every frame)."""
         return self.sample(4000, np.random.default_rng(7))
 
+    @cached_property
+    def mode_shares(self) -> np.ndarray:
+        """The fraction of the target's points nearest to each mode."""
+        return np.bincount(nearest_mode(self.reference, self.modes), minlength=len(self.modes)) / len(self.reference)
+
+    @cached_property
+    def mode_reach(self) -> np.ndarray:
+        """How far each mode reaches: the 95th percentile distance of its own target points to it (0.25 at least,
+        so a tight gaussian still counts a generated point slightly off its centre)."""
+        nearest = nearest_mode(self.reference, self.modes)
+        return np.array([max(0.25, np.percentile(np.linalg.norm(self.reference[nearest == j] - mode, axis=1), 95))
+                         if np.any(nearest == j) else 0.25 for j, mode in enumerate(self.modes)])
+
+    @cached_property
+    def spread(self) -> float:
+        """The root mean squared distance of the target's points from their mean."""
+        centred = self.reference - self.reference.mean(axis=0)
+        return float(np.sqrt(np.mean(np.sum(centred ** 2, axis=1))))
+
     @property
     def label(self) -> str:
         return TARGET_NAMES[self.name]
@@ -113,6 +133,11 @@ class Target:
             return _SHAPES[self.name](count, rng)
         picked = rng.integers(0, len(self.drawn), count)
         return self.drawn[picked] + DRAWN_JITTER * rng.standard_normal((count, 2))
+
+
+def nearest_mode(points: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """The index of the nearest mode for each point."""
+    return np.argmin(((points[:, None, :] - modes[None]) ** 2).sum(-1), axis=1)
 
 
 def make_target(name: str, drawn=None) -> Target:
@@ -128,7 +153,7 @@ def _kmeans(points: np.ndarray, clusters: int, rounds: int = 20) -> np.ndarray:
         centres.append(points[np.argmax(distance)])
     centres = np.array(centres)
     for _ in range(rounds):
-        nearest = np.argmin(((points[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        nearest = nearest_mode(points, centres)
         centres = np.array([points[nearest == j].mean(axis=0) if np.any(nearest == j) else centres[j]
                             for j in range(clusters)])
     return centres
