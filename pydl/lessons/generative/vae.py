@@ -110,9 +110,9 @@ def map_report(kl_weight: float, terms: dict, spread: float, accuracy: float, ba
     separation = (f"A nearest-centroid rule names {pct} of the test digits from their two numbers alone "
                   f"(an untrained encoder: {100 * baseline:.0f} %).")
     if spread < COLLAPSED_SPREAD:
-        return (f"The KL term won (KL weight {kl_weight:g}): the digits' codes sit at an RMS distance of {spread:.3f} "
-                f"from the origin and the KL term is {terms['kl']:.2f} nats, so the decoder learns to ignore its input and "
-                f"draws much the same blurry digit everywhere. {separation} Lower the KL weight.")
+        return (f"The KL term won (KL weight {kl_weight:g}): the digits' codes sit at an RMS distance of "
+                f"{spread:.3f} from the origin and the KL term is {terms['kl']:.2f} nats, so the decoder learns to "
+                f"ignore its input and draws much the same blurry digit everywhere. {separation} Lower the KL weight.")
     if kl_weight == 0:
         return (f"With no KL pull the codes spread as far as helps reconstruction (RMS distance {spread:.2f} from "
                 f"the origin; the KL term is {terms['kl']:.1f} nats): a map with gaps, where points between the "
