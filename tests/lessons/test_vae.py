@@ -111,7 +111,7 @@ def test_centroid_accuracy_names_well_separated_classes_and_no_better_than_chanc
 def test_the_code_box_trains_as_the_page_does(lessons):
     namespace = {"__name__": "__lab__"}
     exec(compile(CODE + TRAIN_CODE, "the code", "exec"), namespace)
-    history = namespace["history"].history
+    history = namespace["vae_history"].history
     assert sorted(history) == ["loss", "val_loss"]
     assert_below(history["val_loss"][-1], 0.9 * history["val_loss"][0], "the code's val_loss, last vs 0.9 x first")
     # The page steps the same fit in slices: the same numbers (one process, same kernels and order; 1e-6 leaves

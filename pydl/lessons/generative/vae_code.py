@@ -90,10 +90,11 @@ def load_images():
     return x_train, y_train, x_test, y_test
 '''
 
-TRAIN_CODE = '''x_train, y_train, x_test, y_test = load_images()
+TRAIN_CODE = '''train_images, train_labels, test_images, test_labels = load_images()
 pydl.seed(0)
 encoder, decoder, vae = build_vae(kl_weight=1.0)
-history = vae.fit(x_train, None, epochs=30, batch_size=32, validation_data=(x_test, None), verbose=0)
+vae_history = vae.fit(train_images, None, epochs=30, batch_size=32, validation_data=(test_images, None),
+                      verbose=0)
 '''
 
 
