@@ -9,7 +9,7 @@ import pytest
 import pydl
 from pydl import keras_backend as K
 from pydl.lessons.generative import vae
-from pydl.lessons.generative.vae_code import CODE, TRAIN_CODE, run_code
+from pydl.lessons.generative.vae_code import run_code
 from tests.learning import assert_at_least, assert_below
 
 
@@ -110,7 +110,7 @@ def test_centroid_accuracy_names_well_separated_classes_and_no_better_than_chanc
 
 def test_the_code_box_trains_as_the_page_does(lessons):
     namespace = {"__name__": "__lab__"}
-    exec(compile(CODE + TRAIN_CODE, "the code", "exec"), namespace)
+    exec(compile(vae.CODE_TEXT, "the code", "exec"), namespace)
     history = namespace["vae_history"].history
     assert sorted(history) == ["loss", "val_loss"]
     assert_below(history["val_loss"][-1], 0.9 * history["val_loss"][0], "the code's val_loss, last vs 0.9 x first")

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from pydl.lessons.generative.vae_code import CODE, TRAIN_CODE
+from pydl.lessons.generative.vae import CODE_TEXT
 from tests.learning import assert_at_least, assert_below
 from tests.site import ROOT
 
@@ -63,7 +63,7 @@ def test_dcgan_cell_upsamples_with_conv2d_transpose_and_freezes_the_discriminato
 
 def test_vae_cell_is_the_code_the_generative_page_shows_and_runs(vae):
     source = (CELLS / "13_vae.py").read_text()
-    assert CODE + "\n\n" + TRAIN_CODE in source
+    assert CODE_TEXT in source
 
 
 def test_vae_cell_reconstructs_and_separates_the_digits_it_prints(vae):

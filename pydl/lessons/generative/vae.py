@@ -15,10 +15,10 @@ from __future__ import annotations
 import pydl
 from pydl.backend import np
 from pydl.lessons.convnet import WallClock, progress, train_slice
-from pydl.lessons.generative.vae_code import run_code
+from pydl.lessons.generative.vae_code import CODE, TRAIN_CODE, run_code
 from pydl.lessons.gradient_descent.validation import InputError, parse_number
 
-__all__ = ["VAE_DEFAULTS", "VAE_LIMITS", "FIELD_LABELS", "BATCH_SIZE", "check_training", "VAELesson", "loss_terms",
+__all__ = ["CODE_TEXT", "VAE_DEFAULTS", "VAE_LIMITS", "FIELD_LABELS", "BATCH_SIZE", "check_training", "VAELesson", "loss_terms",
            "latent_means", "decode", "decode_grid", "plane_bounds", "centroid_accuracy", "map_report"]
 
 # 30 epochs of a 64-unit VAE take about 2 s natively: short enough to watch the map form in the browser.
@@ -26,6 +26,8 @@ VAE_DEFAULTS = {"kl_weight": 1.0, "epochs": 30, "learning_rate": 0.003}
 VAE_LIMITS = {"kl_weight": (0.0, 50.0), "epochs": (1, 200), "learning_rate": (1e-4, 0.1)}
 FIELD_LABELS = {"kl_weight": "KL weight", "epochs": "Epochs", "learning_rate": "Learning rate"}
 BATCH_SIZE = 32
+# The page's "the code" box and the lab's VAE cell: the code the lesson runs, then the fit that the page steps.
+CODE_TEXT = CODE + "\n\n" + TRAIN_CODE
 # Below this RMS distance from the origin the test digits' means have collapsed onto one point: the KL term won and
 # the decoder ignores its input (measured: 0.01-0.02 at KL weight 10, 0.9-1.3 at 1, 3-5 at 0).
 COLLAPSED_SPREAD = 0.1

@@ -1,0 +1,138 @@
+/* The VAE cards' drawing and pointer input, on the page's thread.
+ *
+ * Python (vae_view.py, in the worker) computes every number with pydl and calls window.vaeView with JSON strings:
+ * map (the test digits' codes, their classes and the plane's square), digit (one decoded image and its point),
+ * grid (decoded tiles). A click or drag on the map becomes the latent point under the pointer; a click on the hidden
+ * #vae-inbox asks Python to decode it. While Python decodes one point, later moves only replace the point waiting,
+ * so a fast drag never queues up work. Nothing here computes what is shown: it draws numbers and forwards points.
+ */
+(function () {
+  "use strict";
+
+  // Ten classes, ten colours that stay apart on white (Tableau 10).
+  const COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                   "#9c755f", "#7f7f7f"];
+  const $ = (id) => document.getElementById(id);
+  let plane = null;       // the last map payload: {means, labels, bounds}
+  let waiting = null;     // the point to decode next, once Python has answered the last one
+  let asked = false;      // a point was sent and not answered yet
+  let dragging = false;
+
+  function toCanvas(canvas, z1, z2) {
+    const [low, high] = plane.bounds;
+    return [(z1 - low) / (high - low) * canvas.width, (high - z2) / (high - low) * canvas.height];
+  }
+
+  function drawMap(payload) {
+    plane = JSON.parse(payload);
+    const canvas = $("vae-map");
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    const [ox, oy] = toCanvas(canvas, 0, 0);
+    ctx.strokeStyle = "#e5e7eb";
+    ctx.beginPath();
+    ctx.moveTo(0, oy); ctx.lineTo(canvas.width, oy); ctx.moveTo(ox, 0); ctx.lineTo(ox, canvas.height);
+    ctx.stroke();
+    plane.means.forEach(([z1, z2], i) => {
+      const [x, y] = toCanvas(canvas, z1, z2);
+      ctx.fillStyle = COLOURS[plane.labels[i]];
+      ctx.beginPath();
+      ctx.arc(x, y, 3, 0, 2 * Math.PI);
+      ctx.fill();
+    });
+    if (plane.point) marker(ctx, canvas, plane.point);
+    canvas.dataset.points = String(plane.means.length);
+    canvas.dataset.low = String(plane.bounds[0]);
+    canvas.dataset.high = String(plane.bounds[1]);
+    $("vae-legend").innerHTML = COLOURS.map((c, d) =>
+      `<span class="vae-key"><i style="background:${c}"></i>${d}</span>`).join("");
+  }
+
+  function marker(ctx, canvas, point) {
+    const [x, y] = toCanvas(canvas, point[0], point[1]);
+    ctx.strokeStyle = "#111827";
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(x - 7, y); ctx.lineTo(x + 7, y); ctx.moveTo(x, y - 7); ctx.lineTo(x, y + 7);
+    ctx.stroke();
+    ctx.lineWidth = 1;
+  }
+
+  function tile(ctx, pixels, x0, y0, size) {
+    const cell = size / 8;
+    for (let r = 0; r < 8; r++) {
+      for (let c = 0; c < 8; c++) {
+        const shade = Math.round(255 * (1 - pixels[8 * r + c]));
+        ctx.fillStyle = `rgb(${shade},${shade},${shade})`;
+        ctx.fillRect(x0 + c * cell, y0 + r * cell, Math.ceil(cell), Math.ceil(cell));
+      }
+    }
+  }
+
+  function drawDigit(payload) {
+    const shown = JSON.parse(payload);
+    const canvas = $("vae-digit");
+    tile(canvas.getContext("2d"), shown.pixels, 0, 0, canvas.width);
+    canvas.dataset.z1 = String(shown.point[0]);
+    canvas.dataset.z2 = String(shown.point[1]);
+    canvas.dataset.pixels = JSON.stringify(shown.pixels);
+    $("vae-point").textContent = shown.caption;
+    if (plane) {
+      plane.point = shown.point;
+      drawMap(JSON.stringify(plane));
+    }
+    asked = false;
+    if (waiting) send();
+  }
+
+  function drawGrid(payload) {
+    const grid = JSON.parse(payload);
+    const canvas = $("vae-grid");
+    const ctx = canvas.getContext("2d");
+    const size = canvas.width / grid.n;
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    grid.tiles.forEach((pixels, i) => tile(ctx, pixels, (i % grid.n) * size + 1, Math.floor(i / grid.n) * size + 1,
+                                           size - 2));
+    canvas.dataset.tiles = String(grid.tiles.length);
+  }
+
+  function send() {
+    const inbox = $("vae-inbox");
+    if (asked || !waiting || !inbox) return;
+    $("vae-map").dataset.ask = JSON.stringify(waiting);
+    waiting = null;
+    asked = true;
+    inbox.click();
+  }
+
+  function pick(event) {
+    if (!plane) return;
+    const canvas = $("vae-map");
+    const box = canvas.getBoundingClientRect();
+    const [low, high] = plane.bounds;
+    const fx = Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1);
+    const fy = Math.min(Math.max((event.clientY - box.top) / box.height, 0), 1);
+    waiting = [low + fx * (high - low), high - fy * (high - low)];
+    send();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const canvas = $("vae-map");
+    canvas.addEventListener("pointerdown", (event) => {
+      dragging = true;
+      canvas.setPointerCapture(event.pointerId);
+      pick(event);
+    });
+    canvas.addEventListener("pointermove", (event) => { if (dragging) pick(event); });
+    const end = () => { dragging = false; };
+    canvas.addEventListener("pointerup", end);
+    canvas.addEventListener("pointercancel", end);
+  });
+
+  // A decode that failed (Python said so in the card) must not block the next one.
+  function answered() { asked = false; if (waiting) send(); }
+
+  window.vaeView = { map: drawMap, digit: drawDigit, grid: drawGrid, answered };
+})();
