@@ -77,6 +77,7 @@
     canvas.dataset.z1 = String(shown.point[0]);
     canvas.dataset.z2 = String(shown.point[1]);
     canvas.dataset.pixels = JSON.stringify(shown.pixels);
+    canvas.dataset.decodes = String(+(canvas.dataset.decodes || 0) + 1);
     $("vae-point").textContent = shown.caption;
     if (plane) {
       plane.point = shown.point;

@@ -174,9 +174,10 @@ class VAELesson:
     def test_means(self):
         return latent_means(self.encoder, self.x_test)
 
-    def separation(self) -> float:
-        return centroid_accuracy(latent_means(self.encoder, self.x_train), self.y_train, self.test_means(),
-                                 self.y_test)
+    def separation(self, test_means=None) -> float:
+        """:func:`centroid_accuracy` of the model as it is now (``test_means``: the test digits' means, if known)."""
+        test_means = self.test_means() if test_means is None else test_means
+        return centroid_accuracy(latent_means(self.encoder, self.x_train), self.y_train, test_means, self.y_test)
 
     def summary(self) -> dict:
         """What the map card shows now: the test means with their classes, the plane's bounds, the spread, the
@@ -185,7 +186,7 @@ class VAELesson:
         terms = self.terms[-1] if self.terms else loss_terms(self.code, self.encoder, self.decoder, self.x_test,
                                                              self.seed)
         spread = float(np.sqrt(np.mean(np.sum(means ** 2, axis=1))))
-        accuracy = self.separation()
+        accuracy = self.separation(means)
         return {"means": means, "labels": np.asarray(self.y_test), "bounds": plane_bounds(means), "spread": spread,
                 "accuracy": accuracy, "baseline": self.baseline, "terms": terms,
                 "report": map_report(self.values["kl_weight"], terms, spread, accuracy, self.baseline)}
