@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import numpy as np
 import pytest
 
 from pydl.lessons.generative import vae
+from tests.e2e.conftest import measurements
 from tests.e2e.pause import assert_pause_answers
+from tests.e2e.test_lab import run_cell
 
 PAGE = "web/generative/"
 pytestmark = pytest.mark.e2e
@@ -156,3 +161,22 @@ def test_at_phone_width_the_cards_fit_and_the_map_still_decodes(vae_page):
     shown = decoded_at(vae_page, 0.8, 0.2)
     assert shown["z1"] == pytest.approx(shown["low"] + 0.8 * (shown["high"] - shown["low"]),
                                         abs=0.02 * (shown["high"] - shown["low"]))
+
+
+def test_the_lab_runs_the_chapter_8_cells_in_the_page(browser_page):
+    """The lab's DCGAN and VAE cells (web/lab/cells/12_dcgan.py, 13_vae.py) run in the browser as natively."""
+    browser_page.open("web/lab/")
+    page = browser_page.page
+    for cell in ("dcgan", "vae"):
+        started = time.monotonic()
+        state, output = run_cell(page, cell)
+        measurements[f"lab cell {cell}: run in the page"] = f"{time.monotonic() - started:.1f} s"
+        assert state == "done", output
+        if cell == "dcgan":
+            before, after = map(float, re.search(r"nearest real one: ([0-9.]+) untrained, ([0-9.]+) trained",
+                                                 output).groups())
+            assert after < 0.7 * before, output
+        else:
+            accuracy = float(re.search(r"names ([0-9.]+)% of the test digits", output).group(1))
+            assert accuracy >= 50, output
+    browser_page.assert_clean()

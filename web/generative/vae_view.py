@@ -133,10 +133,10 @@ class VAESection:
     def decode_asked(self):
         """The point vae.js put on the map (a click or drag), decoded."""
         try:
-            asked = element("vae-map").getAttribute("data-ask")
-            self.show_decode(json.loads(asked))
-        finally:
-            window.vaeView.answered()
+            self.show_decode(json.loads(element("vae-map").getAttribute("data-ask")))
+        except Exception:
+            window.vaeView.answered()  # drawing the answer frees vae.js for the next point; a failure must too
+            raise
 
     def show_decode(self, point):
         image = vae.decode(self.lesson.decoder, point)
