@@ -36,8 +36,9 @@ def vae():
 
 def test_dcgan_cell_generates_digits_much_closer_to_real_ones_than_before_training(dcgan):
     namespace, output = dcgan
-    before, after, real = map(float, re.search(
-        r"nearest real one: ([0-9.]+) untrained, ([0-9.]+) trained \(a real test digit's: ([0-9.]+)\)", output).groups())
+    found = re.search(r"nearest real one: ([0-9.]+) untrained, ([0-9.]+) trained \(a real test digit's: ([0-9.]+)\)",
+                      output)
+    before, after, real = map(float, found.groups())
     # Measured 0.155 -> 0.067 (real test digits: 0.018). 0.7 leaves room for a GAN's chaotic path on other kernels.
     assert_below(after, 0.7 * before, "generated digits' distance to the nearest real one, vs 0.7 x untrained")
     assert real < after, output
