@@ -39,15 +39,15 @@ def test_dcgan_cell_generates_digits_much_closer_to_real_ones_than_before_traini
     found = re.search(r"nearest real one: ([0-9.]+) untrained, ([0-9.]+) trained \(a real test digit's: ([0-9.]+)\)",
                       output)
     before, after, real = map(float, found.groups())
-    # Measured 0.155 -> 0.067 (real test digits: 0.018). 0.7 leaves room for a GAN's chaotic path on other kernels.
+    # Measured 0.155 -> 0.054 (real test digits: 0.018), alike on the Prescott kernels. 0.7 leaves room for a GAN's chaotic path on other kernels.
     assert_below(after, 0.7 * before, "generated digits' distance to the nearest real one, vs 0.7 x untrained")
     assert real < after, output
-    # Not one mode: the generated digits resemble several classes (measured: 7 classes with 4 or more of the 200).
+    # Not one mode: the generated digits resemble several classes (measured: 8 classes with 4 or more of the 200).
     counts = [int(c) for c in re.search(r"look most like: \[([0-9, ]+)\]", output).group(1).split(",")]
     assert sum(counts) == 200 and sum(c >= 4 for c in counts) >= 4, output
     losses = [tuple(map(float, pair)) for pair in re.findall(r"discriminator loss ([0-9.]+), adversarial loss "
                                                               r"([0-9.]+)", output)]
-    assert len(losses) == 4 and all(0.2 < d < 2 and 0.2 < a < 3 for d, a in losses), output  # an equilibrium
+    assert len(losses) == 5 and all(0.2 < d < 2 and 0.2 < a < 3 for d, a in losses), output  # an equilibrium
 
 
 def test_dcgan_cell_upsamples_with_conv2d_transpose_and_freezes_the_discriminator_in_the_gan(dcgan):

@@ -25,6 +25,12 @@
 
   function drawMap(payload) {
     plane = JSON.parse(payload);
+    paintMap();
+    $("vae-legend").innerHTML = COLOURS.map((c, d) =>
+      `<span class="vae-key"><i style="background:${c}"></i>${d}</span>`).join("");
+  }
+
+  function paintMap() {
     const canvas = $("vae-map");
     const ctx = canvas.getContext("2d");
     ctx.fillStyle = "#fff";
@@ -45,8 +51,6 @@
     canvas.dataset.points = String(plane.means.length);
     canvas.dataset.low = String(plane.bounds[0]);
     canvas.dataset.high = String(plane.bounds[1]);
-    $("vae-legend").innerHTML = COLOURS.map((c, d) =>
-      `<span class="vae-key"><i style="background:${c}"></i>${d}</span>`).join("");
   }
 
   function marker(ctx, canvas, point) {
@@ -59,21 +63,36 @@
     ctx.lineWidth = 1;
   }
 
-  function tile(ctx, pixels, x0, y0, size) {
-    const cell = size / 8;
-    for (let r = 0; r < 8; r++) {
-      for (let c = 0; c < 8; c++) {
-        const shade = Math.round(255 * (1 - pixels[8 * r + c]));
-        ctx.fillStyle = `rgb(${shade},${shade},${shade})`;
-        ctx.fillRect(x0 + c * cell, y0 + r * cell, Math.ceil(cell), Math.ceil(cell));
+  // Tiles of 8x8 ink values (one list of 64 per tile, n per row) as one small image, one pixel per ink value and
+  // one white pixel between tiles, scaled up to the canvas without smoothing: one putImageData and one drawImage,
+  // however many tiles (drawing each pixel as a rectangle held the page's thread for 100-400 ms under load).
+  const scratch = document.createElement("canvas");
+  function drawTiles(canvas, tiles, n) {
+    const side = n * 9 - 1;
+    scratch.width = side; scratch.height = side;
+    const ctx = scratch.getContext("2d");
+    const image = ctx.createImageData(side, side);
+    image.data.fill(255);
+    tiles.forEach((pixels, i) => {
+      const x0 = (i % n) * 9, y0 = Math.floor(i / n) * 9;
+      for (let k = 0; k < 64; k++) {
+        const at = 4 * ((y0 + (k >> 3)) * side + x0 + (k & 7));
+        const shade = Math.round(255 * (1 - pixels[k]));
+        image.data[at] = image.data[at + 1] = image.data[at + 2] = shade;
       }
-    }
+    });
+    ctx.putImageData(image, 0, 0);
+    const target = canvas.getContext("2d");
+    target.imageSmoothingEnabled = false;
+    target.fillStyle = "#fff";
+    target.fillRect(0, 0, canvas.width, canvas.height);
+    target.drawImage(scratch, 0, 0, canvas.width, canvas.height);
   }
 
   function drawDigit(payload) {
     const shown = JSON.parse(payload);
     const canvas = $("vae-digit");
-    tile(canvas.getContext("2d"), shown.pixels, 0, 0, canvas.width);
+    drawTiles(canvas, [shown.pixels], 1);
     canvas.dataset.z1 = String(shown.point[0]);
     canvas.dataset.z2 = String(shown.point[1]);
     canvas.dataset.pixels = JSON.stringify(shown.pixels);
@@ -81,7 +100,7 @@
     $("vae-point").textContent = shown.caption;
     if (plane) {
       plane.point = shown.point;
-      drawMap(JSON.stringify(plane));
+      paintMap();
     }
     asked = false;
     if (waiting) send();
@@ -90,12 +109,7 @@
   function drawGrid(payload) {
     const grid = JSON.parse(payload);
     const canvas = $("vae-grid");
-    const ctx = canvas.getContext("2d");
-    const size = canvas.width / grid.n;
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    grid.tiles.forEach((pixels, i) => tile(ctx, pixels, (i % grid.n) * size + 1, Math.floor(i / grid.n) * size + 1,
-                                           size - 2));
+    drawTiles(canvas, grid.tiles, grid.n);
     canvas.dataset.tiles = String(grid.tiles.length);
   }
 

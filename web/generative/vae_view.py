@@ -67,24 +67,31 @@ class VAESection:
     async def loop(self, generation):
         lesson = self.lesson
         controls = element("vae-controls")
-        last_update = 0.0
+        last_update, finished = 0.0, None
         try:
-            while not lesson.done:
+            while not lesson.done or finished is not None:
                 if generation != self.generation:
                     return  # a new run started
                 control = controls.getAttribute("data-control")  # one read a slice: a click written by the page
                 if control == "stop":
+                    if finished is not None:
+                        self.show_epoch(finished)
                     return self.finish("stopped")
                 if (control == "pause") != self.paused:
-                    self.toggle_pause()
+                    self.toggle_pause()  # the status says so first; the map may catch up after
+                    if self.paused and finished is not None:
+                        self.show_epoch(finished)
+                        finished = None
                 if self.paused:
                     await asyncio.sleep(0.05)
                     continue
-                logs = lesson.step(SLICE_SECONDS)
+                if finished is not None:  # an epoch ended in the last slice: redraw now, as a slice of its own
+                    self.show_epoch(finished)
+                    finished = None
+                else:
+                    finished = lesson.step(SLICE_SECONDS)
                 now = time.perf_counter()
-                if logs is not None:
-                    self.show_epoch(logs)
-                elif now - last_update > 0.25:  # a few progress updates a second are plenty
+                if finished is None and now - last_update > 0.25:  # a few progress updates a second are plenty
                     last_update = now
                     apply(self.progress_ops(f"Training: epoch {lesson.loop.epoch + 1} of "
                                             f"{lesson.values['epochs']}\u2026"))
@@ -106,7 +113,8 @@ class VAESection:
         lesson = self.lesson
         text = (f"Epoch {logs['epoch']} of {lesson.values['epochs']}: reconstruction {logs['reconstruction']:.2f}, "
                 f"KL {logs['kl']:.2f} nats per test digit.")
-        apply(self.progress_ops(text) + [{"id": "vae-status", "data": {"epochs": str(logs["epoch"])}}])
+        ops = self.progress_ops(text) + [{"id": "vae-status", "data": {"epochs": str(logs["epoch"])}}]
+        apply(ops[:1] + ops[2:] if self.paused else ops)  # paused: the status keeps saying so
         terms = lesson.terms
         self.chart.set_data(list(range(1, len(terms) + 1)), reconstruction=[t["reconstruction"] for t in terms],
                             KL=[t["kl"] for t in terms])
