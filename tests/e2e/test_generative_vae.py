@@ -169,6 +169,7 @@ def test_the_lab_runs_the_chapter_8_cells_in_the_page(browser_page):
     """The lab's DCGAN and VAE cells (web/lab/cells/12_dcgan.py, 13_vae.py) run in the browser as natively."""
     browser_page.open("web/lab/")
     page = browser_page.page
+    page.wait_for_selector("body:not([data-blas='loading'])", timeout=60_000)  # as test_lab.py: BLAS loaded first
     for cell in ("dcgan", "vae"):
         started = time.monotonic()
         state, output = run_cell(page, cell)
