@@ -40,6 +40,7 @@ class Lab:
     loop = None  # the TrainingLoop of the last Train
     clock = None  # its WallClock: the time the learner waited
     views_show = None  # (model, epoch, batch) the views were last drawn for
+    charts = None  # the (loss, accuracy) LineCharts of the run shown
     paused = False
     generation = 0  # bumped to stop a running training loop
     previous_val = None  # validation accuracy of the previous run, drawn for comparison
@@ -303,9 +304,8 @@ def reset_model(force=False, refresh=True):
     apply(ready_ops("model-card"))
     if force or (lab.epochs_trained == 0 and lab.generation_stopped):
         lab.model, lab.epochs_trained, lab.evaluation, lab.loop = model, 0, None, None
-        element("train-status").textContent = "Not trained yet: the model below has random weights."
-        element("train-result").innerHTML = ""
-        element("train-result").removeAttribute("data-test-accuracy")
+        apply(clear_run_ops("Not trained yet: the model below has random weights."))
+        new_charts()
         if refresh:
             refresh_views()
     else:
@@ -327,8 +327,25 @@ def stop_training():
     lab.generation += 1
     lab.generation_stopped = True
     lab.paused = False
-    apply([{"id": "pause", "disabled": True, "text": "Pause"},
+    apply([{"id": "pause", "disabled": True, "text": "Pause"}, {"id": "stop", "disabled": True},
            {"id": "train-card", "data": {"state": "idle", "control": "run"}}])
+
+
+def new_charts():
+    """Empty loss and accuracy charts (a new run, or a new untrained model: no curves of an older run beside it)."""
+    lab.charts = (LineChart("chart-loss", ["train loss", "val loss"], title="loss", y_label="loss"),
+                  LineChart("chart-accuracy", ["train", "validation", "baseline", "previous run"],
+                            title="accuracy", y_label="accuracy"))
+    for chart in lab.charts:
+        chart.set_data([])
+    return lab.charts
+
+
+def clear_run_ops(status):
+    """apply() ops that show no run: ``status``, an empty progress bar and result, the card's numbers removed."""
+    return [{"id": "train-status", "text": status}, {"sel": "#train-progress > div", "attrs": {"style": "width: 0%"}},
+            {"id": "train-result", "html": "", "data": {"testAccuracy": "", "advice": ""}},
+            {"id": "train-card", "data": {"epochs": "0", "valAccuracy": ""}}]
 
 
 def bar_op(loop, epochs):
@@ -338,7 +355,7 @@ def bar_op(loop, epochs):
 
 
 async def on_train(event=None):
-    from pydl.lessons.convnet import WallClock, build_model, train_slice, training_loop
+    from pydl.lessons.convnet import WallClock, build_model, progress, train_slice, training_loop
 
     spec = read_spec()
     stop_training()
@@ -353,29 +370,27 @@ async def on_train(event=None):
     lab.generation_stopped = False
     generation = lab.generation
     card = element("train-card")
-    apply([{"id": "train-card", "data": {"state": "training", "epochs": "0", "control": "run"}},
-           {"id": "pause", "disabled": False, "text": "Pause"}])
-    element("train").textContent = "Train again"
-    element("train-result").innerHTML = ""
-    element("train-result").removeAttribute("data-test-accuracy")
-    show_message("spec-message")
-    loss_chart = LineChart("chart-loss", ["train loss", "val loss"], title="loss", y_label="loss")
-    acc_chart = LineChart("chart-accuracy", ["train", "validation", "baseline", "previous run"],
-                          title="accuracy", y_label="accuracy")
-    baseline_val = float(element("baseline-result").dataset.valAccuracy)
-    element("train-progress").firstElementChild.style.width = "0%"
-    previous = lab.previous_val
-    status = element("train-status")
-    status.textContent = f"Training: epoch 1 of {spec['epochs']}…"
     epochs = spec["epochs"]
+    apply(clear_run_ops(f"Training: epoch 1 of {epochs}…")
+          + [{"id": "train-card", "data": {"state": "training", "control": "run"}},
+             {"id": "pause", "disabled": False, "text": "Pause"}, {"id": "stop", "disabled": False},
+             {"id": "train", "text": "Train again"}])
+    show_message("spec-message")
+    loss_chart, acc_chart = new_charts()
+    baseline_val = float(element("baseline-result").dataset.valAccuracy)
+    previous = lab.previous_val
     last_update = 0.0
     lab.clock.start()
     while not loop.done:
         await asyncio.sleep(0)  # let the browser deliver clicks and repaint (first of all the setup above)
         if generation != lab.generation:
             return  # stopped, or a new run started
-        # Pause is a click the page's thread wrote into the card (common/training_controls.js): one read a slice.
-        wants_pause = card.getAttribute("data-control") == "pause"
+        # Pause and Stop are clicks the page's thread wrote into the card (common/training_controls.js): one read
+        # a slice.
+        control = card.getAttribute("data-control")
+        if control == "stop":
+            break
+        wants_pause = control == "pause"
         if wants_pause != lab.paused:
             await (pause(generation) if wants_pause else resume())
             continue
@@ -410,31 +425,56 @@ async def on_train(event=None):
                                              "epochSeconds": f"{seconds:.3f}"}}])
     if generation != lab.generation:
         return
+    stopped = not loop.done
     # The views of the weights cost seconds in the browser (more than an epoch of the default model): they are
     # redrawn when training pauses or ends, not after every epoch, a view at a time with clicks taken between.
-    element("pause").disabled = True
+    apply([{"id": "pause", "disabled": True, "text": "Pause"}, {"id": "stop", "disabled": True}])
+    lab.paused = False
+    lab.clock.resume()
     if not await redraw_views(generation, lambda: True):
         return
     lab.generation_stopped = True
-    done = max(lab.epochs_trained, 1)
     waited = lab.clock.seconds()  # now with the last views drawn: all the learner waited for
-    seconds = waited / done
-    apply([{"id": "train-status", "text": f"{lab.epochs_trained} epochs in {waited:.1f} s: {seconds:.1f} s per "
-                                          "epoch in this browser, drawing included."},
-           {"id": "train-card", "data": {"epochSeconds": f"{seconds:.3f}"}}])
-    show_result()
-    card.dataset.state = "done"  # last: tests (and people) may read every result once it says done
+    seconds = waited / max(progress(loop), 1e-9)
+    ran = f"{progress(loop):.2f} of {epochs} epochs" if stopped else f"{lab.epochs_trained} epochs"
+    apply([{"id": "train-status", "text": f"{'Stopped after ' if stopped else ''}{ran} in {waited:.1f} s: "
+                                          f"{seconds:.1f} s per epoch in this browser, drawing included."
+                                          + (" Train again starts over." if stopped else "")},
+           {"id": "train-card", "data": {"epochSeconds": f"{seconds:.3f}", "control": "run"}}])
+    show_result("stopped" if stopped else "done")
+    card.dataset.state = "stopped" if stopped else "done"  # last: tests (and people) read every result after it
 
 
-def show_result():
-    ev, base = lab.evaluation, lab.baseline
-    best = base["best"]
-    beat = ev["accuracy"] > base["accuracy"][best]
-    box = element("train-result")
-    box.innerHTML = (f'<p class="{"ok" if beat else "bad"}">Test accuracy <strong>{pct(ev["accuracy"])}</strong> '
-                     f'after {lab.epochs_trained} epochs, against the baseline\'s {pct(base["accuracy"][best])}: '
-                     f'{"beaten" if beat else "not beaten yet; train longer or change the model"}.</p>')
-    box.dataset.testAccuracy = str(ev["accuracy"])
+def result_html(evaluation, baseline, loop, chance, state):
+    """The run's verdict: its test accuracy against the baseline, and what its losses say about the learning rate
+    (pydl.lessons.training_advice, from the training loss of each finished epoch)."""
+    from pydl.lessons.convnet import progress
+    from pydl.lessons.training_advice import diagnose_training
+
+    best = baseline["best"]
+    beat = evaluation["accuracy"] > baseline["accuracy"][best]
+    losses = loop.history.history.get("loss", [])
+    advice = diagnose_training(losses, chance) if losses else None
+    when = f"after {loop.epoch} epochs" if state == "done" else f"after {progress(loop):.2f} epochs ({state})"
+    if beat:
+        verdict = "beaten"
+    elif advice is not None and advice.verdict != "learning":
+        verdict = "not beaten"
+    else:
+        verdict = "not beaten yet; train longer or change the model"
+    text = (f'<p class="{"ok" if beat else "bad"}">Test accuracy <strong>{pct(evaluation["accuracy"])}</strong> '
+            f'{when}, against the baseline\'s {pct(baseline["accuracy"][best])}: {verdict}.</p>')
+    if advice is not None and advice.verdict != "learning":
+        text += f'<p class="advice">{html.escape(advice.message)}</p>'
+    return text, (advice.verdict if advice is not None else "")
+
+
+def show_result(state="done"):
+    from pydl.lessons.training_advice import chance_loss
+
+    text, verdict = result_html(lab.evaluation, lab.baseline, lab.loop, chance_loss(lab.data.y_train), state)
+    apply([{"id": "train-result", "html": text,
+            "data": {"testAccuracy": str(lab.evaluation["accuracy"]), "advice": verdict, "state": state}}])
 
 
 async def pause(generation):
@@ -449,13 +489,15 @@ async def pause(generation):
                                           "resume."}])
     card = element("train-card")
     if await redraw_views(generation, lambda: card.getAttribute("data-control") == "pause"):
-        show_result_if_evaluated()
+        show_result_if_evaluated("paused")
 
 
 async def resume():
+    """Training goes on: the paused run's result would soon be stale, so it goes."""
     lab.paused = False
     lab.clock.resume()
-    apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"}])
+    apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"},
+           {"id": "train-result", "html": "", "data": {"testAccuracy": "", "advice": "", "state": ""}}])
 
 
 async def redraw_views(generation, still_wanted) -> bool:
@@ -473,9 +515,9 @@ async def redraw_views(generation, still_wanted) -> bool:
     return True
 
 
-def show_result_if_evaluated():
+def show_result_if_evaluated(state):
     if lab.evaluation is not None and lab.epochs_trained:
-        show_result()
+        show_result(state)
 
 
 # ------------------------------------------------------------------------------------------------ 5.-7. views
