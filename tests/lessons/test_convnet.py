@@ -15,7 +15,7 @@ from pydl import layers, metrics
 from pydl.lessons.convnet import (
     DEFAULT_SPEC, WallClock, augment, baseline_accuracy, build_model, class_means, conv_arithmetic, distances,
     evaluate_baseline, evaluate_test, feature_maps, filter_images, layer_outputs, layer_table, load_digits_data,
-    load_idx_data, misclassified, predict_probabilities, preprocess_drawing, progress, resize, sample_indices,
+    load_idx_data, misclassified, predict_probabilities, preprocess_drawing, progress, sample_indices,
     train_slice, training_loop, validate_spec,
 )
 from pydl.lessons.convnet.images import png_bytes
@@ -357,14 +357,6 @@ def test_digits_splits_and_upscaling():
     assert 0 <= big.x_train.min() and big.x_train.max() <= 1
     with pytest.raises(ValueError, match="8, 16, 28"):
         load_digits_data(12)
-
-
-def test_resize_keeps_constant_images_constant_and_shrinks_by_averaging():
-    ones = np.ones((3, 8, 8))
-    np.testing.assert_allclose(resize(ones, 28), 1.0)
-    np.testing.assert_allclose(resize(ones, 5, "area"), 1.0)
-    checker = np.kron(np.eye(2), np.ones((2, 2)))  # 4x4: two 2x2 blocks of ones on the diagonal
-    np.testing.assert_allclose(resize(checker, 2, "area"), np.eye(2))
 
 
 def test_augmentation_is_seeded_vectorised_and_small(data):

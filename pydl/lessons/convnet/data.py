@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pydl.backend import np
 from pydl.datasets import load_digits, read_idx
 from pydl.preprocessing import train_test_split
+from pydl.preprocessing.resizing import resize
 
-__all__ = ["LabData", "SIZES", "load_digits_data", "load_idx_data", "resize", "augment", "sample_indices",
+__all__ = ["LabData", "SIZES", "load_digits_data", "load_idx_data", "augment", "sample_indices",
            "preprocess_drawing", "VALIDATION_FRACTION"]
 
 SIZES = (8, 16, 28)  # digits as shipped, upscaled 2x, and upscaled to MNIST's size
@@ -47,39 +48,6 @@ class LabData:
     def describe(self) -> str:
         return (f"{self.name}: {len(self.x_train)} training, {len(self.x_val)} validation and {len(self.x_test)} "
                 f"test images of {self.size}x{self.size} pixels")
-
-
-# ----------------------------------------------------------------------------------------------- resizing
-def _bilinear_matrix(n_in: int, n_out: int):
-    """(n_out, n_in) weights of bilinear resampling with pixel centres aligned (as most image libraries do)."""
-    src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
-    low = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    high = np.minimum(low + 1, n_in - 1)
-    frac = src - low
-    m = np.zeros((n_out, n_in))
-    m[np.arange(n_out), low] += 1 - frac
-    m[np.arange(n_out), high] += frac
-    return m
-
-
-def _area_matrix(n_in: int, n_out: int):
-    """(n_out, n_in) weights of area averaging: each output pixel is the mean of the input it covers."""
-    edges = np.arange(n_out + 1) * n_in / n_out
-    left, right = np.arange(n_in), np.arange(n_in) + 1
-    overlap = np.clip(np.minimum(edges[1:, None], right) - np.maximum(edges[:-1, None], left), 0, None)
-    return overlap / overlap.sum(axis=1, keepdims=True)
-
-
-def resize(images, size, method="bilinear"):
-    """Resize a stack of images (n, h, w) or one (h, w) to ``size`` x ``size`` (``size`` may be (h, w)).
-
-    ``"bilinear"`` suits upscaling (smooth strokes); ``"area"`` suits shrinking (no pixel is skipped).
-    """
-    images = np.asarray(images, dtype=np.float64)
-    out_h, out_w = (size, size) if isinstance(size, int) else size
-    make = {"bilinear": _bilinear_matrix, "area": _area_matrix}[method]
-    rows, cols = make(images.shape[-2], out_h), make(images.shape[-1], out_w)
-    return rows @ images @ cols.T
 
 
 # ----------------------------------------------------------------------------------------------- loading
