@@ -25,6 +25,7 @@ from pyscript import document, window
 from pyodide.ffi import create_proxy
 
 import views
+import views_inside
 from pydl_page import LineChart, apply, element, page, run_page
 from views import figure, ink_image, pct, show_message
 
@@ -49,6 +50,9 @@ class Lab:
     cell = None  # the confusion-matrix cell shown
     generation_stopped = True  # no training loop is running
     preparing = None  # the background task of prepare(), started by main()
+    drawn = None  # the drawn digit as the model's input, once there is one
+    ascent_generation = 0  # bumped to stop card 8's animation
+    transfer_generation = 0  # bumped to stop card 10's run
 
 
 lab = Lab()
@@ -83,7 +87,8 @@ def guarded(message_id, wait=True):
 
 # ------------------------------------------------------------------------------------------------ 1. data
 # The cards that prepare() fills after the page is ready (each is data-state="pending" in index.html until then).
-PREPARED_CARDS = ("baseline-card", "model-card", "arith-card", "learned-card", "draw-card")
+PREPARED_CARDS = ("baseline-card", "model-card", "arith-card", "learned-card", "draw-card", "ascent-card",
+                  "looks-card")
 
 
 def ready_ops(*cards):
@@ -103,7 +108,8 @@ def data_ops():
     return [{"id": "data-summary", "text": data.describe() + "."},
             {"id": "samples", "html": "".join(figure(ink_image(data.x_train[i]), int(data.y_train[i]), "sample")
                                               for i in picks)},
-            {"id": "arith-image", "attrs": {"max": last}}, {"id": "fm-image", "attrs": {"max": last}}]
+            {"id": "arith-image", "attrs": {"max": last}}, {"id": "fm-image", "attrs": {"max": last}},
+            {"id": "looks-image", "attrs": {"max": last}}]
 
 
 def show_data():
@@ -144,7 +150,9 @@ def show_baseline():
 
 
 def show_augmentation():
+    from pydl.applications.digits_augmentation import TRANSFORMATIONS
     from pydl.lessons.convnet import augment
+    from pydl.lessons.convnet.inside import picture
 
     on = bool(element("augment").checked)
     element("augment-box").hidden = not on
@@ -152,8 +160,9 @@ def show_augmentation():
         return
     x = lab.data.x_train[:1].repeat(8, axis=0)
     variants = augment(x[1:], seed=7)
-    element("augment-preview").innerHTML = figure(ink_image(x[0]), "original") + "".join(
-        figure(ink_image(v), f"copy {i + 1}") for i, v in enumerate(variants))
+    apply([{"id": "augment-preview", "html": figure(picture(x[0]), "original", "augmented") + "".join(
+               figure(picture(v), f"copy {i + 1}", "augmented") for i, v in enumerate(variants))},
+           {"id": "augment-steps", "html": "".join(f"<li>{html.escape(t)}</li>" for t in TRANSFORMATIONS)}])
 
 
 async def on_dataset_change(event=None):
@@ -538,8 +547,10 @@ def refresh_steps():
     select = element("arith-layer")
     chosen = select.value if select.value in names else names[0]
     select.innerHTML = "".join(f'<option{" selected" if n == chosen else ""}>{n}</option>' for n in names)
+    views_inside.ascent_layers(lab)
     shown = ((views.render_filters, None), (views.render_feature_maps, "fm-message"), (views.render_arithmetic, None),
-             (views.render_confusion, None), (views.render_cell, None), (views.render_drawing, None))
+             (views.render_confusion, None), (views.render_cell, None), (views.render_drawing, None),
+             (views_inside.render_looks, "looks-message"))
     for view, message in shown:
         yield
         began = time.perf_counter()
@@ -576,6 +587,12 @@ async def on_clear(event=None):
     window.convnetDraw.clear()
     element("draw-input").innerHTML = ""
     views.render_drawing(lab)
+    views_inside.render_looks_drawn(lab)
+
+
+def on_drawn(event=None):
+    views.render_drawing(lab)
+    views_inside.render_looks_drawn(lab)
 
 
 # ------------------------------------------------------------------------------------------------ wiring
@@ -596,10 +613,16 @@ ON_CHANGE = {
     **{name: guarded("arith-message")(lambda event: views.render_arithmetic(lab))
        for name in ("arith-image", "arith-layer", "arith-filter", "arith-row", "arith-col", "arith-channel")},
     "fm-image": guarded("fm-message")(lambda event: views.render_feature_maps(lab)),
+    "looks-image": guarded("looks-message")(lambda event: views_inside.render_looks(lab)),
 }
 ON_CLICK = {
     "train": guarded("spec-message")(on_train),
     "draw-clear": guarded("draw-message")(on_clear),
+    "ascent-run": guarded("ascent-message")(lambda event: views_inside.run_ascent(lab)),
+    "transfer-run": guarded("transfer-status")(lambda event: views_inside.run_transfer(lab, SLICE_SECONDS)),
+    **{f"download-{kind}": guarded("download-message")(
+        lambda event: views_inside.offer_model(lab, str(event.target.dataset.file)))
+       for kind in ("pydl", "pytorch", "keras")},
 }
 on_arith_click_guarded = guarded("arith-message")(on_arith_click)
 on_confusion_click_guarded = guarded("arith-message")(on_confusion_click)
@@ -662,7 +685,7 @@ async def main():
     box.addEventListener("change", create_proxy(on_change))
     box.addEventListener("click", create_proxy(on_click))
     element("draw-canvas").addEventListener(  # "digit-drawn" does not bubble
-        "digit-drawn", create_proxy(guarded("draw-message")(lambda event: views.render_drawing(lab))))
+        "digit-drawn", create_proxy(guarded("draw-message")(on_drawn)))
     # The first view, in one round trip: the controls' defaults, the conv-layer rows and the data card.
     apply([{"id": "epochs", "value": str(DEFAULT_SPEC["epochs"])},
            {"id": "batch-size", "value": str(DEFAULT_SPEC["batch_size"])},

@@ -43,9 +43,12 @@ def pct(value):
 def number(element_id, low=0, high=None, name="value"):
     raw = element(element_id).value
     try:
-        value = int(float(raw))
+        value = float(raw)
     except ValueError:
+        value = None
+    if value is None or not value.is_integer():  # 2.5 is no row: say so rather than use row 2
         raise ValueError(f"{name} must be a whole number, got {raw!r}.") from None
+    value = int(value)
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be from {low} to {high}, got {value}.")
     return value
@@ -266,6 +269,7 @@ def render_drawing(lab):
 
     canvas = element("draw-canvas")
     if canvas.getAttribute("data-drawn") != "true":
+        lab.drawn = None
         show_message("draw-message", "Draw a digit in the box: the model's answer appears here.", "info")
         element("probabilities").innerHTML = ""
         return
@@ -274,6 +278,7 @@ def render_drawing(lab):
     except ValueError as error:
         show_message("draw-message", str(error), "error")
         return
+    lab.drawn = image
     probs = predict_probabilities(lab.model, image)
     best = int(probs.argmax())
     element("draw-input").innerHTML = figure(ink_image(image), f"{lab.data.size}×{lab.data.size} input", "drawn")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydl.applications.digits_augmentation import augment
 from pydl.backend import np
 from pydl.datasets import load_digits, read_idx
 from pydl.preprocessing import train_test_split
@@ -165,38 +166,6 @@ def sample_indices(labels, per_class: int = 3):
     """Indices of the first ``per_class`` images of each class, class by class (for a grid of samples)."""
     labels = np.asarray(labels)
     return np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(10)]).astype(np.int64)
-
-
-# ----------------------------------------------------------------------------------------------- augmentation
-def augment(images, seed, max_shift: float = 0.125, max_degrees: float = 12.0):
-    """Randomly shifted and rotated copies of ``images`` (n, h, w, c), reproducible from ``seed``.
-
-    Each image gets its own shift (up to ``max_shift`` of its size in each direction, one pixel of an 8x8 digit) and
-    rotation (up to ``max_degrees`` either way) about its centre, resampled bilinearly; uncovered pixels are 0.
-    """
-    x = np.asarray(images)
-    n, h, w = x.shape[:3]
-    rng = np.random.default_rng(seed)
-    angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, n))[:, None, None]
-    ty = (rng.uniform(-max_shift, max_shift, n) * h)[:, None, None]
-    tx = (rng.uniform(-max_shift, max_shift, n) * w)[:, None, None]
-    cy, cx = (h - 1) / 2, (w - 1) / 2
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float64)
-    dy, dx = gy[None] - cy - ty, gx[None] - cx - tx
-    cos, sin = np.cos(angle), np.sin(angle)
-    # Where each output pixel comes from: the inverse rotation of its offset from the (shifted) centre.
-    sy = np.clip(cos * dy + sin * dx + cy, -1, h)
-    sx = np.clip(-sin * dy + cos * dx + cx, -1, w)
-    y0 = np.clip(np.floor(sy), -1, h - 1).astype(np.int64)
-    x0 = np.clip(np.floor(sx), -1, w - 1).astype(np.int64)
-    fy, fx = (sy - y0)[..., None], (sx - x0)[..., None]
-    padded = np.zeros((n, h + 2, w + 2) + x.shape[3:], dtype=np.float64)
-    padded[:, 1:-1, 1:-1] = x
-    k = np.arange(n)[:, None, None]
-    y0, x0 = y0 + 1, x0 + 1  # into the zero-padded frame
-    out = ((1 - fy) * (1 - fx) * padded[k, y0, x0] + (1 - fy) * fx * padded[k, y0, x0 + 1]
-           + fy * (1 - fx) * padded[k, y0 + 1, x0] + fy * fx * padded[k, y0 + 1, x0 + 1])
-    return out.astype(x.dtype)
 
 
 # ----------------------------------------------------------------------------------------------- drawn digits
