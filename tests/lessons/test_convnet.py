@@ -422,6 +422,9 @@ def test_mnist_idx_files_from_the_file_picker():
     ([("images", idx(np.zeros((3, 28, 28)))), ("labels", idx([1, 2]))], "3 images but labels has 2 labels"),
     ([("images", idx(np.zeros((3, 28, 28))))], "one images file with its labels file"),
     ([("images", idx(np.zeros((30, 28, 28)))), ("labels", idx([12] * 30))], "labels must be digits 0..9"),
+    # Labels 20-29 are the labels file's fault, and the message says so by its name.
+    ([("train-images.idx3", idx(np.zeros((30, 28, 28)))), ("train-labels.idx1", idx(list(range(20, 30)) * 3))],
+     r"^train-labels\.idx1: labels must be digits 0\.\.9; this file's range from 20 to 29"),
     ([("images", idx(np.zeros((30, 4, 4)))), ("labels", idx([1] * 30))], "square images between 8x8 and 64x64"),
     ([], "No file chosen"),
 ])

@@ -282,15 +282,18 @@ def render_table(model):
     def shape(s):
         return "(" + ", ".join("None" if d is None else str(d) for d in s) + ")"
 
+    # data-label names each cell's column: on a phone the table's rows become stacked blocks (convnet.css).
     body = "".join(
-        f'<tr data-name="{r["name"]}"><td>{r["name"]}</td><td>{r["kind"]}</td><td>{html.escape(r["description"])}</td>'
-        f'<td class="num shape">{shape(r["output_shape"])}</td><td class="num params">{r["params"]:,}</td>'
-        f'<td class="formula">{html.escape(r["formula"])}</td></tr>' for r in rows)
+        f'<tr data-name="{r["name"]}"><td class="name" data-label="layer">{r["name"]}</td>'
+        f'<td data-label="type">{r["kind"]}</td><td data-label="what it does">{html.escape(r["description"])}</td>'
+        f'<td class="num shape" data-label="output shape">{shape(r["output_shape"])}</td>'
+        f'<td class="num params" data-label="parameters">{r["params"]:,}</td>'
+        f'<td class="formula" data-label="count">{html.escape(r["formula"])}</td></tr>' for r in rows)
     table = element("layer-table")
     table.innerHTML = ('<thead><tr><th>layer</th><th>type</th><th>what it does</th><th>output shape</th>'
                        '<th>parameters</th><th>count</th></tr></thead>'
                        f'<tbody>{body}</tbody><tfoot><tr><td colspan="4">total</td>'
-                       f'<td class="num">{total:,}</td><td></td></tr></tfoot>')
+                       f'<td class="num" data-label="parameters">{total:,}</td><td></td></tr></tfoot>')
     table.dataset.totalParams = str(total)
 
 

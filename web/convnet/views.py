@@ -55,7 +55,7 @@ def number(element_id, low=0, high=None, name="value"):
 
 
 def trained_note(lab):
-    return "random weights (not trained yet)" if not lab.epochs_trained else f"after {lab.epochs_trained} epochs"
+    return "untrained: random weights" if not lab.epochs_trained else f"after {lab.epochs_trained} epochs"
 
 
 def render_filters(lab):
@@ -220,7 +220,7 @@ def render_confusion(lab):
         cells = []
         for p in range(10):
             n = int(matrix[t, p])
-            kind = "diag" if t == p else ("miss" if n else "zero")
+            kind = "zero" if not n else ("diag" if t == p else "miss")  # every empty cell alike: a grey 0
             alpha = 0.12 + 0.88 * n / peak if n else 0
             color = f"rgba(37,99,235,{alpha:.2f})" if t == p else f"rgba(220,38,38,{min(0.25 + alpha, 1):.2f})"
             style = f' style="background:{color}"' if n else ""

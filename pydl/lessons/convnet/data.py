@@ -91,7 +91,8 @@ def _parse(name, raw):
 
 
 def _pairs(named):
-    """Group parsed IDX arrays into (images, labels, name) pairs: by "t10k"/"test" in the names, else by size."""
+    """Group parsed IDX arrays into (images, labels, images name, labels name): by "t10k"/"test" in the names, else
+    by size."""
     images = [(n, a) for n, a in named if a.ndim == 3]
     labels = [(n, a) for n, a in named if a.ndim == 1]
     others = [f"{n} (shape {a.shape})" for n, a in named if a.ndim not in (1, 3)]
@@ -111,7 +112,7 @@ def _pairs(named):
         if len(img) != len(lab):
             raise ValueError(f"{img_name} has {len(img)} images but {lab_name} has {len(lab)} labels; "
                              "pick files that belong together.")
-        pairs.append((img, lab, img_name))
+        pairs.append((img, lab, img_name, lab_name))
     return pairs
 
 
@@ -129,22 +130,22 @@ def load_idx_data(files, max_train: int = 2000, max_test: int = 1000, seed: int 
     if not named:
         raise ValueError("No file chosen: pick MNIST's IDX files (e.g. train-images-idx3-ubyte and its labels).")
     pairs = _pairs(named)
-    for images, labels, name in pairs:
+    for images, labels, name, labels_name in pairs:
         if images.dtype != np.uint8:
             raise ValueError(f"{name}: expected uint8 pixels like MNIST's, got {images.dtype}.")
         if images.shape[1] != images.shape[2] or not 8 <= images.shape[1] <= 64:
             raise ValueError(f"{name}: expected square images between 8x8 and 64x64 pixels, got "
                              f"{images.shape[1]}x{images.shape[2]}.")
         if labels.min() < 0 or labels.max() > 9:
-            raise ValueError(f"{name}: labels must be digits 0..9; this file's range from {labels.min()} to "
-                             f"{labels.max()}.")
+            raise ValueError(f"{labels_name}: labels must be digits 0..9; this file's range from {labels.min()} "
+                             f"to {labels.max()}.")
     rng = np.random.default_rng(seed)
     if len(pairs) == 2:
-        (x_train, y_train, _), (x_test, y_test, _) = pairs
+        (x_train, y_train, *_), (x_test, y_test, *_) = pairs
         if x_train.shape[1:] != x_test.shape[1:]:
             raise ValueError(f"Training images are {x_train.shape[1:]} but test images {x_test.shape[1:]}.")
     else:
-        x, y, _ = pairs[0]
+        x, y, *_ = pairs[0]
         order = rng.permutation(len(x))
         cut = len(x) - max(len(x) // 6, 1)
         x_train, y_train, x_test, y_test = x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
