@@ -105,8 +105,9 @@ def data_ops():
     data = lab.data
     picks = sample_indices(data.y_train, 3)
     last = str(len(data.x_test) - 1)
+    names = data.class_names
     return [{"id": "data-summary", "text": data.describe() + "."},
-            {"id": "samples", "html": "".join(figure(ink_image(data.x_train[i]), int(data.y_train[i]), "sample")
+            {"id": "samples", "html": "".join(figure(ink_image(data.x_train[i]), names[int(data.y_train[i])], "sample")
                                               for i in picks)},
             {"id": "arith-image", "attrs": {"max": last}}, {"id": "fm-image", "attrs": {"max": last}},
             {"id": "looks-image", "attrs": {"max": last}}]
@@ -131,12 +132,11 @@ def compute_baseline():
 
 
 def show_baseline():
-    from pydl.lessons.convnet.images import ink
-
     result = lab.baseline
     acc, val = result["accuracy"], result["val_accuracy"]
     best = result["best"]
-    means = "".join(figure(ink(result["means"][c][..., 0]), f"mean {c}", "mean") for c in range(10))
+    names = lab.data.class_names
+    means = "".join(figure(ink_image(result["means"][c]), f"mean {names[c]}", "mean") for c in range(10))
     table = (
         '<table class="small"><tr><th>distance</th><th>validation accuracy</th><th>test accuracy</th></tr>'
         + "".join(f'<tr class="{"best" if m == best else ""}"><td>{"L1 (mean |a − b|)" if m == "l1" else "RMSE"}</td>'
@@ -152,7 +152,6 @@ def show_baseline():
 def show_augmentation():
     from pydl.applications.digits_augmentation import TRANSFORMATIONS
     from pydl.lessons.convnet import augment
-    from pydl.lessons.convnet.inside import picture
 
     on = bool(element("augment").checked)
     element("augment-box").hidden = not on
@@ -160,16 +159,16 @@ def show_augmentation():
         return
     x = lab.data.x_train[:1].repeat(8, axis=0)
     variants = augment(x[1:], seed=7)
-    apply([{"id": "augment-preview", "html": figure(picture(x[0]), "original", "augmented") + "".join(
-               figure(picture(v), f"copy {i + 1}", "augmented") for i, v in enumerate(variants))},
+    apply([{"id": "augment-preview", "html": figure(ink_image(x[0]), "original", "augmented") + "".join(
+               figure(ink_image(v), f"copy {i + 1}", "augmented") for i, v in enumerate(variants))},
            {"id": "augment-steps", "html": "".join(f"<li>{html.escape(t)}</li>" for t in TRANSFORMATIONS)}])
 
 
 async def on_dataset_change(event=None):
     from pydl.lessons.convnet import load_digits_data
 
-    if element("dataset").value == "mnist":
-        return  # the entry that stands for the learner's files; picking files loads them
+    if element("dataset").value in ("mnist", "cifar"):
+        return  # the entries that stand for the learner's files; picking files loads them
     stop_training()
     lab.data = load_digits_data(int(element("dataset").value))
     show_message("data-message")
@@ -191,8 +190,9 @@ async def read_files(files):
     return out
 
 
-async def on_idx_files(event):
-    from pydl.lessons.convnet import load_idx_data
+async def on_picked_files(event, kind):
+    """The learner picked data files: MNIST's IDX files (kind "mnist") or CIFAR-10's binary files ("cifar")."""
+    from pydl.lessons.convnet import load_cifar_data, load_idx_data
 
     files = event.target.files
     if not files or files.length == 0:
@@ -200,8 +200,9 @@ async def on_idx_files(event):
     show_message("data-message", "Reading the files…")
     picked = await read_files(files)
     size = int(element("mnist-size").value)
+    load = load_idx_data if kind == "mnist" else load_cifar_data
     try:
-        data = load_idx_data(picked, max_train=size, max_test=max(size // 2, 200))
+        data = load(picked, max_train=size, max_test=max(size // 2, 200))
     except ValueError as error:
         show_message("data-message", f"Could not use these files. {error}", "error")
         element("data-card").dataset.idx = "error"
@@ -211,9 +212,8 @@ async def on_idx_files(event):
     stop_training()
     lab.data = data
     element("data-card").dataset.idx = "loaded"
-    option = element("dataset-mnist")
-    option.hidden = False
-    element("dataset").value = "mnist"
+    element(f"dataset-{kind}").hidden = False
+    element("dataset").value = kind
     show_message("data-message", f"Using your files ({', '.join(name for name, _ in picked)}). "
                                  "Choose digits under Images to go back to the bundled digits.", "ok")
     show_data()
@@ -608,7 +608,8 @@ async def on_augment(event=None):
 # listener costs round trips to the page while it loads). Conv-layer fields have no id: they are "conv-controls".
 ON_CHANGE = {
     "dataset": guarded("data-message", wait=False)(on_dataset_change),
-    "idx-files": guarded("data-message", wait=False)(on_idx_files),
+    "idx-files": guarded("data-message", wait=False)(lambda event: on_picked_files(event, "mnist")),
+    "cifar-files": guarded("data-message", wait=False)(lambda event: on_picked_files(event, "cifar")),
     "conv-count": guarded("spec-message")(on_conv_count),
     **{name: guarded("spec-message")(on_spec_change)
        for name in ("conv-controls", "dense", "epochs", "batch-size", "learning-rate")},

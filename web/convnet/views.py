@@ -31,9 +31,10 @@ def figure(array, caption, css="", title=""):
 
 
 def ink_image(image):
-    from pydl.lessons.convnet.images import ink
+    """A data image as shown: a digit's ink dark on white, a colour photo in its colours."""
+    from pydl.lessons.convnet.images import ink, to_uint8
 
-    return ink(image[..., 0])
+    return to_uint8(image, 0.0, 1.0) if image.shape[-1] == 3 else ink(image[..., 0])
 
 
 def pct(value):
@@ -64,10 +65,12 @@ def render_filters(lab):
     parts = []
     for group in filter_images(lab.model):
         kh, kw, cin, f = group["shape"]
-        css = "filter" if cin == 1 else "filter multi"
+        css = "filter" if cin == 1 or group["colour"] else "filter multi"
         tiles = "".join(figure(t, i, css, f"{group['layer']} filter {i}") for i, t in enumerate(group["filters"]))
         parts.append(f'<div class="layer-row" data-layer="{group["layer"]}"><h4>{group["layer"]}: {f} filters of '
-                     f'{kh}×{kw}×{cin} ({trained_note(lab)}; full colour = ±{group["scale"]:.2f})</h4>'
+                     f'{kh}×{kw}×{cin} ({trained_note(lab)}; '
+                     + ("drawn as the colour each pixel responds to, grey = 0, " if group["colour"] else "")
+                     + f'full colour = ±{group["scale"]:.2f})</h4>'
                      f'<div class="gallery">{tiles}</div></div>')
     element("filters").innerHTML = "".join(parts)
 
@@ -79,7 +82,8 @@ def render_feature_maps(lab):
     show_message("fm-message")
     index = number("fm-image", 0, len(data.x_test) - 1, "Test image")
     image = data.x_test[index]
-    parts = [f'<div class="layer-row"><h4>input: test image {index}, a {int(data.y_test[index])}</h4>'
+    name = data.class_names[int(data.y_test[index])]
+    parts = [f'<div class="layer-row"><h4>input: test image {index}, a {name}</h4>'
              f'<div class="gallery">{figure(ink_image(image), "input", "fmap")}</div></div>']
     for group in feature_maps(lab.model, image):
         h, w, c = group["shape"]

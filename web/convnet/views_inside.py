@@ -61,7 +61,8 @@ def render_looks(lab):
     index = number("looks-image", 0, len(data.x_test) - 1, "Test image")
     looks = where_it_looks(lab.model, data.x_test[index])
     box = element("looks")
-    box.innerHTML = looks_html(looks, data.x_test[index], f"test image {index}, a {int(data.y_test[index])}")
+    name = data.class_names[int(data.y_test[index])]
+    box.innerHTML = looks_html(looks, data.x_test[index], f"test image {index}, a {name}")
     box.dataset.classIndex = str(looks["class_index"])
     box.dataset.ink = repr(looks["ink"])
     box.dataset.background = repr(looks["background"])

@@ -1,7 +1,8 @@
-"""The convnet lab's data: digits (optionally upscaled) or MNIST IDX files, augmentation, and drawn digits.
+"""The convnet lab's data: digits (optionally upscaled), MNIST IDX files or CIFAR-10's binary files, augmentation,
+and drawn digits.
 
-Images everywhere are float32 ``(n, size, size, 1)`` in [0, 1] (channels-last, as ``Conv2D`` expects); labels are
-int64 0..9. Resizing, augmentation and drawing preprocessing are vectorised NumPy: no loop runs over pixels.
+Images everywhere are float32 ``(n, size, size, channels)`` in [0, 1] (channels-last, as ``Conv2D`` expects: 1 for
+digits, 3 for CIFAR-10's colour); labels are int64 0..9. Resizing, augmentation and drawing preprocessing are vectorised NumPy: no loop runs over pixels.
 
 >>> data = load_digits_data()
 >>> data.x_train.shape, data.x_val.shape, data.x_test.shape
@@ -14,11 +15,11 @@ from dataclasses import dataclass
 
 from pydl.applications.digits_augmentation import augment
 from pydl.backend import np
-from pydl.datasets import load_digits, read_idx
+from pydl.datasets import cifar10, load_digits, read_idx
 from pydl.preprocessing import train_test_split
 from pydl.preprocessing.resizing import resize
 
-__all__ = ["LabData", "SIZES", "load_digits_data", "load_idx_data", "augment", "sample_indices",
+__all__ = ["LabData", "SIZES", "load_digits_data", "load_idx_data", "load_cifar_data", "augment", "sample_indices",
            "preprocess_drawing", "VALIDATION_FRACTION"]
 
 SIZES = (8, 16, 28)  # digits as shipped, upscaled 2x, and upscaled to MNIST's size
@@ -36,7 +37,8 @@ class LabData:
     y_val: object
     x_test: object
     y_test: object
-    style: str  # "digits" (8x8 ink counts, maybe upscaled) or "mnist": how a drawn digit is prepared
+    style: str  # "digits" (8x8 ink counts, maybe upscaled), "mnist" or "cifar" (colour photos: nothing to draw)
+    class_names: tuple = tuple(str(d) for d in range(10))
 
     @property
     def size(self) -> int:
@@ -146,9 +148,23 @@ def load_idx_data(files, max_train: int = 2000, max_test: int = 1000, seed: int 
             raise ValueError(f"Training images are {x_train.shape[1:]} but test images {x_test.shape[1:]}.")
     else:
         x, y, *_ = pairs[0]
-        order = rng.permutation(len(x))
-        cut = len(x) - max(len(x) // 6, 1)
-        x_train, y_train, x_test, y_test = x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+        x_train, y_train, x_test, y_test = _split_test(x, y, rng)
+    x_train, y_train, x_val, y_val, x_test, y_test = _subsets(x_train, y_train, x_test, y_test, max_train, max_test,
+                                                              rng, seed)
+    return LabData("MNIST files", _as_input(x_train, 255.0), y_train, _as_input(x_val, 255.0), y_val,
+                   _as_input(x_test, 255.0), y_test.astype(np.int64), "mnist")
+
+
+def _split_test(x, y, rng):
+    """A sixth of one labelled set set aside for testing (at least one image)."""
+    order = rng.permutation(len(x))
+    cut = len(x) - max(len(x) // 6, 1)
+    return x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+
+
+def _subsets(x_train, y_train, x_test, y_test, max_train, max_test, rng, seed):
+    """Random subsets of at most ``max_train`` and ``max_test`` images, and the validation split of the training
+    part; int64 labels."""
     pick = rng.permutation(len(x_train))[:max_train]
     x_train, y_train = x_train[pick], y_train[pick].astype(np.int64)
     pick = rng.permutation(len(x_test))[:max_test]
@@ -159,8 +175,42 @@ def load_idx_data(files, max_train: int = 2000, max_test: int = 1000, seed: int 
         x_train, y_train, x_val, y_val = _split_validation(x_train, y_train, seed)
     except ValueError:  # a class too rare to stratify: a plain split still works
         x_train, x_val, y_train, y_val = train_test_split(x_train, y_train, test_size=VALIDATION_FRACTION, seed=seed)
-    return LabData("MNIST files", _as_input(x_train, 255.0), y_train, _as_input(x_val, 255.0), y_val,
-                   _as_input(x_test, 255.0), y_test.astype(np.int64), "mnist")
+    return x_train, y_train, x_val, y_val, x_test, y_test
+
+
+def load_cifar_data(files, max_train: int = 2000, max_test: int = 1000, seed: int = 0) -> LabData:
+    """Colour images from CIFAR-10's binary files the learner picked (``[(file name, bytes), ...]``: any of
+    ``data_batch_1.bin`` .. ``data_batch_5.bin``, and ``test_batch.bin`` for the test images; without it a sixth of
+    the training images is set aside). Images are float32 (n, 32, 32, 3) in [0, 1].
+
+    Raises:
+        ValueError: no file, or a file that is not a CIFAR-10 binary batch (the message names it).
+    """
+    if not files:
+        raise ValueError("No file chosen: pick CIFAR-10's binary files (data_batch_1.bin .. and test_batch.bin).")
+    train, test = [], []
+    for name, raw in files:
+        try:
+            images, labels = cifar10.load_batch(bytes(raw))
+        except ValueError as error:
+            raise ValueError(f"{name}: {str(error).removeprefix('CIFAR-10 batch: ')}") from None
+        (test if "test" in name.lower() else train).append((images, labels))
+    if not train:
+        raise ValueError("Only a test file was chosen; pick at least one training file (data_batch_1.bin ...) too.")
+    rng = np.random.default_rng(seed)
+    x_train, y_train = np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train])
+    if test:
+        x_test, y_test = np.concatenate([x for x, _ in test]), np.concatenate([y for _, y in test])
+    else:
+        x_train, y_train, x_test, y_test = _split_test(x_train, y_train, rng)
+    x_train, y_train, x_val, y_val, x_test, y_test = _subsets(x_train, y_train, x_test, y_test, max_train, max_test,
+                                                              rng, seed)
+
+    def colour(x):
+        return (np.asarray(x, dtype=np.float32) / 255.0).astype(np.float32)
+
+    return LabData("CIFAR-10 files", colour(x_train), y_train, colour(x_val), y_val, colour(x_test), y_test,
+                   "cifar", cifar10.CLASSES)
 
 
 def sample_indices(labels, per_class: int = 3):
@@ -207,6 +257,9 @@ def preprocess_drawing(gray, size: int = 8, style: str = "digits"):
         bitmap = resize(digit, 32, "area") >= 0.5
         counts = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3)) / 16.0
         image = counts if size == 8 else np.clip(resize(counts, size, "bilinear"), 0, 1)
+    elif style == "cifar":
+        raise ValueError("Drawing is for digits: the model now classifies CIFAR-10's colour photos. Pick digits "
+                         "under Images to draw again.")
     elif style == "mnist":
         small = np.clip(resize(digit, 20, "area"), 0, 1)
         frame = np.zeros((28, 28))
