@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 from pydl.backend import np
 
-__all__ = ["TrainingAdvice", "VERDICTS", "chance_loss", "diagnose_training", "AT_CHANCE", "OVERSHOOT", "GREW", "GREW_BY"]
+__all__ = ["TrainingAdvice", "VERDICTS", "chance_loss", "diagnose_training", "AT_CHANCE", "OVERSHOOT", "GREW",
+           "GREW_BY"]
 
 VERDICTS = ("diverged", "grew", "stuck", "slow", "learning")
 # A loss within 3 % of the chance loss has learned nothing that shows (a real start, e.g. the convnet page's default
@@ -90,7 +91,8 @@ def diagnose_training(losses, chance: float) -> TrainingAdvice:
             return TrainingAdvice("slow", f"The loss is still near chance ({_fmt(last)}; guessing gives "
                                           f"{_fmt(chance)}) but falls a little each epoch: the learning rate is too "
                                           "low for this many epochs. Raise it ten-fold, or train longer.", False)
-        return TrainingAdvice("stuck", f"The loss stayed at chance or above ({_fmt(last)}; guessing gives {_fmt(chance)})"
+        return TrainingAdvice("stuck", f"The loss stayed at chance or above ({_fmt(last)}; guessing gives "
+                                       f"{_fmt(chance)})"
                                        + (f" after a first epoch at {_fmt(first)}" if first >= OVERSHOOT * chance
                                           else "")
                                        + ": the steps are so large that the network answers every image alike. "

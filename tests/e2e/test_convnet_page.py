@@ -96,9 +96,10 @@ def test_untrained_cards_show_the_native_numbers(lab):
     assert rendered(page, "#looks img") == 3
     page.fill("#looks-image", "5")
     page.dispatch_event("#looks-image", "change")
-    expected = where_it_looks(model, data.x_test[5])["class_index"]
-    page.wait_for_function("c => document.getElementById('looks').dataset.classIndex === c", arg=str(expected))
-    assert "test image 5" in page.inner_text("#looks")
+    page.wait_for_function("document.getElementById('looks').textContent.includes('test image 5')")
+    looks = where_it_looks(model, data.x_test[5])
+    assert attr(page, "#looks", "data-class-index") == str(looks["class_index"])
+    assert float(attr(page, "#looks", "data-ink")) == pytest.approx(looks["ink"], rel=1e-4, abs=1e-6)
     lab.assert_clean()
 
 

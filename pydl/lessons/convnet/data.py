@@ -2,7 +2,8 @@
 and drawn digits.
 
 Images everywhere are float32 ``(n, size, size, channels)`` in [0, 1] (channels-last, as ``Conv2D`` expects: 1 for
-digits, 3 for CIFAR-10's colour); labels are int64 0..9. Resizing, augmentation and drawing preprocessing are vectorised NumPy: no loop runs over pixels.
+digits, 3 for CIFAR-10's colour); labels are int64 0..9. Resizing, augmentation and drawing preprocessing are
+vectorised NumPy: no loop runs over pixels.
 
 >>> data = load_digits_data()
 >>> data.x_train.shape, data.x_val.shape, data.x_test.shape
@@ -37,7 +38,7 @@ class LabData:
     y_val: object
     x_test: object
     y_test: object
-    style: str  # "digits" (8x8 ink counts, maybe upscaled), "mnist" or "cifar" (colour photos: nothing to draw)
+    style: str  # "digits" (8x8 ink counts, maybe upscaled), "mnist" or "cifar" (colour: nothing to draw)
     class_names: tuple = tuple(str(d) for d in range(10))
 
     @property
