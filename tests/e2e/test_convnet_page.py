@@ -416,3 +416,25 @@ def test_model_controls_give_the_textbook_shapes(lab):
     page.dispatch_event("#conv-controls .c-filters", "change")
     page.wait_for_function("!document.getElementById('train').disabled")
     lab.assert_clean()
+
+
+def test_cifar_files_train_in_colour(lab):
+    from tests.lessons.test_convnet_colour import batch_bytes
+
+    page = lab.page
+    page.set_input_files("#cifar-files", files=[
+        {"name": "data_batch_1.bin", "mimeType": "application/octet-stream",
+         "buffer": batch_bytes(np.arange(120) % 10, 0)},
+        {"name": "test_batch.bin", "mimeType": "application/octet-stream", "buffer": batch_bytes(np.arange(40) % 10, 1)},
+    ])
+    page.wait_for_function("document.getElementById('data-summary').textContent.includes('32x32')")
+    assert page.input_value("#dataset") == "cifar"
+    assert "CIFAR-10 files: 96 training, 24 validation and 40 test images" in page.inner_text("#data-summary")
+    assert "airplane" in page.inner_text("#samples")
+    train(page, 1)
+    heading = page.inner_text("#filters .layer-row:first-child h4")
+    assert "×3 (" in heading and "colour each pixel responds to" in heading
+    assert page.eval_on_selector("#samples img", "i => i.naturalWidth") == 32
+    draw(page, [(0.5, 0.12), (0.52, 0.5), (0.5, 0.88)])
+    page.wait_for_function("document.getElementById('draw-message').textContent.includes('Drawing is for digits')")
+    lab.assert_clean()
