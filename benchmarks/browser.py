@@ -132,8 +132,8 @@ CONVNET_PRODUCTS = [(43264, 9, 32), (7744, 288, 64), (9, 43264, 32), (288, 7744,
 
 def pyodide_runs(native: dict, quick: bool = False, size: str = "full", log=print, clock: str = "wall") -> dict:
     """Both Pyodide variants, with every contender's ratio to its own native median."""
-    config = {"cases": [c for c in ("mlp", "convnet") if c in native], "size": size, "clock": clock,
-              "repeats": 3 if quick else 5, "sample_s": 0.2, "matmul_sizes": [16, 24, 32, 48, 64, 128, 256]}
+    config = {"cases": [c for c in ("mlp", "convnet", "lstm", "gru", "simple_rnn") if c in native], "size": size,
+              "clock": clock, "repeats": 3 if quick else 5, "sample_s": 0.2, "matmul_sizes": [16, 24, 32, 48, 64, 128, 256]}
     if size == "full" and not quick:
         config["product_shapes"] = CONVNET_PRODUCTS
     out = {}

@@ -15,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 SIZES = {
-    "full": {"mlp": (128, 784, 512, 10), "convnet": (64, 28, 28, 1, 32, 64, 10), "chain": (1000, 8)},
-    "tiny": {"mlp": (8, 20, 16, 4), "convnet": (2, 10, 10, 1, 2, 3, 4), "chain": (20, 8)},
+    "full": {"mlp": (128, 784, 512, 10), "convnet": (64, 28, 28, 1, 32, 64, 10), "chain": (1000, 8),
+             "lstm": (64, 40, 32, 64, 10), "gru": (64, 40, 32, 64, 10), "simple_rnn": (64, 40, 32, 64, 10)},
+    "tiny": {"mlp": (8, 20, 16, 4), "convnet": (2, 10, 10, 1, 2, 3, 4), "chain": (20, 8),
+             "lstm": (4, 5, 3, 6, 2), "gru": (4, 5, 3, 6, 2), "simple_rnn": (4, 5, 3, 6, 2)},
 }
 LEARNING_RATE = 0.01
 SKIPPED: dict = {}  # "case/contender" -> why it is not measured
@@ -287,4 +289,58 @@ def chain(size):
     return steps
 
 
-CASES = {"mlp": mlp, "convnet": convnet, "chain": chain}
+# --------------------------------------------------------------------------- 4. recurrent steps
+
+_TORCH_RECURRENT = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "RNN"}
+_PYDL_RECURRENT = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
+
+
+def recurrent(kind):
+    """The case for one recurrent layer: ``(batch, timesteps, features, units, classes)``, the layer reading the
+    whole sequence, Dense(classes) on its last output, softmax cross-entropy, SGD.
+
+    Each library starts from its own default initial weights: a recurrent step's cost does not depend on their
+    values (the same products and the same elementwise functions run whatever they are).
+    """
+
+    def case(size):
+        batch, timesteps, features, units, n_out = size
+        rng = np.random.default_rng(0)
+        x = rng.random((batch, timesteps, features), dtype=np.float32)
+        labels = rng.integers(0, n_out, batch)
+        y = np.eye(n_out, dtype=np.float32)[labels]
+        import pydl
+        from pydl import layers, losses, models, optimizers
+
+        pydl.seed(0)
+        model = models.Sequential([layers.Input((timesteps, features)), getattr(layers, _PYDL_RECURRENT[kind])(units),
+                                   layers.Dense(n_out)])
+        model.compile(optimizer=optimizers.SGD(learning_rate=LEARNING_RATE),
+                      loss=losses.CategoricalCrossentropy(from_logits=True))
+        steps = {"pydl_sequential": lambda: model.train_on_batch(x, y)}
+        torch = _torch()
+        if torch is None:
+            _skip(kind, "torch", "PyTorch is not installed")
+            return steps
+        torch.manual_seed(0)
+        rnn = getattr(torch.nn, _TORCH_RECURRENT[kind])(features, units, batch_first=True)
+        head = torch.nn.Linear(units, n_out)
+        opt = torch.optim.SGD([*rnn.parameters(), *head.parameters()], lr=LEARNING_RATE)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        xt, lt = torch.from_numpy(x), torch.from_numpy(labels)
+
+        def torch_step():
+            opt.zero_grad(set_to_none=True)
+            outputs, _ = rnn(xt)
+            loss_fn(head(outputs[:, -1]), lt).backward()
+            opt.step()
+
+        steps["torch"] = torch_step
+        return steps
+
+    case.__name__ = kind
+    return case
+
+
+CASES = {"mlp": mlp, "convnet": convnet, "chain": chain,
+         "lstm": recurrent("lstm"), "gru": recurrent("gru"), "simple_rnn": recurrent("simple_rnn")}

@@ -18,6 +18,9 @@ TARGETS = [
     ("MLP step: pydl Tensor loop <= 1.15x NumPy", "mlp", "pydl_tensor", "numpy", 1.15),
     ("MLP step: pydl Tensor loop <= 1.3x PyTorch", "mlp", "pydl_tensor", "torch", 1.3),
     ("Convnet step: pydl <= 1.6x PyTorch", "convnet", "pydl_sequential", "torch", 1.6),
+    ("LSTM step: pydl <= 1.3x PyTorch", "lstm", "pydl_sequential", "torch", 1.3),
+    ("GRU step: pydl <= 1.3x PyTorch", "gru", "pydl_sequential", "torch", 1.3),
+    ("SimpleRNN step: pydl <= 1.3x PyTorch", "simple_rnn", "pydl_sequential", "torch", 1.3),
     ("Convnet step (layers loop): pydl <= 1.6x PyTorch", "convnet", "pydl_layers", "torch", 1.6),
     ("Autograd overhead per small op <= 2x PyTorch", "chain", "pydl", "torch", 2.0),
 ]

@@ -1,4 +1,5 @@
-"""Runs inside Pyodide (under Node, via tests/pyodide/run_in_pyodide.mjs): the MLP and convnet steps of cases.py.
+"""Runs inside Pyodide (under Node, via tests/pyodide/run_in_pyodide.mjs): the MLP, convnet and recurrent steps of
+cases.py.
 
 Reads ``bench_config.json`` (written by browser.py next to this file) and leaves the timings in ``RESULT``.
 With ``"openblas": true`` it first loads Pyodide's OpenBLAS the way a page opts in

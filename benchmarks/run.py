@@ -51,6 +51,8 @@ DESCRIPTIONS = {
     "mlp": "training step, 784-512-10 relu MLP, batch 128, float32, softmax cross-entropy, SGD",
     "convnet": "training step, (28,28,1) Conv32-ReLU-Pool-Conv64-ReLU-Pool-Dense10, batch 64, SGD",
     "chain": "autograd overhead: 1,000 ops on 8-element tensors, forward + backward, time PER OP",
+    **{kind: f"training step, {layer}(64) over 40 steps of 32 features, batch 64, Dense10, SGD"
+       for kind, layer in (("lstm", "LSTM"), ("gru", "GRU"), ("simple_rnn", "SimpleRNN"))},
 }
 UNITS = {"chain": "ms/op"}
 
@@ -110,6 +112,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (noisier)")
     parser.add_argument("--browser", action="store_true", help="also time Pyodide (Node) and pages (Chromium)")
+    parser.add_argument("--peers", action="store_true",
+                        help="also time TensorFlow.js and ConvNetJS under Node (npm installs them once; with --browser: "
+                             "ratios to pydl in Pyodide)")
     parser.add_argument("--no-pages", action="store_true", help="with --browser: Pyodide steps only, no Chromium")
     parser.add_argument("--json", type=Path, help="write results here too (default: benchmarks/results/)")
     parser.add_argument("--cases", nargs="+", choices=sorted(cases.CASES), help="only these cases")
@@ -144,6 +149,17 @@ def main(argv=None) -> int:
         report["browser"] = browser.run_all(native, quick=args.quick, size=args.size, clock=args.clock,
                                             log=lambda m: print(m, flush=True), with_pages=not args.no_pages)
         print(browser.format_report(report["browser"]))
+    if args.peers:
+        import peers
+
+        names = [c for c in peers.CASES if c in native]
+        try:
+            report["peers"] = peers.run({c: cases.SIZES[args.size][c] for c in names}, names,
+                                        repeats=3 if args.quick else 5, sample_s=0.2, log=lambda m: print(m, flush=True))
+            print(peers.format_report(report["peers"], report.get("browser", {}).get("pyodide", {})))
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            report["peers"] = {"error": str(error)}
+            print(f"  peers not measured: {error}")
     report["targets"] = harness.check_targets(native) + report.get("browser", {}).get("targets", [])
     for key, why in cases.SKIPPED.items():
         print(f"  (not measured: {key}: {why})")

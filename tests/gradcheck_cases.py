@@ -169,6 +169,10 @@ def _sequence_layer_cases():
                 3, return_sequences=r, **f64), (2, 4, 3)))
     cases += [
         _layer_case("GRU reset_after=False", lambda: layers.GRU(3, reset_after=False, **f64), (2, 3, 2)),
+        # other activations than tanh/sigmoid run the step-by-step definition instead of the fused op
+        _layer_case("LSTM relu (step by step)", lambda: layers.LSTM(3, activation="relu", **f64), (2, 4, 3)),
+        _layer_case("GRU hard sigmoid gates (step by step)", lambda: layers.GRU(
+            3, recurrent_activation=lambda x: (x * 0.2 + 0.5).clip(0.0, 1.0), **f64), (2, 4, 3)),
         _layer_case("LSTM without bias", lambda: layers.LSTM(2, use_bias=False, **f64), (2, 3, 2)),
         *_dropout_cases(f64),
         _layer_case("Bidirectional LSTM concat", lambda: layers.Bidirectional(layers.LSTM(2, **f64)), (2, 3, 2)),

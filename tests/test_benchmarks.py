@@ -75,3 +75,31 @@ def test_browser_mlp_target_is_judged_on_the_blas_route_and_numpy_alone_is_liste
     report = harness.format_targets(browser.browser_targets(out))
     assert "[  info] Browser MLP step (pydl_sequential, Pyodide numpy)" in report
     assert "[MISSED] Browser MLP step (pydl_sequential, Pyodide numpy+openblas)" in report
+
+
+def test_peers_are_compared_with_pydl_on_the_route_the_training_pages_take():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import peers
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    summary = lambda ms: {"median_ms": ms}  # noqa: E731
+    pyodide = {"numpy": {"cases": {"mlp": {"pydl_sequential": summary(270.0)}}},
+               "numpy+openblas": {"cases": {"mlp": {"pydl_sequential": summary(40.0)},
+                                            "lstm": {"pydl_sequential": summary(100.0)}}}}
+    measured = {"cases": {"mlp": {"tfjs_wasm": summary(240.0), "convnetjs": summary(560.0)},
+                          "lstm": {"tfjs_cpu": summary(50.0)}, "convnet": {"convnetjs": summary(2600.0)}},
+                "unsupported": {"convnet/tfjs_wasm": "Kernel 'Conv2DBackpropFilter' not registered"},
+                "versions": {"tfjs": "4.22.0"}, "node": "v20"}
+    assert peers.compare(measured, pyodide) == {"mlp": {"tfjs_wasm": 6.0, "convnetjs": 14.0},
+                                                "lstm": {"tfjs_cpu": 0.5}}
+    report = peers.format_report(measured, pyodide)
+    assert "tfjs_wasm     240.0 (6.0x)" in report and "tfjs_cpu      50.0 (0.5x)" in report
+    assert "convnet    pydl (not measured)" in report
+    assert "(cannot run convnet/tfjs_wasm: Kernel 'Conv2DBackpropFilter' not registered)" in report
+
+
+def test_peer_versions_are_pinned_exactly():
+    pins = json.loads((ROOT / "benchmarks" / "peers" / "package.json").read_text())["dependencies"]
+    assert set(pins) == {"@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "convnetjs"}
+    assert all(v[0].isdigit() and v.count(".") == 2 for v in pins.values()), pins

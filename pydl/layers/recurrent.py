@@ -28,6 +28,7 @@ from pydl.layers.base import Layer, _shape_tuple
 from pydl.layers._sequence import check_sequence_shape
 from pydl.layers.core import inverted_dropout_scale
 from pydl.ops import shape as shape_ops
+from pydl.ops.recurrent import GRUSequence, LSTMSequence
 from pydl.random import generator
 from pydl.tensor import Tensor
 
@@ -105,6 +106,9 @@ class _Recurrent(Layer):
         input_bias = self._input_bias()
         if input_bias is not None:
             projected = projected + input_bias
+        fused = self._fused_sequence(projected, recurrent_mask)
+        if fused is not None:
+            return fused if self.return_sequences else fused[:, -1]
         xp = backend.get_array_module(inputs.data)
         states = tuple(Tensor._wrap(xp.zeros((batch, self.units), dtype=inputs.dtype))
                        for _ in range(self.state_count))  # every sequence starts from zero states
@@ -114,6 +118,11 @@ class _Recurrent(Layer):
             output, states = self.step(projected_input, states, recurrent_input)
             outputs.append(output)
         return shape_ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+
+    def _fused_sequence(self, projected, recurrent_mask):
+        """Every step's output (batch, timesteps, units) from one op (:mod:`pydl.ops.recurrent`) where the layer
+        has one for its activations, else None: ``step`` is the definition, the fused op its fast twin."""
+        return None
 
     def step(self, projected_input, states, recurrent_input):
         """One timestep: ``(output, new states)`` from ``x_t @ kernel + bias`` (batch, gates * units), the
@@ -241,6 +250,11 @@ class LSTM(_Gated):
         return np.concatenate([self.bias_initializer((units,), dtype), initializers.Ones()((units,), dtype),
                                self.bias_initializer((2 * units,), dtype)])
 
+    def _fused_sequence(self, projected, recurrent_mask):
+        if self.activation is activations.tanh and self.recurrent_activation is activations.sigmoid:
+            return LSTMSequence.apply(projected, self.recurrent_kernel, recurrent_mask)
+        return None
+
     def step(self, projected_input, states, recurrent_input):
         _, previous_carry = states
         z = projected_input + recurrent_input @ self.recurrent_kernel
@@ -285,6 +299,13 @@ class GRU(_Gated):
 
     def _input_bias(self):
         return self.bias[0] if self.reset_after and self.bias is not None else self.bias
+
+    def _fused_sequence(self, projected, recurrent_mask):
+        if (self.reset_after and self.activation is activations.tanh
+                and self.recurrent_activation is activations.sigmoid):
+            recurrent_bias = self.bias[1] if self.bias is not None else None
+            return GRUSequence.apply(projected, self.recurrent_kernel, recurrent_bias, recurrent_mask)
+        return None
 
     def step(self, projected_input, states, recurrent_input):
         (previous,) = states

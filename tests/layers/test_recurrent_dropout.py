@@ -93,8 +93,12 @@ def test_the_recurrent_mask_is_the_same_at_every_timestep():
 
 
 def _record_recurrent_masks(layer):
-    """Replace ``layer.step`` by a spy keeping, at each step after the first, recurrent_input / previous output."""
+    """Replace ``layer.step`` by a spy keeping, at each step after the first, recurrent_input / previous output.
+
+    The layer runs its step-by-step definition (its fused op, checked equal to it in test_recurrent_fused.py, has
+    no steps to spy on)."""
     ratios, step = [], layer.step
+    layer._fused_sequence = lambda projected, recurrent_mask: None
 
     def spy(projected_input, states, recurrent_input):
         previous = states[0].numpy()
