@@ -9,6 +9,9 @@ each epoch, :func:`diagnose_training` tells apart the runs whose advice differs:
 - ``"stuck"``: the loss stays at the chance loss and is not falling steadily (or the first epoch's loss overshot
   above chance): the steps are so large that the network ends up answering every image alike (Adam at a rate of
   0.1-1 on the convnet page: first epoch 2.5-104, then 2.31-2.45 for ever): the rate is too high.
+- ``"overshot"``: the first epoch's mean loss was several times the chance loss (random weights start at it) and
+  the loss never got far below chance: the first steps threw the weights far off: the rate is too high (Adam at a
+  rate of 1: 104 in the first epoch, then near chance, sometimes a little under it).
 - ``"slow"``: the loss is still at chance but falls a little every epoch: the rate is too low (or training too
   short): raise it, or train longer.
 - ``"learning"``: the loss fell below chance and did not grow back: the rate is fine; accuracy decides what next.
@@ -27,14 +30,17 @@ from dataclasses import dataclass
 from pydl.backend import np
 
 __all__ = ["TrainingAdvice", "VERDICTS", "chance_loss", "diagnose_training", "AT_CHANCE", "OVERSHOOT", "GREW",
-           "GREW_BY"]
+           "GREW_BY", "BLEW_UP", "RECOVERED"]
 
-VERDICTS = ("diverged", "grew", "stuck", "slow", "learning")
+VERDICTS = ("diverged", "grew", "stuck", "overshot", "slow", "learning")
 # A loss within 3 % of the chance loss has learned nothing that shows (a real start, e.g. the convnet page's default
 # at a rate of 1e-4, is below it after 4 epochs: 2.19 against 2.30).
 AT_CHANCE = 0.97
 # A first epoch whose mean loss is 5 % above chance overshot: random weights start within 1 % of it (2.314 at 2.303).
 OVERSHOOT = 1.05
+# A first epoch at 3x the chance loss blew up (a working rate's first epoch is below chance: 1.30 at 0.01); a run
+# that then ends under half the chance loss recovered and learned.
+BLEW_UP, RECOVERED = 3.0, 0.5
 # The last loss 20 % above the lowest, and by 5 % of the chance loss: not the epoch-to-epoch noise of a learning run
 # (a few % at most; near zero a loss of 0.010 then 0.015 is noise, not growth).
 GREW, GREW_BY = 1.2, 0.05
@@ -97,5 +103,9 @@ def diagnose_training(losses, chance: float) -> TrainingAdvice:
                                           else "")
                                        + ": the steps are so large that the network answers every image alike. "
                                        + high, True)
+    if first > BLEW_UP * chance and last > RECOVERED * chance:
+        return TrainingAdvice("overshot", f"The first epoch's loss averaged {_fmt(first)}, {first / chance:.0f} times "
+                                          f"what guessing gives ({_fmt(chance)}), and it only fell to {_fmt(last)}: the "
+                                          "first steps threw the weights far off. " + high, True)
     return TrainingAdvice("learning", f"The loss fell from {_fmt(first)} to {_fmt(last)} (guessing gives "
                                       f"{_fmt(chance)}): the learning rate works.", False)

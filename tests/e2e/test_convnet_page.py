@@ -251,6 +251,9 @@ def test_the_tables_fit_a_phone_without_scrolling_in_their_box(lab):
 
 def test_step_5_refuses_a_fractional_row(lab):
     page = lab.page
+    page.fill("#arith-row", "1")  # first no message (an earlier test left one), so the next one is new
+    page.dispatch_event("#arith-row", "change")
+    page.wait_for_function("!document.getElementById('arith-message').classList.contains('error')")
     page.fill("#arith-row", "2.5")
     page.dispatch_event("#arith-row", "change")
     page.wait_for_selector("#arith-message.error")
@@ -285,7 +288,9 @@ def test_a_rate_of_one_is_called_too_high_and_stop_ends_a_run(lab):
     page = lab.page
     page.fill("#learning-rate", "1")
     train(page, 2)
-    assert attr(page, "#train-result", "data-advice") == "stuck"
+    # Which of the two verdicts that blame the rate depends on where Adam's wild first steps land (float32 in
+    # another BLAS); both are tested natively on made-up and real losses (tests/lessons/test_training_advice.py).
+    assert attr(page, "#train-result", "data-advice") in ("stuck", "overshot")
     assert "The learning rate is too high" in page.inner_text("#train-result .advice")
     page.fill("#learning-rate", "0.01")
     page.dispatch_event("#learning-rate", "change")
@@ -395,9 +400,9 @@ def test_model_controls_give_the_textbook_shapes(lab):
     page = lab.page
     page.select_option("#dataset", "28")
     page.wait_for_function("document.getElementById('data-summary').textContent.includes('28x28')")
-    # A new untrained model: the last run's charts, bar and result go with it.
-    assert "Not trained yet" in page.inner_text("#train-status")
-    assert page.get_attribute("#chart-loss", "data-points") == "0"
+    # A new untrained model: the last run's charts, bar and result go with it (the summary comes first: wait).
+    page.wait_for_function("document.getElementById('train-status').textContent.includes('Not trained yet') && "
+                           "document.getElementById('chart-loss').dataset.points === '0'")
     assert page.get_attribute("#chart-accuracy", "data-points") == "0"
     assert page.get_attribute("#train-progress > div", "style").replace(" ", "") == "width:0%;"
     assert page.inner_text("#train-result") == ""

@@ -27,6 +27,8 @@ def test_chance_loss_is_the_entropy_of_the_label_frequencies():
     ([104.2, 2.40, 2.39, 2.45, 2.41], "stuck", True),  # Adam at rate 1: one wild epoch, then chance for ever
     ([2.31, 2.31, 2.30, 2.31], "stuck", True),  # flat at chance
     ([2.50], "stuck", True),  # one epoch that overshot above chance
+    ([104.2, 2.05, 1.98], "overshot", True),  # a rate of 1 whose run then creeps under chance
+    ([9.0, 0.9, 0.3], "learning", False),  # a wild first epoch, then it learned: no advice against the rate
     ([2.314, 2.311, 2.307, 2.304, 2.301], "slow", False),  # Adam at 1e-5: at chance, but falling every epoch
     ([1.30, 0.30, 0.14, 0.08, 0.05], "learning", False),
     ([0.010, 0.008, 0.012], "learning", False),  # near zero, 50 % up is noise, not growth
