@@ -467,7 +467,8 @@ def result_html(evaluation, baseline, loop, chance, state):
     beat = evaluation["accuracy"] > baseline["accuracy"][best]
     losses = loop.history.history.get("loss", [])
     advice = diagnose_training(losses, chance) if losses else None
-    when = f"after {loop.epoch} epochs" if state == "done" else f"after {progress(loop):.2f} epochs ({state})"
+    epochs = f"{loop.epoch} epoch{'' if loop.epoch == 1 else 's'}"
+    when = f"after {epochs}" if state == "done" else f"after {progress(loop):.2f} epochs ({state})"
     if beat:
         verdict = "beaten"
     elif advice is not None and advice.verdict != "learning":

@@ -56,7 +56,8 @@ def number(element_id, low=0, high=None, name="value"):
 
 
 def trained_note(lab):
-    return "untrained: random weights" if not lab.epochs_trained else f"after {lab.epochs_trained} epochs"
+    n = lab.epochs_trained
+    return "untrained: random weights" if not n else f"after {n} epoch{'' if n == 1 else 's'}"
 
 
 def render_filters(lab):
