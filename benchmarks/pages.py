@@ -3,7 +3,8 @@
     python benchmarks/pages.py                         # every page of dist/, 3 rounds, cold + warm
     python benchmarks/pages.py --runs 5 --pages index.html web/lab/index.html
     python benchmarks/pages.py --dist /tmp/before dist # A/B: sites interleaved round by round (the machine is shared)
-    python benchmarks/pages.py --trace web/lab/index.html   # one cold load: when each request started and ended
+    python benchmarks/pages.py --trace web/lab/index.html   # one cold load: when each request started and ended,
+                                                            # and what had arrived by the first contentful paint
     python benchmarks/pages.py --disk                  # opened from file:// (dist/pydl-site.zip unzipped), no server
 
 Each round loads every page of every site once cold (fresh profile) and once warm (same profile), with the headers
@@ -59,13 +60,29 @@ def trace(dist: Path, page_path: str, timeout_s: float = 60) -> dict:
             ready = now()
             steps = page.evaluate("() => [...document.querySelectorAll('#pydl-status [data-step]')]"
                                   ".map(li => li.dataset.step + ': ' + li.textContent)")
+            paint = page.evaluate(FIRST_PAINT)
             time.sleep(0.5)
             context.close()
     finally:
         server.shutdown()
         server.server_close()
     return {"ready_s": ready, "bytes": counter.bytes, "requests": sorted(events.values(), key=lambda e: e["start"]),
-            "console": console, "steps": steps, "served": counter.requests}
+            "console": console, "steps": steps, "served": counter.requests, **paint}
+
+
+# When the page first showed content (first contentful paint, from navigation) and what the page itself had fetched
+# by then (bytes on the wire; a worker's fetches are not in the page's timeline, but a worker starts after the page
+# fetched PyScript, which is): the landing page shows itself before Python starts (page.js data-start=after-paint).
+FIRST_PAINT = """() => {
+  const paint = performance.getEntriesByName('first-contentful-paint')[0];
+  if (!paint) return { paint_s: null, bytes_before_paint: null, requests_before_paint: [], in_flight_at_paint: [] };
+  const done = [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
+    .filter((r) => r.responseEnd <= paint.startTime);
+  const begun = performance.getEntriesByType('resource').filter((r) => r.startTime < paint.startTime && r.responseEnd > paint.startTime);
+  const name = (r) => r.name.replace(location.origin + '/', '');
+  return { paint_s: paint.startTime / 1000, bytes_before_paint: done.reduce((n, r) => n + r.transferSize, 0),
+           requests_before_paint: done.map(name), in_flight_at_paint: begun.map(name) };
+}"""
 
 
 DISK_TARGET_MS = 200  # a click takes effect within this while a model trains
@@ -215,6 +232,10 @@ def main(argv=None) -> int:
         print("steps:", out["steps"])
         print(f"ready at {out['ready_s']:.2f} s, {out['bytes'] / 1e6:.2f} MB served, "
               f"{sum(1 for v in out['served'].values() if v)} requests served")
+        if out["paint_s"] is not None:
+            print(f"first contentful paint at {out['paint_s']:.2f} s, after {out['bytes_before_paint'] / 1024:.1f} KB "
+                  f"from {len(out['requests_before_paint'])} requests: {', '.join(out['requests_before_paint'])}; "
+                  f"still loading then: {', '.join(out['in_flight_at_paint']) or 'nothing'}")
         dup = {p: n for p, n in out["served"].items() if n > 10000 and n > 1.5 * (os.path.getsize(args.dist[0] / p.lstrip('/'))
                                                                       if (args.dist[0] / p.lstrip('/')).is_file() else 1e12)}
         if dup:

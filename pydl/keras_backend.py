@@ -17,9 +17,13 @@ the book's gradient-ascent recipe (5.4, "visualizing what convnets learn") a sym
 >>> grads_value.shape
 (1, 8, 8, 1)
 
+``K.shape`` is a tensor, as in Keras 2: on a symbolic tensor a graph node whose value is the shape of the data that
+flows (batch size included), so the deep-dream scaling ``K.prod(K.cast(K.shape(activation), 'float32'))`` works on a
+model whose batch and image sizes are unknown until it runs; ``K.int_shape`` is the tuple known when the graph is built.
+
 NOTE: differences from Keras 2: ``K.gradients`` differentiates with respect to tensors of a graph (inputs and layer
-outputs, the book's uses), not weights; ``K.shape`` returns the shape as a tuple (None where unknown), not a tensor; ``K.variable``
-is a Tensor that requires grad (pydl has no separate variable type).
+outputs, the book's uses), not weights; ``K.variable`` is a Tensor that requires grad (pydl has no separate variable
+type).
 """
 
 from __future__ import annotations
@@ -35,12 +39,12 @@ from pydl.random import generator
 from pydl.tensor import Tensor
 
 __all__ = [
-    "epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format", "clear_session", "int_shape", "shape",
-    "ndim", "dtype", "variable", "constant", "placeholder", "zeros", "ones", "random_normal", "random_uniform",
-    "eval", "get_value", "set_value", "cast", "mean", "sum", "max", "min", "var", "std", "square", "sqrt", "abs",
-    "exp", "log", "pow", "maximum", "minimum", "clip", "tanh", "sigmoid", "relu", "softmax", "concatenate",
-    "reshape", "transpose", "permute_dimensions", "expand_dims", "squeeze", "stack", "dot", "batch_flatten",
-    "flatten", "l2_normalize", "gradients", "function",
+    "epsilon", "set_epsilon", "floatx", "set_floatx", "image_data_format", "clear_session", "int_shape",
+    "shape", "ndim", "dtype", "variable", "constant", "placeholder", "zeros", "ones", "random_normal",
+    "random_uniform", "eval", "get_value", "set_value", "cast", "mean", "sum", "prod", "max", "min", "var",
+    "std", "square", "sqrt", "abs", "exp", "log", "pow", "maximum", "minimum", "clip", "tanh", "sigmoid",
+    "relu", "softmax", "concatenate", "reshape", "transpose", "permute_dimensions", "expand_dims", "squeeze",
+    "stack", "dot", "batch_flatten", "flatten", "l2_normalize", "gradients", "function",
 ]
 
 _epsilon = 1e-7
@@ -78,7 +82,12 @@ def int_shape(x) -> tuple:
     return tuple(symbolic.shape) if symbolic is not None else tuple(np.shape(x))
 
 
-shape = int_shape  # NOTE: Keras 2 returns a tensor; a tuple indexes the same way inside a Lambda's function
+def shape(x):
+    """The shape as a 1-d int64 tensor: on a symbolic tensor a graph node computing the runtime shape, on data the
+    shape itself (``K.shape(x)[0]`` is the batch size inside a Lambda's function)."""
+    if _symbolic_or_none(x) is None and not isinstance(x, Tensor):
+        x = Tensor(np.asarray(x))
+    return shape_ops.shape_of(x)
 
 
 def ndim(x) -> int:
@@ -124,9 +133,11 @@ def ones(shape, dtype=None, name=None) -> Tensor:
 
 
 def _check_known(shape, what: str) -> tuple:
-    shape = tuple(shape)
-    if any(d is None for d in shape):
-        raise ValueError(f"{what}: the shape {shape} has unknown (None) axes; random values need a known shape "
+    if isinstance(shape, Tensor):  # K.shape(x) itself, or a slice of it
+        shape = shape.numpy().tolist()
+    shape = tuple(int(d.item()) if isinstance(d, Tensor) else d for d in shape)
+    if any(d is None or _symbolic_or_none(d) is not None for d in shape):
+        raise ValueError(f"{what}: the shape {shape} is not known; random values need a known shape "
                          "(inside a Lambda's function the batch size is known: K.shape(x)[0]).")
     return tuple(int(d) for d in shape)
 
@@ -162,9 +173,10 @@ def set_value(x: Tensor, value) -> None:
 
 
 def cast(x, dtype):
-    if isinstance(x, (tuple, list)) or not isinstance(x, Tensor):
+    """``x`` as ``dtype``: a Tensor, or a graph node on a symbolic tensor."""
+    if _symbolic_or_none(x) is None and not isinstance(x, Tensor):
         return Tensor(np.asarray(x, dtype=dtype))
-    return x.astype(dtype)
+    return shape_ops.cast(x, dtype)
 
 
 # ----------------------------------------------------------------- maths (eager or symbolic)
@@ -182,6 +194,10 @@ def max(x, axis=None, keepdims=False):  # noqa: A001
 
 def min(x, axis=None, keepdims=False):  # noqa: A001
     return reduction.min(x, _axis(axis), keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    return reduction.prod(x, _axis(axis), keepdims)
 
 
 def var(x, axis=None, keepdims=False):

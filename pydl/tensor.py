@@ -134,7 +134,7 @@ class Tensor:
         return _ops.shape.to_device(self, device)
 
     def astype(self, dtype) -> Tensor:
-        return _ops.shape.astype(self, dtype)
+        return _ops.shape.cast(self, dtype)
 
     def zero_grad(self) -> None:
         self.grad = None

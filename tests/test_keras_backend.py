@@ -72,8 +72,21 @@ def test_configuration_and_shape_functions():
     x = Input(shape=(5, 3))
     features = layers.Dense(2)(x)
     assert K.int_shape(features) == (None, 5, 2) and K.int_shape(x) == (None, 5, 3) and K.ndim(features) == 3
-    assert K.int_shape(pydl.tensor(A)) == (3, 4) and K.shape(A) == (3, 4)
+    assert K.int_shape(pydl.tensor(A)) == (3, 4) and K.shape(A).tolist() == [3, 4]
+    assert K.eval(K.shape(pydl.tensor(A))[0]) == 3  # the VAE's batch size inside a Lambda's function
     assert K.dtype(features) == "float32" and K.dtype(pydl.tensor(A)) == "float64"
+
+
+def test_shape_of_a_symbolic_tensor_is_a_node_giving_the_runtime_shape():
+    image = Input(shape=(None, None, 3))
+    activation = layers.Conv2D(4, 3, name="conv")(image)
+    scaling = K.prod(K.cast(K.shape(activation), "float32"))  # the book's deep-dream line (8.2)
+    assert K.int_shape(K.shape(activation)) == (4,) and K.int_shape(scaling) == ()
+    batch = K.function([image], [K.shape(activation)[0], scaling])
+    size, value = batch([np.zeros((2, 10, 7, 3))])
+    assert size == 2 and value == 2 * 8 * 5 * 4 and value.dtype == np.float32
+    with pytest.raises(ValueError, match="not known"):
+        K.random_normal((K.shape(activation)[0], 2))
 
 
 def test_clear_session_restarts_layer_names():
@@ -98,7 +111,7 @@ def test_variables_constants_and_random_tensors():
     np.testing.assert_array_equal(normal, K.eval(K.random_normal((4000,), mean=1.0, stddev=2.0, seed=1)))
     uniform = K.eval(K.random_uniform((1000,), 2.0, 3.0, seed=1))
     assert uniform.min() >= 2.0 and uniform.max() < 3.0
-    with pytest.raises(ValueError, match="unknown"):
+    with pytest.raises(ValueError, match="not known"):
         K.random_normal((None, 2))
     placeholder = K.placeholder(shape=(1, 4, 4, 3))
     assert K.int_shape(placeholder) == (1, 4, 4, 3)

@@ -112,7 +112,9 @@ def test_validation_split_subsets():
 @pytest.mark.parametrize("call, message", [
     (lambda: ImageDataGenerator(fill_mode="mirror"), "fill_mode must be one of 'nearest', 'constant'"),
     (lambda: ImageDataGenerator(zoom_range="big"), "zoom_range must be a number or a pair"),
-    (lambda: ImageDataGenerator(zca_whitening=True), "zca_whitening is not in pydl"),
+    (lambda: ImageDataGenerator(zca_whitening=True).standardize(np.zeros((2, 2, 1))), "call datagen.fit"),
+    (lambda: ImageDataGenerator(brightness_range=0.5), r"brightness_range must be a pair .* got 0\.5"),
+    (lambda: ImageDataGenerator(brightness_range=(0.5, -1)), "non-negative"),
     (lambda: ImageDataGenerator(interpolation_order=3), "interpolation_order must be 0"),
     (lambda: ImageDataGenerator().flow(np.zeros((4, 5, 5))), r"x must have 4 axes .* got shape \(4, 5, 5\)"),
     (lambda: ImageDataGenerator().flow(np.zeros((4, 5, 5, 1)), np.arange(3)), "got x.shape .* of length 3"),

@@ -15,11 +15,12 @@ import os
 import re
 from pathlib import Path
 
-from pydl import activations
+from pydl import activations, layers
 from pydl.backend import np, to_numpy
 
 __all__ = ["ExportError", "Call", "graph_of", "check_supported", "Names", "stock_activation", "weight_array",
-           "write_folder", "is_model", "class_name_for",
+           "write_folder", "is_model", "class_name_for", "activation_problem", "wrapped_problem",
+           "TIME_DISTRIBUTABLE",
            "tensor_names", "window_value", "source", "example_shapes"]
 
 MODEL_FILE, WEIGHTS_FILE = "model.py", "weights.npz"
@@ -81,17 +82,35 @@ def _collect_problems(model, supported, extra_check, problems: list, path: list)
         if type(layer) not in supported:  # a subclass may compute something else: refused, not guessed
             problems.append(f'layer "{where}" is a {type(layer).__name__}, which has no exact counterpart there')
             continue
-        reason = _activation_problem(layer) or (extra_check(layer) if extra_check else None)
+        reason = activation_problem(layer) or (extra_check(layer) if extra_check else None)
         if reason:
             problems.append(f'layer "{where}" ({type(layer).__name__}): {reason}')
 
 
-def _activation_problem(layer):
+def activation_problem(layer):
     for argument in ("activation", "recurrent_activation"):
         fn = getattr(layer, argument, None)
         if fn is not None and stock_activation(fn) is None:
             return f"its {argument} {fn!r} is not one of pydl's named activations ({', '.join(ACTIVATIONS)})"
     return None
+
+
+# what TimeDistributed may wrap: the layers that take one sample of a step at a time
+TIME_DISTRIBUTABLE = (layers.Dense, layers.Activation, layers.Dropout, layers.Flatten, layers.Conv1D, layers.Conv2D,
+                      layers.Conv2DTranspose, layers.MaxPooling1D, layers.MaxPooling2D, layers.AveragePooling1D,
+                      layers.AveragePooling2D, layers.GlobalMaxPooling1D, layers.GlobalAveragePooling1D,
+                      layers.GlobalAveragePooling2D, layers.BatchNormalization)
+
+
+def wrapped_problem(layer):
+    """Why a TimeDistributed ``layer`` cannot be exported (its inner layer is not one it may wrap), or None."""
+    if not isinstance(layer, layers.TimeDistributed):
+        return None
+    inner = layer.layer
+    if type(inner) not in TIME_DISTRIBUTABLE:
+        kinds = ", ".join(cls.__name__ for cls in TIME_DISTRIBUTABLE)
+        return f"it wraps a {type(inner).__name__}; the export takes TimeDistributed of {kinds}"
+    return activation_problem(inner)
 
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "elu", "leaky_relu")

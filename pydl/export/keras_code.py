@@ -11,7 +11,7 @@ from pydl import layers
 from pydl.models import Sequential
 from pydl.export.common import (
     Names, check_supported, example_shapes, graph_of, is_model, source, stock_activation, tensor_names,
-    weight_array, window_value, write_folder,
+    weight_array, window_value, wrapped_problem, write_folder,
 )
 
 __all__ = ["to_keras"]
@@ -24,7 +24,7 @@ def to_keras(model, folder):
 
     The Keras model takes and gives the same arrays as the pydl one (channels last, as both are).
     """
-    check_supported(model, KERAS_CLASSES, "Keras")
+    check_supported(model, KERAS_CLASSES, "Keras", wrapped_problem)
     program = Program()
     program.function_for(model, top=True)
     return write_folder(folder, program.code(model), program.arrays)
@@ -32,6 +32,7 @@ def to_keras(model, folder):
 
 # pydl class -> (its Keras name, the positional arguments, {keyword: Keras' default}) read from the layer's attributes
 WINDOW = {"strides": None, "padding": "valid"}
+AFFINE = {"fill_mode": "reflect", "interpolation": "bilinear", "seed": None, "fill_value": 0.0}
 KERAS_CLASSES = {
     layers.Dense: ("Dense", ["units"], {"activation": "linear", "use_bias": True}),
     layers.Activation: ("Activation", ["activation"], {}),
@@ -67,8 +68,31 @@ KERAS_CLASSES = {
     layers.Bidirectional: ("Bidirectional", ["layer"], {"merge_mode": "concat"}),
     layers.Add: ("Add", [], {}), layers.Subtract: ("Subtract", [], {}), layers.Multiply: ("Multiply", [], {}),
     layers.Average: ("Average", [], {}), layers.Concatenate: ("Concatenate", [], {"axis": -1}),
+    # the layers of the book's Keras (issue 16)
+    layers.LeakyReLU: ("LeakyReLU", [], {"negative_slope": 0.3}),
+    layers.PReLU: ("PReLU", [], {"shared_axes": None}),
+    layers.ReLU: ("ReLU", [], {"max_value": None, "negative_slope": 0.0, "threshold": 0.0}),
+    layers.ELU: ("ELU", [], {"alpha": 1.0}),
+    layers.Softmax: ("Softmax", [], {"axis": -1}),
+    layers.Conv2DTranspose: ("Conv2DTranspose", ["filters", "kernel_size"], {
+        "strides": 1, "padding": "valid", "output_padding": None, "activation": "linear", "use_bias": True}),
+    layers.UpSampling1D: ("UpSampling1D", [], {"size": 2}),
+    layers.UpSampling2D: ("UpSampling2D", [], {"size": 2, "interpolation": "nearest"}),
+    layers.ZeroPadding2D: ("ZeroPadding2D", [], {"padding": ((1, 1), (1, 1))}),
+    layers.Cropping2D: ("Cropping2D", [], {"cropping": ((0, 0), (0, 0))}),
+    layers.Permute: ("Permute", ["dims"], {}),
+    layers.RepeatVector: ("RepeatVector", ["n"], {}),
+    layers.TimeDistributed: ("TimeDistributed", ["layer"], {}),
+    layers.GaussianNoise: ("GaussianNoise", ["stddev"], {"seed": None}),
+    layers.Rescaling: ("Rescaling", ["scale"], {"offset": 0.0}),
+    layers.RandomFlip: ("RandomFlip", [], {"mode": "horizontal_and_vertical", "seed": None}),
+    layers.RandomRotation: ("RandomRotation", ["factor"], AFFINE),
+    layers.RandomTranslation: ("RandomTranslation", ["height_factor", "width_factor"], AFFINE),
+    layers.RandomZoom: ("RandomZoom", ["height_factor"], {"width_factor": None, **AFFINE}),
+    layers.RandomContrast: ("RandomContrast", ["factor"], {"value_range": (0, 255), "seed": None}),
 }
-WINDOWS = {"kernel_size", "strides", "dilation_rate", "pool_size"}
+WINDOWS = {"kernel_size", "strides", "dilation_rate", "pool_size", "size"}
+
 
 
 def _argument(layer, name: str):
@@ -76,11 +100,16 @@ def _argument(layer, name: str):
     value = getattr(layer, name)
     if name in ("activation", "recurrent_activation"):
         return source(stock_activation(value))
-    if name == "layer":  # Bidirectional's: computing in the wrapper's dtype, as pydl's copies of it do
+    if name == "layer":  # Bidirectional's and TimeDistributed's: in the wrapper's dtype, as pydl's copies of it are
         return constructor(value, dtype=layer.dtype)
     if name in WINDOWS:
         return window_value(value)
-    return source(tuple(value) if isinstance(value, list) else value)
+    return source(_tuples(value))
+
+
+def _tuples(value):
+    """Lists (pydl's configs keep them) as tuples, nested ones too: ``((1, 2), (0, 1))`` as a person writes it."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def constructor(layer, dtype=None) -> str:

@@ -17,7 +17,7 @@ from collections import Counter
 from pydl.backend import np
 from pydl.export.common import (
     ExportError, Names, check_supported, class_name_for, example_shapes, graph_of, is_model, tensor_names,
-    weight_array, write_folder,
+    weight_array, wrapped_problem, write_folder,
 )
 from pydl.export.torch_layers import HANDLERS, recurrent_problem
 
@@ -33,7 +33,7 @@ def to_torch(model, folder):
     ``(batch, steps, features)``. ``build()`` returns the module in ``eval()`` mode: Dropout off and
     BatchNormalization on its moving statistics, as ``model.predict`` in pydl.
     """
-    check_supported(model, HANDLERS, "PyTorch", recurrent_problem)
+    check_supported(model, HANDLERS, "PyTorch", lambda layer: recurrent_problem(layer) or wrapped_problem(layer))
     program = Program()
     program.class_for(model, top=True)
     code = program.code(model)
@@ -187,6 +187,11 @@ class ModuleWriter:
         self.init_lines.append(f"self.{attribute} = {constructor}")
         for key, array in arrays.items():
             self.arrays[f"{attribute}.{key}"] = np.ascontiguousarray(array)
+
+    def add_parameter(self, attribute: str, array) -> None:
+        """A weight of its own (not a submodule's), of ``array``'s shape and values."""
+        self.init_lines.append(f"self.{attribute} = nn.Parameter(torch.zeros({tuple(array.shape)!r}))")
+        self.arrays[attribute] = np.ascontiguousarray(array)
 
     def line(self, text: str) -> None:
         self.forward_lines.append(text)

@@ -300,3 +300,7 @@ HANDLERS = {
     layers.Add: merge, layers.Subtract: merge, layers.Multiply: merge, layers.Average: merge,
     layers.Concatenate: merge,
 }
+
+from pydl.export.torch_book_layers import BOOK_HANDLERS  # noqa: E402  (they use the shared pieces above)
+
+HANDLERS.update(BOOK_HANDLERS)

@@ -30,7 +30,8 @@ from pydl.tensor import Tensor
 __all__ = ["SymbolicOp", "GRAPH_OPS", "record_op", "infer_output_spec", "has_symbolic"]
 
 # Probe sizes for unknown axes: an output axis that differs between the two runs follows an unknown input axis.
-_PROBES = (2, 3)
+# Not 2 and 3: a crop such as x[:, 2:-2] makes both of those empty, and the axis would look known (0).
+_PROBES = (5, 7)
 
 
 def _probe(shape, size: int) -> tuple:
@@ -88,8 +89,9 @@ def _graph_ops() -> dict:
         (arithmetic, ("add", "sub", "mul", "div", "pow", "neg", "matmul")),
         (elementwise, ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "clip",
                        "maximum", "minimum", "where")),
-        (reduction, ("sum", "mean", "var", "max", "min", "logsumexp", "softmax", "log_softmax")),
-        (shape, ("reshape", "transpose", "expand_dims", "squeeze", "getitem", "concatenate", "stack", "pad")),
+        (reduction, ("sum", "mean", "prod", "var", "max", "min", "logsumexp", "softmax", "log_softmax")),
+        (shape, ("reshape", "transpose", "expand_dims", "squeeze", "getitem", "concatenate", "stack", "pad", "cast",
+                "shape_of")),
     ) for name in names}
     return ops
 
@@ -206,7 +208,7 @@ class SymbolicOp(Layer):
 
 # Keras 3's names for the nodes of these ops (x * y is a "multiply" node there)
 _KERAS_NAMES = {"mul": "multiply", "sub": "subtract", "div": "true_divide", "pow": "power", "neg": "negative",
-                "getitem": "get_item", "abs": "absolute"}
+                "getitem": "get_item", "abs": "absolute", "shape_of": "shape"}
 
 
 def _auto_name(op: str) -> str:
@@ -241,6 +243,9 @@ def encode(value, layer_name: str = "op"):
                     "lists, tuples, slices or arrays.")
 
 
+_ARRAY_VALUES = (list, bool, int, float)  # a 0-d array is saved as one number
+
+
 def decode(value):
     """The inverse of :func:`encode`; anything else than its forms is a ValueError (files are not trusted)."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -260,6 +265,6 @@ def decode(value):
         if kind == "__ellipsis__":
             return Ellipsis
         if kind == "__array__" and value.get("dtype") in ("bool", "int32", "int64", "float16", "float32",
-                                                          "float64") and isinstance(value.get("value"), list):
+                                                          "float64") and isinstance(value.get("value"), _ARRAY_VALUES):
             return backend.np.asarray(value["value"], dtype=value["dtype"])
     raise ValueError(f"an op argument in the config is not one pydl writes: {value!r:.200}")

@@ -115,15 +115,16 @@ class Evaluation:
 
     # ----------------------------------------------------------------- Keras 2's names
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
-                      validation_data=None, validation_steps=None, class_weight=None, max_queue_size=10, workers=1,
-                      use_multiprocessing=False, shuffle=True, initial_epoch=0):
+                      validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
+                      max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True, initial_epoch=0):
         """Keras 2's name for :meth:`fit` on a generator or Sequence (deprecated there too): the same training and
         numbers. ``max_queue_size``, ``workers`` and ``use_multiprocessing`` are accepted and unused (pydl draws the
         batches in the training thread, one at a time)."""
         _deprecated("fit_generator", "fit")
         return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
                         callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
-                        class_weight=class_weight, shuffle=shuffle, initial_epoch=initial_epoch)
+                        validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,
+                        initial_epoch=initial_epoch)
 
     def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0):

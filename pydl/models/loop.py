@@ -96,6 +96,23 @@ def _positive(value, name: str, kind):
     return kind(value)
 
 
+def validation_epochs(validation_freq):
+    """``fit``'s ``validation_freq`` as ``fn(epoch index) -> bool``, checked now: Keras 3's rule, an int ``n`` for
+    every ``n``-th epoch and a list for those epochs, epochs counted from 1 (a tuple or set too, as Keras 2 took and
+    Keras 3's docstring still says, where its code takes a list only)."""
+    if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+        if validation_freq < 1:
+            raise ValueError(f"fit(): validation_freq must be a positive int (validate every n-th epoch) or a list "
+                             f"of epochs, got {validation_freq!r}.")
+        return lambda epoch: (epoch + 1) % validation_freq == 0
+    if isinstance(validation_freq, (list, tuple, set, frozenset)) and all(
+            isinstance(e, int) and not isinstance(e, bool) and e >= 1 for e in validation_freq):
+        epochs = frozenset(validation_freq)
+        return lambda epoch: epoch + 1 in epochs
+    raise ValueError(f"fit(): validation_freq must be a positive int (validate every n-th epoch) or a list of "
+                     f"epochs counted from 1, got {validation_freq!r}.")
+
+
 class TrainingLoop:
     """``fit`` as an object: epochs of shuffled mini-batches with callbacks, validation and the NaN stop.
 
@@ -122,14 +139,17 @@ class TrainingLoop:
     around each batch; ``on_train_end`` once, when the loop becomes done.
     """
 
-    def __init__(self, model, source, *, epochs: int, verbose, callbacks, validation, initial_epoch: int):
+    def __init__(self, model, source, *, epochs: int, verbose, callbacks, validation, initial_epoch: int,
+                 validates=None):
         """Use :meth:`Model.training_loop`: it checks the arguments and makes the batch ``source`` (arrays, a
         generator or a Sequence, see :mod:`pydl.models.batch_sources`); ``validation`` is None or a function
-        returning the validation logs."""
+        returning the validation logs, run after the epochs ``validates(epoch index)`` accepts (every epoch when
+        None)."""
         self.model = model
         self._source = source
         self._epochs = epochs
         self._validation = validation
+        self._validates = validates or (lambda epoch: True)
         self._steps = source.steps  # None: a generator that runs until it is exhausted
         self._rng = pydl_random.get_generator()
         self.history = callbacks_module.History()
@@ -249,7 +269,7 @@ class TrainingLoop:
     def _end_epoch(self, validate: bool) -> None:
         epoch_logs = self._means.means()
         self._source.end_epoch()
-        if validate and self._validation is not None:
+        if validate and self._validation is not None and self._validates(self.epoch):
             epoch_logs.update({f"val_{k}": v for k, v in self._validation().items()})
         self._callbacks.on_epoch_end(self.epoch, epoch_logs)
         self.epoch, self.batch = self.epoch + 1, 0

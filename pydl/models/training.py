@@ -20,7 +20,7 @@ from pydl import random as pydl_random
 from pydl.models.batch_sources import ArrayBatches, batch_source, is_batch_source, is_sequence
 from pydl.models.compiling import Compiling
 from pydl.models.evaluation import Evaluation
-from pydl.models.loop import LogMeans, TrainingLoop
+from pydl.models.loop import LogMeans, TrainingLoop, validation_epochs
 from pydl.models.training_data import (
     as_array,
     check_labels,
@@ -218,7 +218,7 @@ class Trainer(Compiling, Evaluation):
     # ----------------------------------------------------------------- fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, seed=None):
+            steps_per_epoch=None, validation_steps=None, validation_freq=1, seed=None):
         """Train for ``epochs`` passes over ``(x, y)`` in mini-batches; returns a :class:`~pydl.callbacks.History`.
 
         Args:
@@ -249,6 +249,9 @@ class Trainer(Compiling, Evaluation):
                 without it an epoch is ``len(sequence)`` batches, or a generator until it is exhausted).
             validation_steps: batches drawn from a validation generator or Sequence at each epoch's end (without
                 it, all of a Sequence, or a generator until it is exhausted).
+            validation_freq: validate only after some epochs, as Keras 3: an int ``n`` validates after every
+                ``n``-th epoch (epochs counted from 1, ``initial_epoch`` included), a list, tuple or set after those
+                epochs; ``history.history["val_loss"]`` then has one entry per validated epoch.
             seed: reseed pydl's shared generator first (shuffling, dropout, lazily built weights), so the run
                 repeats exactly.
 
@@ -260,14 +263,14 @@ class Trainer(Compiling, Evaluation):
                                   validation_split=validation_split, validation_data=validation_data,
                                   shuffle=shuffle, class_weight=class_weight, sample_weight=sample_weight,
                                   initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-                                  validation_steps=validation_steps, seed=seed)
+                                  validation_steps=validation_steps, validation_freq=validation_freq, seed=seed)
         loop.step()
         return loop.history
 
     def training_loop(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
                       validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
                       sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-                      seed=None) -> TrainingLoop:
+                      validation_freq=1, seed=None) -> TrainingLoop:
         """A :class:`~pydl.models.TrainingLoop` over ``(x, y)``: ``fit`` that you step (``loop.step(max_seconds=
         0.05)``) instead of running to the end. Takes ``fit``'s arguments and checks them all now (nothing changes
         if one is refused; a generator's first batch is drawn and checked now); training (and ``on_train_begin``)
@@ -282,6 +285,7 @@ class Trainer(Compiling, Evaluation):
         steps_per_epoch, validation_steps = (None if steps is None else whole_number(steps, f"fit(): {name}", 1)
                                              for steps, name in ((steps_per_epoch, "steps_per_epoch"),
                                                                  (validation_steps, "validation_steps")))
+        validates = validation_epochs(validation_freq)
         if seed is not None:
             pydl_random.seed(seed)
         if is_batch_source(x):
@@ -299,7 +303,7 @@ class Trainer(Compiling, Evaluation):
                                                           sample_weight, class_weight, shuffle)
             validation = validation or split_validation
         return TrainingLoop(self, source, epochs=epochs, verbose=verbose, callbacks=callbacks,
-                            validation=validation, initial_epoch=initial_epoch)
+                            validation=validation, initial_epoch=initial_epoch, validates=validates)
 
     def _generator_source(self, x, y, batch_size, validation_split, sample_weight, steps, shuffle, class_weight):
         given = [name for name, value in (("y", y), ("batch_size", batch_size), ("sample_weight", sample_weight),

@@ -57,7 +57,6 @@ class LSTMSequence(Function):
         # exp(-z) overflows to inf for very negative z, which gives the right limits (0, and -1).
         minus_scale = xp.full(width, -1.0, dtype=projected.dtype)
         minus_scale[2 * units:3 * units] = -2.0
-        post_scale, post_offset = -minus_scale, 1.0 + minus_scale
         gates = projected.transpose(1, 0, 2).copy()  # the pre-activations, then (in place) the gates
         outputs = xp.zeros((timesteps + 1, batch, units), dtype=projected.dtype)  # outputs[0]: the zero start
         carries = xp.zeros((timesteps + 1, batch, units), dtype=projected.dtype)
@@ -72,9 +71,9 @@ class LSTMSequence(Function):
             xp.exp(z, out=z)
             z += 1.0
             xp.reciprocal(z, out=z)
-            z *= post_scale
-            z += post_offset
             i, f, candidate, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+            candidate *= 2.0
+            candidate -= 1.0
             xp.multiply(f, carries[t], out=carries[t + 1])
             carries[t + 1] += i * candidate
             xp.tanh(carries[t + 1], out=tanh_carries[t])
@@ -96,17 +95,18 @@ class LSTMSequence(Function):
         derivative[..., 2 * units:3 * units] = 1 - candidate * candidate
         factors *= derivative
         output_to_carry = o * (1 - tanh_carries * tanh_carries)
-        grad_gates = xp.empty_like(gates)
-        grad_by_gate = grad_gates.reshape(timesteps, batch, 4, units)
+        # batch-major, as the layer's projection that receives it: its bias sum and reshape then need no copy
+        grad_gates = xp.empty((batch, timesteps, width), dtype=grad.dtype)
+        grad_by_gate = grad_gates.reshape(batch, timesteps, 4, units)
         grad_output = xp.zeros((batch, units), dtype=grad.dtype)  # flowing back into step t's output
         grad_carry = xp.zeros((batch, units), dtype=grad.dtype)
         kernel_t = self.recurrent_kernel.T
         for t in reversed(range(timesteps)):
             grad_output += grad[t]
             grad_carry += grad_output * output_to_carry[t]
-            grad_by_gate[t, :, :3] = grad_carry[:, None, :]
-            grad_by_gate[t, :, 3] = grad_output
-            step_grad = grad_gates[t]
+            grad_by_gate[:, t, :3] = grad_carry[:, None, :]
+            grad_by_gate[:, t, 3] = grad_output
+            step_grad = grad_gates[:, t]
             step_grad *= factors[t]
             if t == 0:
                 break  # what flows further back reaches the zero start, a constant
@@ -114,8 +114,9 @@ class LSTMSequence(Function):
             grad_output = backend.matmul(step_grad, kernel_t)
             if self.recurrent_mask is not None:
                 grad_output *= self.recurrent_mask
-        grad_projected = grad_gates.transpose(1, 0, 2) if self.needs_input_grad[0] else None
-        return (grad_projected, _kernel_grad(self, grad_gates), None)[:len(self.needs_input_grad)]
+        grad_projected = grad_gates if self.needs_input_grad[0] else None
+        fed_back = self.fed_back.transpose(1, 0, 2)  # batch-major like grad_gates (a copy 4 times smaller)
+        return (grad_projected, _kernel_grad(self, fed_back, grad_gates), None)[:len(self.needs_input_grad)]
 
 
 class GRUSequence(Function):
@@ -185,15 +186,15 @@ class GRUSequence(Function):
             grad_output = grad_output * update[:, t] + fed_back_grad
         need_bias = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         grad_bias = grad_recurrent.sum(axis=(0, 1)) if need_bias else None
-        return ((grad_inputs if self.needs_input_grad[0] else None), _kernel_grad(self, grad_recurrent), grad_bias,
+        return ((grad_inputs if self.needs_input_grad[0] else None), _kernel_grad(self, self.fed_back, grad_recurrent), grad_bias,
                 None)[:len(self.needs_input_grad)]
 
 
-def _kernel_grad(fn, grad_steps):
-    """The recurrent kernel's gradient from the per-step gradients of ``fed_back @ kernel`` (the same two leading
-    axes as ``fn.fed_back``): one product over all timesteps at once. None when the kernel needs none."""
+def _kernel_grad(fn, fed_back, grad_steps):
+    """The recurrent kernel's gradient from the outputs fed back at each step and the gradients of their product
+    with the kernel, both (batch, timesteps, ...) or both (timesteps, batch, ...): one product over all steps at
+    once. None when the kernel needs none."""
     if not fn.needs_input_grad[1]:
         return None
-    width = grad_steps.shape[-1]
-    fed_back = fn.fed_back.reshape(-1, fn.recurrent_kernel.shape[0])
-    return backend.matmul(fed_back.T, grad_steps.reshape(-1, width))
+    units, width = fn.recurrent_kernel.shape
+    return backend.matmul(fed_back.reshape(-1, units).T, grad_steps.reshape(-1, width))

@@ -1,4 +1,4 @@
-"""Reductions over axes (sum, mean, var, max, min, logsumexp) and the softmax family."""
+"""Reductions over axes (sum, mean, prod, var, max, min, logsumexp) and the softmax family."""
 
 from __future__ import annotations
 
@@ -48,6 +48,28 @@ class Mean(Function):
     def backward(self, grad):
         grad = _restore_reduced(grad, self.axes, self.keepdims) / self.count
         return self.xp.broadcast_to(grad, self.shape)
+
+
+class Prod(Function):
+    """Product over axes. The gradient of each entry is the product of the others, computed from exclusive
+    running products on both sides, not as ``out / x``: that would divide by zero where an entry is 0 (and one
+    zero entry still gives its neighbours a gradient of 0 but itself the product of the rest)."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.x, self.axes, self.keepdims = x, _normalize_axis(axis, x.ndim), keepdims
+        return x.prod(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        xp, x = self.xp, self.x
+        kept = [a for a in range(x.ndim) if a not in self.axes]
+        order = kept + list(self.axes)
+        moved = x.transpose(order).reshape([x.shape[a] for a in kept] + [-1])
+        ones = xp.ones(moved.shape[:-1] + (1,), dtype=x.dtype)
+        before = xp.cumprod(xp.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(moved, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        back = [order.index(axis) for axis in range(x.ndim)]  # the inverse permutation, in Python (CuPy too)
+        others = (before * after).reshape([x.shape[a] for a in order]).transpose(back)
+        return _restore_reduced(grad, self.axes, self.keepdims) * others
 
 
 class Max(Function):
@@ -118,6 +140,12 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001
 @records_in_graphs
 def mean(x, axis=None, keepdims=False):
     return Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+@records_in_graphs
+def prod(x, axis=None, keepdims=False):
+    """The product of the entries over ``axis`` (every axis by default), as ``numpy.prod``."""
+    return Prod.apply(x, axis=axis, keepdims=keepdims)
 
 
 @records_in_graphs

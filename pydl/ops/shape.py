@@ -250,8 +250,18 @@ def unstack(x, axis=0):
     return parts
 
 
-def astype(x, dtype):
-    return AsType.apply(x, dtype=dtype)
+@records_in_graphs
+def cast(x, dtype):
+    """``x`` converted to ``dtype``; the gradient flows back converted to the input's dtype."""
+    return AsType.apply(x, dtype=backend.np.dtype(dtype).name)
+
+
+@records_in_graphs
+def shape_of(x):
+    """The shape of ``x`` as a 1-d int64 tensor (no gradient). On a symbolic tensor it is a graph node whose value
+    is the shape of the data that flows, batch size included (Keras 2's ``K.shape``)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    return Tensor(backend.get_array_module(x.data).asarray(x.shape, dtype="int64"))
 
 
 def to_device(x, device):

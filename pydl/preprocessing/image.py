@@ -22,15 +22,20 @@ parameters both give the same pixels (tests/test_preprocessing_image.py compares
 
 from __future__ import annotations
 
+import math
+import warnings
+
 from pydl.backend import np
 from pydl.preprocessing.affine import resample
 from pydl.preprocessing.image_files import (
     FORMATS, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, array_to_img, img_to_array, load_img, load_pillow, save_img,
 )
+from pydl.preprocessing.image_dataframe import DataFrameIterator
 from pydl.preprocessing.image_iterators import DirectoryIterator, NumpyArrayIterator
 from pydl.random import generator
 
-__all__ = ["ImageDataGenerator", "NumpyArrayIterator", "DirectoryIterator", "apply_affine_transform",
+__all__ = ["ImageDataGenerator", "NumpyArrayIterator", "DirectoryIterator", "DataFrameIterator",
+           "apply_affine_transform", "apply_brightness_shift",
            "load_img", "img_to_array", "array_to_img", "save_img", "load_pillow",
            "MAX_IMAGE_PIXELS", "MAX_IMAGE_BYTES", "FORMATS"]
 
@@ -120,6 +125,10 @@ class ImageDataGenerator:
         shear_range: degrees of shear, counter-clockwise, uniform in ``[-shear_range, shear_range]``.
         zoom_range: ``z`` or ``[lower, upper]``; the zoom along each axis is drawn in ``[1 - z, 1 + z]``.
         channel_shift_range: a uniform shift added to every channel, clipped to the image's own range.
+        brightness_range: ``[lower, upper]``: each image's brightness is multiplied by a uniform draw in it, as
+            Keras does it with Pillow's ``ImageEnhance.Brightness`` (here in NumPy, to the same values): the image
+            is rounded down to 8-bit pixels (those outside 0-255 first stretched onto 0-255, and back after),
+            multiplied, clipped to 0-255 and rounded down again.
         fill_mode: ``"nearest"``, ``"constant"`` (with ``cval``), ``"reflect"`` or ``"wrap"``: how points outside
             the image are filled.
         horizontal_flip, vertical_flip: flip half the images.
@@ -127,6 +136,9 @@ class ImageDataGenerator:
         preprocessing_function: a function of one image (H, W, C) returning one, run after the augmentation.
         featurewise_center, featurewise_std_normalization: subtract the mean (divide by the standard deviation) per
             channel learnt by :meth:`fit`; samplewise_center, samplewise_std_normalization: of each image itself.
+        zca_whitening: decorrelate the pixels with the ZCA matrix :meth:`fit` learns (after feature-wise
+            centring, which it turns on; it turns ``featurewise_std_normalization`` off, with a warning, as Keras);
+            zca_epsilon: added to the singular values before inverting them.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         validation_split: the fraction ``subset="validation"`` takes (the start of the data; of each class folder).
         interpolation_order: 1 bilinear (default) or 0 nearest.
@@ -139,10 +151,17 @@ class ImageDataGenerator:
                  zoom_range=0.0, channel_shift_range=0.0, fill_mode="nearest", cval=0.0, horizontal_flip=False,
                  vertical_flip=False, rescale=None, preprocessing_function=None, data_format=None,
                  validation_split=0.0, interpolation_order=1, dtype="float32"):
-        for name, value in (("zca_whitening", zca_whitening), ("brightness_range", brightness_range)):
-            if value:
-                raise NotImplementedError(f"ImageDataGenerator: {name} is not in pydl (got {value!r}); drop it, or "
-                                          "pass a preprocessing_function that does it.")
+        if brightness_range is not None:
+            if not (isinstance(brightness_range, (tuple, list)) and len(brightness_range) == 2 and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in brightness_range)):
+                raise ValueError("ImageDataGenerator: brightness_range must be a pair of non-negative numbers "
+                                 f"[lower, upper] (1 keeps the brightness); got {brightness_range!r}.")
+            brightness_range = (float(brightness_range[0]), float(brightness_range[1]))
+        if zca_whitening and featurewise_std_normalization:
+            warnings.warn("ImageDataGenerator: zca_whitening overrides featurewise_std_normalization (whitening "
+                          "already scales every direction); it is turned off, as Keras does.", UserWarning,
+                          stacklevel=2)
+            featurewise_std_normalization = False
         _check_choice("ImageDataGenerator", "fill_mode", fill_mode, _GENERATOR_FILL_MODES)
         data_format = "channels_last" if data_format is None else data_format
         _check_choice("ImageDataGenerator", "data_format", data_format, ("channels_last", "channels_first"))
@@ -151,7 +170,9 @@ class ImageDataGenerator:
                              f"{interpolation_order!r}.")
         if validation_split and not 0 < validation_split < 1:
             raise ValueError(f"ImageDataGenerator: validation_split must be in (0, 1); got {validation_split!r}.")
-        self.featurewise_center = featurewise_center or featurewise_std_normalization
+        self.featurewise_center = featurewise_center or featurewise_std_normalization or bool(zca_whitening)
+        self.zca_whitening, self.zca_epsilon = bool(zca_whitening), float(zca_epsilon)
+        self.brightness_range = brightness_range
         self.featurewise_std_normalization = featurewise_std_normalization
         self.samplewise_center = samplewise_center or samplewise_std_normalization
         self.samplewise_std_normalization = samplewise_std_normalization
@@ -166,7 +187,7 @@ class ImageDataGenerator:
         self.channel_axis, self.row_axis, self.col_axis = (3, 1, 2) if data_format == "channels_last" else (1, 2, 3)
         self._validation_split = validation_split
         self.interpolation_order = interpolation_order
-        self.mean = self.std = None
+        self.mean = self.std = self.zca_whitening_matrix = None
 
     # ------------------------------------------------------------------ the iterators
     def flow(self, x, y=None, batch_size=32, shuffle=True, sample_weight=None, seed=None, subset=None):
@@ -184,6 +205,18 @@ class ImageDataGenerator:
                                  follow_links=follow_links, subset=subset, interpolation=interpolation,
                                  keep_aspect_ratio=keep_aspect_ratio)
 
+    def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", y_col="class", weight_col=None,
+                            target_size=(256, 256), color_mode="rgb", classes=None, class_mode="categorical",
+                            batch_size=32, shuffle=True, seed=None, subset=None, interpolation="nearest",
+                            validate_filenames=True, keep_aspect_ratio=False):
+        """Batches of augmented images whose files (and labels) a table names: a pandas DataFrame, or any mapping
+        of column name to values (see :class:`DataFrameIterator`)."""
+        return DataFrameIterator(dataframe, directory, self, x_col=x_col, y_col=y_col, weight_col=weight_col,
+                                 target_size=target_size, color_mode=color_mode, classes=classes,
+                                 class_mode=class_mode, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                                 subset=subset, interpolation=interpolation, validate_filenames=validate_filenames,
+                                 keep_aspect_ratio=keep_aspect_ratio)
+
     # ------------------------------------------------------------------ one image
     def _shift(self, value, size: int, rng) -> float:
         if np.size(value) == 0 or not np.any(value):
@@ -199,7 +232,7 @@ class ImageDataGenerator:
     def get_random_transform(self, img_shape, seed=None, rng=None) -> dict:
         """Random parameters for one image of ``img_shape`` (3 axes), in the names ``apply_transform`` takes:
         theta, tx (along the width), ty (along the height), shear, zx, zy, flip_horizontal, flip_vertical,
-        channel_shift_intensity."""
+        channel_shift_intensity, brightness."""
         rng = rng if rng is not None else generator(seed)
         height, width = img_shape[self.row_axis - 1], img_shape[self.col_axis - 1]
         theta = rng.uniform(-self.rotation_range, self.rotation_range) if self.rotation_range else 0.0
@@ -214,7 +247,8 @@ class ImageDataGenerator:
                 "flip_horizontal": bool(self.horizontal_flip and rng.random() < 0.5),
                 "flip_vertical": bool(self.vertical_flip and rng.random() < 0.5),
                 "channel_shift_intensity": (rng.uniform(-self.channel_shift_range, self.channel_shift_range)
-                                            if self.channel_shift_range else None)}
+                                            if self.channel_shift_range else None),
+                "brightness": (rng.uniform(*self.brightness_range) if self.brightness_range is not None else None)}
 
     def apply_transform(self, x, transform_parameters: dict):
         """One image (3 axes) transformed by ``transform_parameters`` (as ``get_random_transform`` returns)."""
@@ -243,6 +277,8 @@ class ImageDataGenerator:
                 x[i] = x[i, :, ::-1]
             if p.get("flip_vertical"):
                 x[i] = x[i, ::-1]
+            if p.get("brightness") is not None:
+                x[i] = apply_brightness_shift(x[i], p["brightness"])
         return x.transpose(0, 3, 1, 2) if self.data_format == "channels_first" else x
 
     # ------------------------------------------------------------------ normalisation
@@ -269,11 +305,21 @@ class ImageDataGenerator:
             x -= self.mean
         if self.featurewise_std_normalization:
             x /= self.std + 1e-6
+        if self.zca_whitening:
+            if self.zca_whitening_matrix is None:
+                raise RuntimeError("ImageDataGenerator: zca_whitening needs the whitening matrix; call "
+                                   "datagen.fit(x_train) first.")
+            size = self.zca_whitening_matrix.shape[0]
+            if math.prod(x.shape[-3:]) != size:
+                raise ValueError(f"ImageDataGenerator: zca_whitening was fit on images of {size} values; got shape "
+                                 f"{x.shape}.")
+            x = (x.reshape(-1, size) @ self.zca_whitening_matrix).reshape(x.shape)
         return x
 
     def fit(self, x, augment=False, rounds=1, seed=None):
         """Learn the per-channel mean and standard deviation of ``x`` (4 axes, after ``rescale``; over ``rounds``
-        augmented copies with ``augment=True``) for the feature-wise options."""
+        augmented copies with ``augment=True``) for the feature-wise options, and the ZCA matrix (of size pixels x
+        channels squared) for ``zca_whitening``."""
         x = np.array(x, dtype=self.dtype)
         if x.ndim != 4:
             raise ValueError(f"ImageDataGenerator.fit: x must have 4 axes (a batch of images); got shape {x.shape}.")
@@ -291,12 +337,34 @@ class ImageDataGenerator:
             x -= self.mean
         if self.featurewise_std_normalization:
             self.std = np.std(x, axis=axes).reshape(shape)
+        if self.zca_whitening:
+            # Keras' formula: the singular vectors of the centred data, each direction scaled to unit variance
+            flat = x.reshape(len(x), -1)
+            u, singular, _ = np.linalg.svd(flat.T, full_matrices=False)
+            self.zca_whitening_matrix = (u * (np.sqrt(len(x)) / (singular + self.zca_epsilon))) @ u.T
         return self
 
     def _batch(self, images, rng):
         """A batch of images augmented (one fresh draw per image) and standardised: what the iterators yield."""
         parameters = [self.get_random_transform(images.shape[1:], rng=rng) for _ in range(len(images))]
         return self.standardize(self._transform_batch(images, parameters).astype(self.dtype, copy=False))
+
+
+def apply_brightness_shift(x, brightness):
+    """One image (3 axes, channels last) with its brightness multiplied by ``brightness``, to the values Keras'
+    Pillow-based ``apply_brightness_shift(x, brightness, scale=False)`` gives: 8-bit pixels (rounded down; an image
+    with values outside 0-255 is stretched onto 0-255 first and back after), multiplied in float32, clipped to
+    0-255, rounded down. A fourth (alpha) channel is kept, as Pillow keeps it."""
+    x = np.asarray(x, dtype=np.float32)
+    low, high = x.min(), x.max()
+    stretched = bool(low < 0 or high > 255)
+    pixels = x - low if stretched else x.copy()
+    if stretched and pixels.max() != 0:
+        pixels = pixels / pixels.max() * np.float32(255)
+    pixels = pixels.astype(np.uint8).astype(np.float32)
+    colours = slice(0, 3) if x.shape[-1] == 4 else slice(None)
+    pixels[..., colours] = np.floor(np.clip(np.float32(brightness) * pixels[..., colours], 0, 255))
+    return pixels / np.float32(255) * (high - low) + low if stretched else pixels
 
 
 _MATRIX_KEYS = (("theta", 0), ("tx", 0), ("ty", 0), ("shear", 0), ("zx", 1), ("zy", 1))

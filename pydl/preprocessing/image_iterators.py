@@ -1,4 +1,5 @@
-"""The iterators ``ImageDataGenerator.flow`` and ``.flow_from_directory`` return.
+"""The iterators ``ImageDataGenerator.flow`` and ``.flow_from_directory`` return (``.flow_from_dataframe``'s is in
+:mod:`pydl.preprocessing.image_dataframe`).
 
 Each is endless (``next()`` yields batch after batch, reshuffling at every pass, as a Keras 2 generator does) and
 also a Sequence: ``len()`` batches per epoch, ``it[i]`` the i-th batch of the current order, ``on_epoch_end()``
@@ -18,6 +19,7 @@ from pydl.random import generator
 __all__ = ["NumpyArrayIterator", "DirectoryIterator"]
 
 CLASS_MODES = ("categorical", "binary", "sparse", "input", None)
+_COLOR_CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}
 
 
 class _BatchIterator:
@@ -130,7 +132,34 @@ def _image_files(folder: str, follow_links: bool) -> list[str]:
     return found
 
 
-class DirectoryIterator(_BatchIterator):
+class _FileIterator(_BatchIterator):
+    """Batches of image files (``self.filepaths``), decoded to ``target_size`` and augmented; subclasses add the
+    targets."""
+
+    def _set_image_options(self, where, image_data_generator, target_size, color_mode, interpolation,
+                           keep_aspect_ratio) -> None:
+        channels = _COLOR_CHANNELS.get(color_mode)
+        if channels is None:
+            raise ValueError(f'{where}: color_mode must be "rgb", "rgba" or "grayscale"; got {color_mode!r}.')
+        self.image_data_generator, self.color_mode = image_data_generator, color_mode
+        self.target_size = tuple(target_size)
+        self.interpolation, self.keep_aspect_ratio = interpolation, keep_aspect_ratio
+        height, width = self.target_size
+        self.image_shape = ((height, width, channels) if image_data_generator.data_format == "channels_last"
+                            else (channels, height, width))
+
+    def _images(self, indices):
+        datagen = self.image_data_generator
+        images = np.empty((len(indices),) + self.image_shape, dtype=datagen.dtype)
+        for i, j in enumerate(indices):
+            img = load_img(self.filepaths[j], color_mode=self.color_mode, target_size=self.target_size,
+                           interpolation=self.interpolation, keep_aspect_ratio=self.keep_aspect_ratio)
+            images[i] = img_to_array(img, data_format=datagen.data_format, dtype=datagen.dtype)
+            img.close()
+        return datagen._batch(images, self.rng)
+
+
+class DirectoryIterator(_FileIterator):
     """Augmented batches of the images in ``directory``'s sub-folders, one class per sub-folder (sorted by name,
     or ``classes`` in that order): labels one-hot (``"categorical"``), 0/1 (``"binary"``, two classes), class
     indices (``"sparse"``), the images themselves (``"input"``) or none (``None``: batches of images only).
@@ -150,9 +179,8 @@ class DirectoryIterator(_BatchIterator):
         if class_mode not in CLASS_MODES:
             raise ValueError(f"{where}: class_mode must be one of {', '.join(map(repr, CLASS_MODES))}; got "
                              f"{class_mode!r}.")
-        channels = {"rgb": 3, "rgba": 4, "grayscale": 1}.get(color_mode)
-        if channels is None:
-            raise ValueError(f'{where}: color_mode must be "rgb", "rgba" or "grayscale"; got {color_mode!r}.')
+        self._set_image_options(where, image_data_generator, target_size, color_mode, interpolation,
+                                keep_aspect_ratio)
         if classes is None:
             classes = sorted(name for name in os.listdir(directory) if os.path.isdir(os.path.join(directory, name)))
         missing = [name for name in classes if not os.path.isdir(os.path.join(directory, name))]
@@ -162,15 +190,9 @@ class DirectoryIterator(_BatchIterator):
             raise ValueError(f'{where}: class_mode="binary" needs exactly 2 class folders; {directory!r} has '
                              f"{len(classes)}: {classes}. Use class_mode=\"categorical\" or \"sparse\".")
         bounds = _split_bounds(image_data_generator, subset, where)
-        self.directory, self.class_mode, self.color_mode = directory, class_mode, color_mode
-        self.target_size = tuple(target_size)
-        self.interpolation, self.keep_aspect_ratio = interpolation, keep_aspect_ratio
+        self.directory, self.class_mode = directory, class_mode
         self.class_indices = {name: i for i, name in enumerate(classes)}
         self.num_classes = len(classes)
-        self.image_data_generator = image_data_generator
-        height, width = self.target_size
-        self.image_shape = ((height, width, channels) if image_data_generator.data_format == "channels_last"
-                            else (channels, height, width))
         self.filenames, labels = [], []
         for name in classes:
             files = _image_files(os.path.join(directory, name), follow_links)
@@ -187,13 +209,7 @@ class DirectoryIterator(_BatchIterator):
 
     def _batch(self, indices):
         datagen = self.image_data_generator
-        images = np.empty((len(indices),) + self.image_shape, dtype=datagen.dtype)
-        for i, j in enumerate(indices):
-            img = load_img(self.filepaths[j], color_mode=self.color_mode, target_size=self.target_size,
-                           interpolation=self.interpolation, keep_aspect_ratio=self.keep_aspect_ratio)
-            images[i] = img_to_array(img, data_format=datagen.data_format, dtype=datagen.dtype)
-            img.close()
-        batch_x = datagen._batch(images, self.rng)
+        batch_x = self._images(indices)
         if self.class_mode == "input":
             return batch_x, batch_x.copy()
         if self.class_mode in ("binary", "sparse"):

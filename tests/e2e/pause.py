@@ -17,6 +17,15 @@ from tests.site import ROOT
 
 PROBE = (ROOT / "benchmarks" / "pause_probe.js").read_text()
 PAUSE_BOUND_MS = 200.0
+# Main-thread tasks of 50 ms and more (the Long Tasks API's threshold) from now on, for the test summary: issue 22's
+# target is none over 100 ms while a page trains. Reported, not asserted: a timing under a shared machine's load.
+WATCH_LONG_TASKS = """() => {
+  if (window.pydlLongTasks) return;
+  window.pydlLongTasks = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) window.pydlLongTasks.push(entry.duration);
+  }).observe({type: "longtask"});
+}"""
 
 
 def pause_once(page, probe: dict, resume=None) -> float:
@@ -36,11 +45,15 @@ def assert_pause_answers(page, name: str, probe: dict, resume, rounds: int = 5, 
     """Pause and resume ``rounds`` times while the page trains (``between(page)`` waits for training to go on after
     each resume); the median must be within the bound. Returns the times (ms), also shown in the test summary."""
     times = []
+    page.evaluate(WATCH_LONG_TASKS)
     for _ in range(rounds):
         if between is not None:
             between(page)
         times.append(pause_once(page, probe, resume))
     measurements[f"{name}: Pause click to paused"] = ", ".join(f"{t:.0f}" for t in times) + " ms"
+    long_tasks = page.evaluate("window.pydlLongTasks")
+    measurements[f"{name}: main-thread tasks >= 50 ms while training"] = (
+        f"{len(long_tasks)}, longest {max(long_tasks):.0f} ms" if long_tasks else "none")
     assert statistics.median(times) <= PAUSE_BOUND_MS, (
         f"{name}: Pause took {times} ms (median over the bound of {PAUSE_BOUND_MS:.0f} ms)")
     return times

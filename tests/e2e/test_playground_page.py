@@ -6,6 +6,9 @@ applies a hand-edited hash like a link); the URL round trip and a bad link each 
 
 from __future__ import annotations
 
+import zipfile
+
+import numpy as np
 import pytest
 
 from pydl import models
@@ -85,6 +88,13 @@ def test_play_for_a_few_seconds_lowers_the_test_loss(pg_page):
     page.wait_for_function("document.getElementById('pg').dataset.playing === 'false'")
     assert number(page, "#pg-test-loss") < before
     assert int(page.get_attribute("#pg-loss-chart", "data-points")) >= 3  # epochs 0, 1, 2 on the curve
+    # The trained map is paler than the points' class colours, so no pixel of it hides an orange or a blue point.
+    hiding = page.evaluate("""() => { const c = document.getElementById('pg-heatmap');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+      for (let i = 0; i < d.length; i += 4) for (const [r, g, b] of [[245, 147, 34], [8, 119, 189]])
+        if (Math.hypot(d[i] - r, d[i + 1] - g, d[i + 2] - b) < 60) n++;
+      return n; }""")
+    assert hiding == 0, f"{hiding} pixels of the output map are within 60 RGB units of a point's colour"
     pg_page.assert_clean()
 
 
@@ -160,7 +170,7 @@ def test_changing_the_dataset_takes_effect(pg_page):
     before = heatmap(page)
     page.click("button.pg-dataset[data-dataset=xor]")
     page.wait_for_function("location.hash.includes('dataset=xor') && "
-                           "document.getElementById('pg-description').textContent.includes('xor')")
+                           "document.getElementById('pg-description').textContent.includes('Exclusive or')")
     assert page.locator("button.pg-dataset.pg-selected").get_attribute("data-dataset") == "xor"
     assert heatmap(page) == before  # same seed, same network: the data changed, the output did not
     pg_page.assert_clean()
@@ -253,19 +263,44 @@ def test_a_hash_typed_while_an_update_lands_is_still_applied(pg_page):
     pg_page.assert_clean()
 
 
-def test_show_the_code_and_download_the_model(pg_page):
+def test_show_the_code_in_pydl_pytorch_and_keras_and_download_each(pg_page, tmp_path):
     page = pg_page.page
-    go(pg_page, "seed=12&networkShape=3")
+    go(pg_page, "seed=12&networkShape=3&xTimesY=true")
     page.click("#pg-step")
     page.wait_for_function("document.getElementById('pg-epoch').textContent === '000,001'")
     page.click("#pg-show-code")
     page.wait_for_selector("#pg-code-card:not([hidden])")
-    code = page.inner_text("#pg-code")
+    code = page.text_content("#pg-code")
     assert "SEED = 12" in code and "EPOCHS = 1" in code and "layers.Dense(3, activation=\"tanh\"" in code
+    assert page.is_hidden("#pg-export-zip")
     with page.expect_download() as download:
         page.click("#pg-download")
     model = models.from_bytes(open(download.value.path(), "rb").read())
     assert [layer.name for layer in model.layers] == ["hidden_1", "output"]
+
+    import torch  # the PyTorch tab's folder, run here: the page's weights, in the code the tab shows
+    from tests.export.exported import load_generated
+
+    points = np.random.default_rng(0).uniform(-6, 6, (20, 2)).astype("float32")
+    inputs = np.stack([points[:, 0], points[:, 1], points[:, 0] * points[:, 1]], axis=1)
+    for tab, marker in (("torch", "class Model(nn.Module):"), ("keras", "keras.Sequential([")):
+        page.click(f".pg-tab[data-tab={tab}]")
+        page.wait_for_selector(f"#pg-code-card[data-tab={tab}]")
+        shown = page.text_content("#pg-code")
+        assert marker in shown and page.is_visible("#pg-export-zip")
+        assert page.text_content(f"[data-for-tab={tab}] .pg-code-inputs") == "X₁, X₂, X₁X₂"
+        with page.expect_download() as download:
+            page.click("#pg-export-zip")
+        assert download.value.suggested_filename == f"playground_{tab}.zip"
+        with zipfile.ZipFile(download.value.path()) as archive:
+            assert archive.read(f"playground_{tab}/model.py").decode() == shown
+            archive.extractall(tmp_path)
+        if tab == "torch":
+            with torch.no_grad():
+                got = load_generated(tmp_path / "playground_torch").build()(torch.from_numpy(inputs)).numpy()
+            np.testing.assert_allclose(got, model.predict(inputs, verbose=0), rtol=0, atol=1e-5)  # float32
+    page.click(".pg-tab[data-tab=pydl]")
+    assert page.text_content("#pg-code") == code and page.is_hidden("#pg-export-zip")
     pg_page.assert_clean()
 
 
@@ -314,3 +349,81 @@ def test_a_bad_link_is_explained_and_the_defaults_kept(browser, site_url):
         session.assert_clean()
     finally:
         session.context.close()
+
+
+def test_a_csv_with_word_labels_says_which_word_is_which_class(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=15")
+    rows = "x1,x2,label\n" + "\n".join(f"{-3 + i / 10},{i / 20},cat\n{3 - i / 10},{-i / 20},dog" for i in range(20))
+    page.set_input_files("#pg-csv", files=[{"name": "pets.csv", "mimeType": "text/csv", "buffer": rows.encode()}])
+    page.wait_for_function("document.getElementById('pg-description').textContent.includes('pets.csv')")
+    assert page.get_attribute("#pg", "data-kind") == "binary"
+    assert page.eval_on_selector_all("#pg-legend .pg-legend-class", "els => els.map(e => e.textContent)") == [
+        "“cat” = −1", "“dog” = +1"]
+    assert "The labels became classes: “cat” is orange (target −1), “dog” is blue (target +1)." in page.inner_text(
+        "#pg-message")
+    pg_page.assert_clean()
+
+
+# The drawn parts of the network that must not overlap one another or leave the card (a part inside another, a
+# label or bias square in its neuron, is not an overlap).
+_LAYOUT = """() => {
+  const card = document.querySelector('.pg-netcol').getBoundingClientRect();
+  const parts = [...document.querySelectorAll('.pg-node, .pg-node-label, .pg-bias, .pg-layer-units, '
+    + '.pg-layer-activation, .pg-layer-buttons .pg-mini, .pg-layer-name')].filter(e => e.offsetParent !== null);
+  const name = (e) => e.dataset.node || e.dataset.neurons || e.dataset.bias || e.textContent.trim() || e.className;
+  const boxes = parts.map(e => [e, e.getBoundingClientRect()]);
+  const overlaps = [], outside = [];
+  for (const [i, [a, r]] of boxes.entries()) {
+    if (r.left < card.left || r.right > card.right) outside.push(name(a));
+    for (const [b, q] of boxes.slice(i + 1)) {
+      if (a.contains(b) || b.contains(a)) continue;
+      const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+      const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+      if (w > 0.5 && h > 0.5) overlaps.push(`${name(a)} / ${name(b)}`);
+    }
+  }
+  const net = document.getElementById('pg-network');
+  return { parts: parts.length, overlaps: overlaps.slice(0, 6), outside: outside.slice(0, 6),
+    page: [document.documentElement.scrollWidth, window.innerWidth], network: [net.scrollWidth, net.clientWidth],
+    plotHeight: document.querySelector('#pg-loss-chart .u-over').getBoundingClientRect().height };
+}"""
+
+
+def test_six_layers_of_eight_fit_a_phone_and_a_wide_screen(browser, site_url):
+    session = BrowserPage(browser, site_url)
+    try:
+        session.open(PATH + "#seed=1&dataset=blobs&classes=6&networkShape=8,8,8,8,8,8")
+        page = session.page
+        page.wait_for_function("document.getElementById('pg').dataset.drawn === 'true'")
+        assert page.inner_text("#pg-description") == "500 points of “Gaussian clouds” in 6 classes, noise 0"
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_function("w => window.innerWidth === w && document.getElementById('pg-network')"
+                                   ".classList.contains('pg-stacked') === (w < 600)", arg=width)
+            layout = page.evaluate(_LAYOUT)
+            # 7 features + 48 neurons + 6 outputs, their labels and 54 bias squares, and each layer's controls
+            assert layout["parts"] >= 7 + 48 + 6 + 13 + 54 + 6 * 4, layout
+            assert not layout["overlaps"] and not layout["outside"], (width, layout)
+            assert layout["page"][0] <= layout["page"][1] and layout["network"][0] <= layout["network"][1], layout
+            assert layout["plotHeight"] >= 120, layout  # the loss chart's plotting area, not counting its axes
+        assert page.locator(".pg-layer-row").count() == 0  # the wide screen has the controls above the columns
+        hint = page.inner_text("#pg-network-hint")
+        assert "Tap or click a feature" in hint and "hover" not in hint.lower()
+        session.assert_clean()
+    finally:
+        session.context.close()
+
+
+def test_switching_off_the_last_feature_is_refused_in_a_message_that_stays(pg_page):
+    page = pg_page.page
+    go(pg_page, "seed=16&x=true&y=false")
+    page.click(".pg-node[data-node=x]")
+    page.wait_for_function("document.getElementById('pg-message').textContent.includes('only input feature')")
+    assert page.inner_text("#pg-message").startswith("X₁ is the only input feature switched on, so it stays on")
+    assert "pg-off" not in page.get_attribute(".pg-node[data-node=x]", "class") and "x=true" in page.url
+    # Pointing at a neuron afterwards (its map shows large) leaves the refusal on screen.
+    page.hover(".pg-node[data-node=h1_0]")
+    page.wait_for_selector("#pg-heatmap[data-node=h1_0]")
+    assert page.is_visible("#pg-message") and "only input feature" in page.inner_text("#pg-message")
+    pg_page.assert_clean()

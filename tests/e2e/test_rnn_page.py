@@ -82,9 +82,11 @@ def fill_training(page, units: str, epochs: str, rate: str, kinds) -> None:
 
 
 def test_training_a_tiny_configuration_reaches_a_test_accuracy_above_chance(rnn_page):
+    rnn_page.set_viewport_size({"width": 390, "height": 844})  # the results table made a phone's page 564 px wide
     fill_training(rnn_page, TINY["units"], TINY["epochs"], TINY["learning_rate"], TINY["kinds"])
     click(rnn_page, "#train-start")
     rnn_page.wait_for_selector("#train-status[data-state=done]", timeout=120_000)
+    assert rnn_page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways after training"
     assert rnn_page.is_hidden("#train-message")
     rows = rnn_page.locator("#train-results tbody tr")
     assert rows.count() == 2
@@ -100,7 +102,8 @@ def test_training_a_tiny_configuration_reaches_a_test_accuracy_above_chance(rnn_
 def test_an_out_of_range_field_says_why_and_does_not_start_training(rnn_page):
     for field, typed, expected in (("#train-units", "0", "Units must be at least 1"),
                                    ("#train-epochs", "500", "Epochs must be at most 30"),
-                                   ("#train-rate", "fast", "Learning rate: \u201cfast\u201d is not a number")):
+                                   ("#train-rate", "fast", "Learning rate: \u201cfast\u201d is not a number"),
+                                   ("#train-units", "abc", "Units: \u201cabc\u201d is not a number. Type a whole number")):
         fill_training(rnn_page, "16", "8", "0.01", rnn.MODEL_KINDS)
         rnn_page.fill(field, typed)
         click(rnn_page, "#train-start")

@@ -224,5 +224,55 @@ def flattened_features():
     return models.Model(image, [layers.Dense(2, name="out")(joined), features], name="flattened")
 
 
+def book_activations():
+    """The activation layers of the book's Keras, on images (channels first in torch) and on a vector."""
+    return models.Sequential([
+        layers.Input((6, 6, 3)), layers.Conv2D(4, 3, padding="same"), layers.LeakyReLU(0.1),
+        layers.PReLU(shared_axes=[1, 2]), layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.2),
+        layers.PReLU(shared_axes=[2]), layers.ELU(0.7), layers.ReLU(6.0), layers.Softmax(axis=[1, 2]),
+        layers.Conv2D(3, 2), layers.Softmax(), layers.Flatten(), layers.Dense(6), layers.PReLU(),
+        layers.ReLU(negative_slope=0.2), layers.PReLU(shared_axes=[1]), layers.Dense(2)])
+
+
+def book_generator():
+    """A GAN generator's upsampling: transposed convolutions (Keras' crops, odd and even kernels), upsampling,
+    padding and cropping."""
+    return models.Sequential([
+        layers.Input((4, 5, 3)), layers.Conv2DTranspose(6, 3, strides=2, padding="same", activation="relu"),
+        layers.Conv2DTranspose(4, 4, strides=2, padding="same"), layers.Conv2DTranspose(4, 3, activation="tanh"),
+        layers.Conv2DTranspose(3, (3, 2), strides=(2, 3), output_padding=(1, 2), use_bias=False),
+        layers.UpSampling2D((2, 1)), layers.ZeroPadding2D(((1, 2), (0, 1))), layers.Cropping2D(((2, 1), (1, 3))),
+        layers.UpSampling2D(2, interpolation="bilinear"), layers.Conv2D(2, 3, strides=2)])
+
+
+def book_sequences():
+    """Vectors repeated into sequences, axes permuted, steps upsampled, a Dense on every step, noise."""
+    return models.Sequential([
+        layers.Input((5,)), layers.RepeatVector(4), layers.Permute((2, 1)), layers.UpSampling1D(2),
+        layers.TimeDistributed(layers.Dense(3, activation="tanh")), layers.GaussianNoise(0.3),
+        layers.Permute((2, 1)), layers.Flatten(), layers.Dense(2)])
+
+
+def book_video():
+    """A convnet on every frame (TimeDistributed Conv2D, pooling, Flatten), then an LSTM over the frames."""
+    return models.Sequential([
+        layers.Input((3, 8, 8, 2)), layers.TimeDistributed(layers.Conv2D(4, 3, padding="same", activation="relu")),
+        layers.TimeDistributed(layers.MaxPooling2D(2)), layers.TimeDistributed(layers.BatchNormalization()),
+        layers.TimeDistributed(layers.Flatten()), layers.LSTM(5), layers.Dense(2)])
+
+
+def book_augmented():
+    """Keras 3's preprocessing layers in front of a convnet: Rescaling computes, the Random* layers and
+    GaussianNoise only while training (so not in predictions)."""
+    return models.Sequential([
+        layers.Input((8, 8, 3)), layers.Rescaling(1 / 255, offset=-0.5), layers.RandomFlip("horizontal", seed=1),
+        layers.RandomRotation(0.1, seed=2), layers.RandomTranslation(0.1, 0.2, fill_mode="nearest", seed=3),
+        layers.RandomZoom(0.2, seed=4), layers.RandomContrast(0.3, seed=5), layers.GaussianNoise(0.1),
+        layers.Conv2D(3, 3), layers.Rescaling([1.0, 2.0, 0.5], offset=[0.0, 0.1, 0.0]),
+        layers.GlobalAveragePooling2D(), layers.Dense(2)])
+
+
 MODELS[functional_chain.__name__] = functional_chain
 MODELS[flattened_features.__name__] = flattened_features
+MODELS.update({fn.__name__: fn for fn in (book_activations, book_generator, book_sequences, book_video,
+                                          book_augmented)})

@@ -80,6 +80,24 @@ def test_same_padding_with_a_stride_on_inputs_of_unknown_size_is_refused_for_tor
     assert not (tmp_path / "torch").exists()
 
 
+@pytest.mark.parametrize("export", [to_torch, to_keras])
+def test_time_distributed_of_a_layer_it_cannot_wrap_is_refused_naming_what_it_can(export, tmp_path):
+    model = models.Sequential([layers.Input((4, 3)), layers.TimeDistributed(HalfLayer(), name="every_step")])
+    with pytest.raises(ExportError) as caught:
+        export(model, tmp_path / "out")
+    message = str(caught.value)
+    assert 'layer "every_step" (TimeDistributed): it wraps a HalfLayer' in message
+    assert "TimeDistributed of Dense, Activation, Dropout, Flatten, Conv1D, Conv2D" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_training_only_layers_are_marked_where_torch_passes_values_through(tmp_path):
+    code = to_torch(MODELS["book_augmented"](), tmp_path).read_text()
+    for name, kind in (("random_flip", "RandomFlip"), ("gaussian_noise", "GaussianNoise")):
+        assert any(line.strip().startswith(f"# {name}") and f"a {kind}, which acts only while training" in line
+                   for line in code.splitlines())
+
+
 def test_an_unbuilt_model_is_refused_with_what_to_do(tmp_path):
     with pytest.raises(ExportError, match="not built"):
         to_keras(models.Sequential([layers.Dense(2)]), tmp_path)

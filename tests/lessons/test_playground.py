@@ -206,7 +206,8 @@ def test_tensorflow_playground_links_open_with_their_settings():
     ("dataset=moon", "dataset=moon is not one of circle, xor"),
     ("showTestData=maybe", "showTestData=maybe is not true or false. Kept false."),
     ("colour=red", "colour is not a playground setting; ignored."),
-    ("x=false&y=false", "y=false would switch off the last input feature; keep at least one. Kept true."),
+    ("x=false&y=false", "X₂ is the only input feature switched on, so it stays on: the network needs at least one "
+                        "input. Switch another feature on first."),
 ])
 def test_bad_url_values_are_explained_and_the_defaults_kept(query, expected):
     state, problems = from_query(query)

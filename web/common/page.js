@@ -171,12 +171,17 @@
   /* build-info.json names the pydl wheel. Fetched now, while PyScript and Pyodide start, so that Python can load
    * NumPy and the wheel in one go without a round trip first (pydl_page.load_pydl reads pydlPage.buildInfo). */
   page.buildInfo = null;
-  if (!fromDisk) {  // disk.js reads it from the copy carried in offline/
+  function fetchBuildInfo() {
+    if (fromDisk) return;  // disk.js reads it from the copy carried in offline/
     fetch(page.url("build-info.json"), { cache: "no-cache" })
       .then((r) => (r.ok ? r.text() : null))
       .then((text) => { page.buildInfo = text; })
       .catch(() => {});  // Python fetches it itself and reports the failure
   }
+  // A page that must be seen before Python competes for the network (the landing page) loads page.js with
+  // data-start="after-paint": Python then starts once the page and its pictures are loaded and a frame is painted.
+  const afterPaint = script.dataset.start === "after-paint";
+  if (!afterPaint) fetchBuildInfo();
 
   function addStylesheet(href) {
     const link = document.createElement("link");
@@ -224,6 +229,7 @@
   }
 
   function start() {
+    if (afterPaint) fetchBuildInfo();
     render();
     watchForPyScriptErrors();
     if (!fromDisk && !ensureIsolation()) return;
@@ -245,6 +251,26 @@
       page.fail("Could not load PyScript from vendor/pyscript/ (was the site built with build.py?)", String(e)));
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  /* After the load event (the page's pictures are in) and the first contentful paint, as the browser reports it:
+   * a frame callback runs before its frame is presented, so it cannot tell that the visitor has seen the page. */
+  function startAfterPaint() {
+    let started = false;
+    const go = () => { if (!started) { started = true; start(); } };
+    const afterLoad = () => {
+      if (!(window.PerformanceObserver && (PerformanceObserver.supportedEntryTypes || []).includes("paint"))) {
+        requestAnimationFrame(() => setTimeout(go, 0));  // no paint timing: the frame after the first one
+        return;
+      }
+      new PerformanceObserver((list, observer) => {
+        if (list.getEntriesByName("first-contentful-paint").length) { observer.disconnect(); go(); }
+      }).observe({ type: "paint", buffered: true });
+      setTimeout(go, 3000);  // a page with nothing contentful to paint would otherwise never start
+    };
+    if (document.readyState === "complete") afterLoad();
+    else window.addEventListener("load", afterLoad, { once: true });
+  }
+
+  const begin = afterPaint ? startAfterPaint : start;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", begin);
+  else begin();
 })();

@@ -73,7 +73,9 @@ async def play_loop():
 
 def handle(action):
     from pydl.lessons.playground.actions import apply_action
+    from pydl.export import ExportError
     from pydl.lessons.playground import PlaygroundError, python_code
+    from pydl.lessons.playground.export import exported_code, exported_zip, input_columns, zip_name
 
     kind = action.get("type")
     if kind == "play":
@@ -87,7 +89,19 @@ def handle(action):
             show_frame()  # paused: the picture shows the weights it stopped at
         return
     if kind == "showCode":
-        view.showCode(python_code(pg))
+        view.showCode(json.dumps({"pydl": python_code(pg), "torch": exported_code(pg, "torch"),
+                                  "keras": exported_code(pg, "keras"), "inputs": input_columns(pg)}))
+        return
+    if kind == "exportZip":
+        target = action.get("target")
+        try:
+            data = exported_zip(pg, target)
+        except (PlaygroundError, ExportError) as error:
+            show_message(str(error))
+            return
+        offer_download(zip_name(target), data, "application/zip")
+        show_message(f"Saved {zip_name(target)} (epoch {pg.epoch}): unzip it, and in its folder "
+                     "“from model import build; model = build()”.", "info")
         return
     if kind == "download":
         offer_download("playground.pydl", pg.model_bytes())
@@ -106,7 +120,8 @@ def handle(action):
         set_playing(False)  # a new network or new data starts paused, as in the Playground
         if was_playing and pg.model is not model:
             notes = [*notes, "training paused: press play to train the new network"]
-    show_message(" ".join(f"{n[0].upper()}{n[1:]}." for n in notes) if notes else "", "info")
+    if kind != "focus":  # pointing at a neuron keeps the message (a refusal must stay readable)
+        show_message(" ".join(f"{n[0].upper()}{n[1:]}." for n in notes) if notes else "", "info")
     if redraw == "structure":
         show_structure()
     elif redraw == "frame":

@@ -8,8 +8,12 @@
 (function () {
   "use strict";
 
-  const NODE = 32;        // drawn size of a neuron's map, CSS pixels
-  const ROW = NODE + 20;  // vertical distance between neurons
+  // Drawn size of a neuron's map, the vertical distance between neurons and the room left of the features, CSS
+  // pixels: the Playground's on a wide screen, smaller ones (with smaller labels) where eight columns must fit a
+  // phone's width. The first size whose columns keep room between neurons for a bias square is used.
+  const SIZES = [{ node: 32, row: 52, left: 78, gap: 14 }, { node: 24, row: 34, left: 52, gap: 9 },
+    { node: 20, row: 28, left: 46, gap: 9 }];
+  let NODE = SIZES[0].node;
   const queue = [];
   let structure = null;   // the last structure() payload
   let lastFrame = null;
@@ -83,7 +87,8 @@
         const action = el.dataset.action;
         if (action === "addLayer") send({ type: "layers", delta: 1 });
         else if (action === "removeLayer") send({ type: "layers", delta: -1 });
-        else if (action === "copyCode") copyCode();
+        else if (action === "copyCode") window.pgCode.copy();
+        else if (action === "exportZip") send({ type: action, target: window.pgCode.tab() });
         else send({ type: action });
       });
     });
@@ -110,23 +115,19 @@
     });
   }
 
-  function copyCode() {
-    const text = $("pg-code").textContent;
-    const done = () => message("The code is on the clipboard.", "info");
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done, () => selectCode());
-    } else selectCode();
-  }
-  function selectCode() {
-    const range = document.createRange();
-    range.selectNodeContents($("pg-code"));
-    const selection = getSelection();
-    selection.removeAllRanges();
-    selection.addRange(range);
-    message("The code is selected: press Ctrl+C (⌘C) to copy it.", "info");
+  // ------------------------------------------------------------------ the network drawing
+  // The width of the widest text among `texts` in the style of a feature or class label, in CSS pixels.
+  function labelWidth(box, texts, small) {
+    if (!texts.length) return 0;
+    const probe = el("span", { className: "pg-node-label" }, box);
+    probe.style.visibility = "hidden";
+    probe.style.fontSize = small ? ".7rem" : ".8rem";  // as the stylesheet has it, whatever the box's class now
+    let widest = 0;
+    for (const text of texts) { probe.textContent = text; widest = Math.max(widest, probe.offsetWidth); }
+    probe.remove();
+    return widest;
   }
 
-  // ------------------------------------------------------------------ the network drawing
   function layout() {
     const s = structure;
     const box = $("pg-network");
@@ -135,18 +136,31 @@
       columns.push(Array.from({ length: layer.units }, (_, j) => ({ id: `h${l + 1}_${j}`, kind: "hidden", layer: l, unit: j })));
     });
     columns.push(Array.from({ length: s.outputs }, (_, j) => ({ id: `out_${j}`, kind: "output", layer: s.layers.length, unit: j })));
-    // The box's width, or wider (the box then scrolls sideways) so that columns stay at least 40 px apart.
-    const left = 78, width = Math.max(box.clientWidth, left + NODE + 14 + 40 * (columns.length - 1));
-    const right = width - NODE - 14;
-    const top = 64;
+    const width = box.clientWidth;
+    const fit = (size, small) => {
+      // Room on the right for the class labels beside the output neurons, so they stay inside the card.
+      const labels = s.kind === "multiclass" ? labelWidth(box, s.classLabels, small) + 10 : 0;
+      const right = width - size.node - Math.max(labels, 6);
+      return { size, small, right, spacing: (right - size.left) / Math.max(columns.length - 1, 1) };
+    };
+    let plan = null;
+    for (const [i, size] of SIZES.entries()) {
+      plan = fit(size, i > 0);
+      if (plan.spacing >= size.node + size.gap) break;
+    }
+    const { size, right, spacing, small } = plan;
+    NODE = size.node;
+    // Column heads hold +/- and the activation menu when a column has room for them (48 px), else only the
+    // neuron count, and the controls move to a list under the network.
+    const stacked = spacing < 48;
+    const top = stacked ? 26 : 64;
     const positions = {};
     columns.forEach((column, c) => {
-      const x = columns.length === 1 ? left : left + (right - left) * c / (columns.length - 1);
-      column.forEach((node, i) => { positions[node.id] = { x, y: top + i * ROW, node }; });
+      const x = columns.length === 1 ? size.left : size.left + (right - size.left) * c / (columns.length - 1);
+      column.forEach((node, i) => { positions[node.id] = { x, y: top + i * size.row, node }; });
     });
     const rows = Math.max(...columns.map((c) => c.length));
-    const spacing = columns.length > 1 ? (right - left) / (columns.length - 1) : width;
-    return { columns, positions, width, height: top + rows * ROW + 8, compact: spacing < 78 };
+    return { columns, positions, width, height: top + rows * size.row + 8, compact: spacing < 78, stacked, small };
   }
 
   function el(tag, attrs, parent) {
@@ -166,10 +180,12 @@
     box.querySelectorAll(".pg-node, .pg-layer-head").forEach((n) => n.remove());
     const svg = $("pg-edges");
     svg.textContent = "";
-    const { columns, positions, width, height, compact } = layout();
+    const { columns, positions, width, height, compact, stacked, small } = layout();
     box.style.height = height + "px";
     box.classList.toggle("pg-compact", compact);  // narrow columns: "8" instead of "8 neurons"
-    box.classList.toggle("pg-scroll", width > box.clientWidth);  // too narrow a screen: the network scrolls
+    box.classList.toggle("pg-stacked", stacked);  // too narrow for the controls: they move to the list below
+    box.classList.toggle("pg-small", small);
+    box.style.setProperty("--pg-node", NODE + "px");
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
 
@@ -194,23 +210,23 @@
       });
     }
 
-    // Column heads for the hidden layers: neuron count, +/- and the layer's activation.
+    // Column heads for the hidden layers: neuron count, and (where there is room) +/- and the layer's activation;
+    // the list under the network has the same controls, one row per layer, when the columns are too narrow.
+    const list = $("pg-layer-list");
+    list.textContent = "";
+    list.hidden = !stacked || !s.layers.length;
     s.layers.forEach((layer, l) => {
       const x = positions[`h${l + 1}_0`].x;
       const head = el("div", { className: "pg-layer-head" }, box);
       head.style.left = (x + NODE / 2) + "px";
-      const buttons = el("div", { className: "pg-layer-buttons" }, head);
-      const plus = el("button", { type: "button", className: "pg-mini", "aria-label": `add a neuron to layer ${l + 1}`, "data-neurons": `${l}+`, text: "+" }, buttons);
-      const minus = el("button", { type: "button", className: "pg-mini", "aria-label": `remove a neuron from layer ${l + 1}`, "data-neurons": `${l}-`, text: "−" }, buttons);
-      plus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: 1 }));
-      minus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: -1 }));
-      const units = el("div", { className: "pg-layer-units" }, head);
-      el("b", { text: String(layer.units) }, units);
-      el("span", { text: ` neuron${layer.units > 1 ? "s" : ""}` }, units);
-      const select = el("select", { className: "pg-layer-activation", "data-layer": String(l), "aria-label": `activation of layer ${l + 1}` }, head);
-      fillSelect(select, ["relu", "tanh", "sigmoid", "linear"]);
-      select.value = layer.activation;
-      select.addEventListener("change", () => send({ type: "layerActivation", layer: l, value: select.value }));
+      if (stacked) {
+        el("div", { className: "pg-layer-units", text: String(layer.units) }, head);
+        const row = el("div", { className: "pg-layer-row" }, list);
+        el("span", { className: "pg-layer-name", text: `Layer ${l + 1}` }, row);
+        layerControls(row, layer, l);
+      } else {
+        layerControls(head, layer, l);
+      }
     });
 
     // Nodes: a canvas each (the neuron's map), a label for features, a bias square for neurons.
@@ -230,7 +246,7 @@
         bias.addEventListener("mouseleave", () => maybeHideCard());
         bias.addEventListener("click", (e) => { e.stopPropagation(); editCard("bias", { layer: node.layer, unit: node.unit }, e); });
         if (node.kind === "output" && s.kind === "multiclass") {
-          el("span", { className: "pg-node-label pg-right", text: `class ${s.classNames[node.unit]}` }, div);
+          el("span", { className: "pg-node-label pg-right", text: s.classLabels[node.unit] }, div);
         }
       }
       div.addEventListener("mouseenter", () => { div.classList.add("pg-hovered"); send({ type: "focus", node: node.id }); setBigLabel(node); });
@@ -238,11 +254,26 @@
     }
   }
 
+  function layerControls(parent, layer, l) {
+    const buttons = el("div", { className: "pg-layer-buttons" }, parent);
+    const plus = el("button", { type: "button", className: "pg-mini", "aria-label": `add a neuron to layer ${l + 1}`, "data-neurons": `${l}+`, text: "+" }, buttons);
+    const minus = el("button", { type: "button", className: "pg-mini", "aria-label": `remove a neuron from layer ${l + 1}`, "data-neurons": `${l}-`, text: "−" }, buttons);
+    plus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: 1 }));
+    minus.addEventListener("click", () => send({ type: "neurons", layer: l, delta: -1 }));
+    const units = el("div", { className: "pg-layer-units" }, parent);
+    el("b", { text: String(layer.units) }, units);
+    el("span", { text: ` neuron${layer.units > 1 ? "s" : ""}` }, units);
+    const select = el("select", { className: "pg-layer-activation", "data-layer": String(l), "aria-label": `activation of layer ${l + 1}` }, parent);
+    fillSelect(select, ["relu", "tanh", "sigmoid", "linear"]);
+    select.value = layer.activation;
+    select.addEventListener("change", () => send({ type: "layerActivation", layer: l, value: select.value }));
+  }
+
   function setBigLabel(node) {
     let text = "Output of the network";
     if (node && node.kind === "input") text = `Feature ${node.label}`;
     else if (node && node.kind === "hidden") text = `Neuron ${node.unit + 1} of hidden layer ${node.layer + 1}`;
-    else if (node && node.kind === "output") text = structure.kind === "multiclass" ? `Probability of class ${structure.classNames[node.unit]}` : "Output neuron";
+    else if (node && node.kind === "output") text = structure.kind === "multiclass" ? `Probability of ${structure.classLabels[node.unit]}` : "Output neuron";
     $("pg-big-label").textContent = text;
   }
 
@@ -326,25 +357,23 @@
     const charts = window.pydlPage && window.pydlPage.charts;
     if (!charts) return;  // charts.js still loading: the next frame draws it
     if (!chartId) {
+      // Lines without dots, the test line dashed and thinner, so that where the two losses agree both still show.
       chartId = charts.create("pg-loss-chart", JSON.stringify({
-        title: "", series: ["training loss", "test loss"], xLabel: "epoch", yLabel: "", height: 130 }));
+        title: "", height: 240, xLabel: "epoch", yLabel: "loss", zoom: false, series: [
+          { label: "training loss", color: "#2563eb", width: 2.5, points: false },
+          { label: "test loss", color: "#dc2626", width: 1.5, dash: [5, 4], points: false }] }));
     }
     charts.setData(chartId, JSON.stringify({ x: history.epoch, "training loss": history.train, "test loss": history.test }));
   }
 
-  function legend() {
+  function legend() {  // the colour key pydl wrote (Playground.legend): class names, their colours and targets
     const box = $("pg-legend");
     box.textContent = "";
-    if (structure.kind === "multiclass") {
-      structure.classNames.forEach((name, i) => {
-        const item = el("span", { className: "pg-legend-class" }, box);
-        el("i", { style: `background:${structure.classColors[i]}` }, item);
-        item.append(` class ${name}`);
-      });
-    } else {
-      el("span", { text: "-1" }, box);
-      el("span", { className: "pg-legend-bar" }, box);
-      el("span", { text: "1" }, box);
+    for (const item of structure.legend) {
+      if (item.bar) { el("span", { className: "pg-legend-bar" }, box); continue; }
+      const entry = el("span", { className: "pg-legend-class" }, box);
+      if (item.color) el("i", { style: `background:${item.color}` }, entry);
+      entry.append(item.text);
     }
   }
 
@@ -472,20 +501,15 @@
     $("pg").dataset.playing = on ? "true" : "false";
   }
 
-  function showCode(text) {
-    $("pg-code").textContent = text;
-    $("pg-code-card").hidden = false;
-    $("pg-code-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
-  }
-
   function ready() {
     $("pg").setAttribute("aria-busy", "false");
     $("pg").dataset.ready = "true";
   }
 
-  window.pgView = { init, structure: structureUpdate, frame, message, take, playing, showCode, ready, send };
+  window.pgView = { init, structure: structureUpdate, frame, message, take, playing, ready, send,
+    showCode: (json) => window.pgCode.show(json) };
 
-  function start() { bindControls(); bindCard(); }
+  function start() { bindControls(); bindCard(); window.pgCode.bind(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

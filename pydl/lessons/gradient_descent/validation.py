@@ -50,11 +50,11 @@ def parse_number(raw, label: str, minimum: float | None = None, maximum: float |
     """``raw`` (text from an input field, or a number) as a float, or an :class:`InputError` for people."""
     text = str(raw).strip().replace("\u2212", "-")  # a typographic minus sign is still a minus sign
     if text == "":
-        raise InputError(f"{label} is empty: type a number.")
+        raise InputError(f"{label} is empty: type a {'whole ' if integer else ''}number.")
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"{label}: \u201c{text}\u201d is not a number. Type a number such as 0.5.") from None
+        raise InputError(f"{label}: \u201c{text}\u201d is not a number. {_what_to_type(integer, minimum, maximum)}") from None
     if not math.isfinite(value):
         raise InputError(f"{label} must be a finite number, not {text}.")
     if integer and value != int(value):
@@ -66,6 +66,14 @@ def parse_number(raw, label: str, minimum: float | None = None, maximum: float |
     if maximum is not None and value > maximum:
         raise InputError(f"{label} must be at most {fmt(maximum)}, got {fmt(value)}.")
     return int(value) if integer else value
+
+
+def _what_to_type(integer: bool, minimum: float | None, maximum: float | None) -> str:
+    if not integer:
+        return "Type a number such as 0.5."
+    if minimum is not None and maximum is not None:
+        return f"Type a whole number from {fmt(minimum)} to {fmt(maximum)}."
+    return "Type a whole number such as 3."
 
 
 def _check_rate(raw, label: str = "Learning rate", maximum: float = 10.0) -> float:

@@ -7,7 +7,9 @@
 - :mod:`.network`: the pydl model for a state, and every layer's output over a grid in one pass.
 - :mod:`.session`: :class:`Playground`, one run: training in slices, weight edits, what the page draws.
 - :mod:`.render`: heat maps as RGBA image data.
+- :mod:`.legend`: the names and colours of the classes, for the labels, the colour key and a CSV file's note.
 - :mod:`.codegen`: "show the code", the pydl script that repeats the run.
+- :mod:`.export`: its PyTorch and Keras tabs, the ``model.py`` pydl.export writes and the folder zipped.
 
 >>> from pydl.lessons.playground import Playground, State
 >>> pg = Playground(State(dataset="gauss", seed=0))

@@ -12,9 +12,9 @@ True
 
 from __future__ import annotations
 
-from pydl.lessons.playground.data import SAMPLES_CLASSIFY, SAMPLES_REGRESS
+from pydl.lessons.playground.data import SAMPLES_CLASSIFY, SAMPLES_REGRESS, set_title
 from pydl.lessons.playground.network import loss_name, output_spec
-from pydl.lessons.playground.state import FEATURES, MULTICLASS_SETS, to_query
+from pydl.lessons.playground.state import FEATURES, MULTICLASS_SETS, REGRESSION_SETS, to_query
 
 __all__ = ["python_code"]
 
@@ -39,13 +39,15 @@ def _data_lines(pg) -> list:
         ]
     if s.problem == "regression":
         call = f"datasets.{s.reg_dataset}({SAMPLES_REGRESS}, noise={noise!r}, seed=SEED)"
-        return [f"# Data: {SAMPLES_REGRESS} points of “{s.reg_dataset}” with their targets in [-1, 1].",
+        return [f"# Data: {SAMPLES_REGRESS} points of “{set_title(s.reg_dataset, REGRESSION_SETS)}” with their "
+                "targets in [-1, 1].",
                 f"points, labels = {call}"]
     if s.dataset in MULTICLASS_SETS:
         call = f"datasets.{s.dataset}({SAMPLES_CLASSIFY}, classes={s.classes}, noise={noise!r}, seed=SEED)"
     else:
         call = f"datasets.{s.dataset}({SAMPLES_CLASSIFY}, noise={noise!r}, seed=SEED)"
-    return [f"# Data: {SAMPLES_CLASSIFY} points of “{s.data_name}”, already shuffled.", f"points, labels = {call}"]
+    return [f"# Data: {SAMPLES_CLASSIFY} points of “{set_title(s.dataset)}”, already shuffled.",
+            f"points, labels = {call}"]
 
 
 def _target_line(kind: str) -> str:

@@ -23,8 +23,8 @@ from pydl.lessons.playground.state import (
     CLASSIFICATION_SETS, FEATURES, MULTICLASS_SETS, REGRESSION_SETS, PlaygroundError, State,
 )
 
-__all__ = ["Data", "CsvData", "make_data", "features", "grid", "parse_csv", "thumbnails", "DOMAIN", "DENSITY",
-           "SAMPLES_CLASSIFY", "SAMPLES_REGRESS", "MAX_CSV_ROWS"]
+__all__ = ["Data", "CsvData", "make_data", "set_title", "features", "grid", "parse_csv", "thumbnails", "DOMAIN",
+           "DENSITY", "SAMPLES_CLASSIFY", "SAMPLES_REGRESS", "MAX_CSV_ROWS"]
 
 DOMAIN = 6.0  # points and heat maps cover [-DOMAIN, DOMAIN] in both coordinates
 DENSITY = 100  # heat-map grid points per side, as in the Playground
@@ -59,6 +59,15 @@ class Data:
     description: str
 
 
+def set_title(name: str, sets: dict = CLASSIFICATION_SETS) -> str:
+    """A data set's name for people: its label without the "(multi-class)" the set buttons carry.
+
+    >>> set_title("multi_spiral")
+    'Spiral arms'
+    """
+    return sets[name].split(" (")[0]
+
+
 def _generate(state: State, csv: CsvData | None):
     name = state.data_name
     noise = state.noise / 100.0
@@ -68,13 +77,16 @@ def _generate(state: State, csv: CsvData | None):
         return csv.x, csv.y, csv.problem, csv.class_names, f"{len(csv.y)} points from {csv.name}"
     if state.problem == "regression":
         x, y = getattr(datasets, name)(SAMPLES_REGRESS, noise=noise, seed=state.seed)
-        return x, y, "regression", [], f"{SAMPLES_REGRESS} points of “{name}”, noise {state.noise}"
+        title = set_title(name, REGRESSION_SETS)
+        return x, y, "regression", [], f"{SAMPLES_REGRESS} points of “{title}”, noise {state.noise}"
+    title = set_title(name, CLASSIFICATION_SETS)
     if name in MULTICLASS_SETS:
         x, y = getattr(datasets, name)(SAMPLES_CLASSIFY, classes=state.classes, noise=noise, seed=state.seed)
         names = [str(c) for c in range(state.classes)]
-        return x, y, "classification", names, f"{SAMPLES_CLASSIFY} points of “{name}” ({state.classes} classes)"
+        return (x, y, "classification", names,
+                f"{SAMPLES_CLASSIFY} points of “{title}” in {state.classes} classes, noise {state.noise}")
     x, y = getattr(datasets, name)(SAMPLES_CLASSIFY, noise=noise, seed=state.seed)
-    return x, y, "classification", ["0", "1"], f"{SAMPLES_CLASSIFY} points of “{name}”, noise {state.noise}"
+    return x, y, "classification", ["0", "1"], f"{SAMPLES_CLASSIFY} points of “{title}”, noise {state.noise}"
 
 
 def make_data(state: State, csv: CsvData | None = None) -> Data:

@@ -14,8 +14,8 @@ import base64
 
 from pydl.backend import np
 
-__all__ = ["NEGATIVE", "NEUTRAL", "POSITIVE", "CLASS_COLORS", "diverging", "class_mix", "ramp", "scatter", "to_base64",
-           "hex_color"]
+__all__ = ["NEGATIVE", "NEUTRAL", "POSITIVE", "CLASS_COLORS", "COLOR_NAMES", "BACKGROUND_WHITE", "diverging",
+           "class_mix", "ramp", "scatter", "lighten", "to_base64", "hex_color"]
 
 NEGATIVE = np.array([245, 147, 34], np.float32)  # #f59322
 NEUTRAL = np.array([232, 234, 235], np.float32)  # #e8eaeb
@@ -23,6 +23,10 @@ POSITIVE = np.array([8, 119, 189], np.float32)  # #0877bd
 # Class colours for multi-class data: the first two are the binary pair, so two classes look the same either way.
 CLASS_COLORS = np.array([[245, 147, 34], [8, 119, 189], [44, 160, 44], [148, 103, 189], [214, 39, 40],
                          [23, 190, 207]], np.float32)
+COLOR_NAMES = ("orange", "blue", "green", "purple", "red", "cyan")  # CLASS_COLORS in words, for legends and notes
+# The large map under the data points is this much paler than the neuron thumbnails, so that a point drawn in its
+# class's full colour stays visible where the network has learned that class (the same colour at full strength).
+BACKGROUND_WHITE = 0.5
 
 
 def hex_color(rgb) -> str:
@@ -75,6 +79,16 @@ def scatter(points: np.ndarray, rgb: np.ndarray, size: int, domain: float = 6.0,
         for dc in range(dot):
             image[row + dr, col + dc] = rgb
     return _with_alpha(image)
+
+
+def lighten(rgba: np.ndarray, amount: float = BACKGROUND_WHITE) -> np.ndarray:
+    """``rgba`` mixed with white by ``amount`` (0 unchanged, 1 white), alpha kept.
+
+    >>> lighten(np.array([[245, 147, 34, 255]], np.uint8))[0].tolist()
+    [250, 201, 144, 255]
+    """
+    rgb = np.asarray(rgba, np.float32)[..., :3]
+    return _with_alpha(rgb + (255.0 - rgb) * amount)
 
 
 def to_base64(rgba: np.ndarray) -> str:

@@ -23,7 +23,7 @@ import warnings
 import pydl
 from pydl import callbacks, losses
 from pydl.backend import np
-from pydl.lessons.playground import render
+from pydl.lessons.playground import legend, render
 from pydl.lessons.playground.data import DENSITY, CsvData, features, grid, make_data, parse_csv
 from pydl.lessons.playground.network import build_model, dense_layers, layer_outputs
 from pydl.lessons.playground.state import (
@@ -111,7 +111,7 @@ class Playground:
         except PlaygroundError:
             self.csv = previous
             raise
-        return csv.notes
+        return [*csv.notes, *legend.word_label_notes(self.data)]
 
     def change_layers(self, delta: int) -> None:
         """Add (+1) or remove (-1) the last hidden layer; a new layer has 2 neurons, as in the Playground."""
@@ -361,7 +361,8 @@ class Playground:
             "layers": [{"units": u, "activation": a} for u, a in zip(s.network_shape, s.layer_activations)],
             "outputs": units,
             "kind": d.kind,
-            "classNames": d.class_names,
+            "classLabels": legend.class_labels(d),
+            "legend": legend.legend(d),
             "classColors": [render.hex_color(c) for c in render.CLASS_COLORS[: max(d.classes, 2)]],
             "description": d.description,
             "csvName": self.csv.name if self.csv is not None else None,
@@ -393,7 +394,7 @@ class Playground:
             "history": {k: [_finite(v) for v in values[::-step][::-1]] for k, values in self.history.items()},
             "thumbs": thumbs,
             "bigId": focus or "output",
-            "bigImage": render.to_base64(big),
+            "bigImage": render.to_base64(render.lighten(big)),
             "bigSize": DENSITY,
             "weights": [np.round(k.astype(np.float64), 4).tolist() for k, _ in weights],
             "biases": [np.round(b.astype(np.float64), 4).tolist() for _, b in weights],

@@ -29,6 +29,10 @@ class PlaygroundError(ValueError):
     """A setting, a file or an edit the playground cannot use; the message says what to do instead."""
 
 
+class _LastFeatureError(PlaygroundError):
+    """Switching off the only feature left on: refused, and the message already says the feature stays on."""
+
+
 # Input features in the Playground's order: URL key -> (label, formula as Python over x1 and x2).
 FEATURES = {
     "x": ("X₁", "x1"),
@@ -201,13 +205,17 @@ def replace(state: State, key: str, value) -> State:
     pydl.lessons.playground.state.PlaygroundError: networkShape=4,9 is out of range: use neurons per layer from 1 to 8.
     """
     shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value
-    try:
-        if key in FEATURES:
+    if key in FEATURES:
+        try:
             on = _flag(value)
-            features = tuple(f for f in FEATURES if (f == key and on) or (f != key and f in state.features))
-            if not features:
-                raise PlaygroundError("would switch off the last input feature; keep at least one")
-            return dataclasses.replace(state, features=features)
+        except PlaygroundError as error:
+            raise PlaygroundError(f"{key}={shown} {error}.") from None
+        features = tuple(f for f in FEATURES if (f == key and on) or (f != key and f in state.features))
+        if not features:
+            raise _LastFeatureError(f"{FEATURES[key][0]} is the only input feature switched on, so it stays on: the "
+                                  "network needs at least one input. Switch another feature on first.")
+        return dataclasses.replace(state, features=features)
+    try:
         if key not in _FIELDS:
             raise PlaygroundError("is not a playground setting")
         field, parse = _FIELDS[key]
@@ -240,7 +248,7 @@ def from_query(query: str, seed_if_missing: int = 0) -> tuple:
                 state = replace(state, key, value)
         except PlaygroundError as error:
             default = getattr(State(), _FIELDS[key][0]) if key in _FIELDS else key in State().features
-            problems.append(f"{error} Kept {_shown(default)}.")
+            problems.append(str(error) if isinstance(error, _LastFeatureError) else f"{error} Kept {_shown(default)}.")
     if not state.features:
         state = dataclasses.replace(state, features=State().features)
     return state, problems
