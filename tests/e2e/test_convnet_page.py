@@ -302,6 +302,7 @@ def test_a_rate_of_one_is_called_too_high_and_stop_ends_a_run(lab):
     page.dispatch_event("#learning-rate", "change")
     # Pause after an epoch shows the result so far, marked paused; resuming takes it away (it would go stale).
     page.fill("#epochs", "40")
+    page.evaluate("document.getElementById('train-card').dataset.epochs = ''")  # the last run's count is no sign
     page.click("#train")
     page.wait_for_function("+document.getElementById('train-card').dataset.epochs >= 1", timeout=120_000)
     page.click("#pause")
@@ -410,7 +411,7 @@ def test_model_controls_give_the_textbook_shapes(lab):
     page.wait_for_function("document.getElementById('train-status').textContent.includes('Not trained yet') && "
                            "document.getElementById('chart-loss').dataset.points === '0' && "
                            "document.getElementById('chart-accuracy').dataset.points === '0'")
-    assert page.get_attribute("#train-progress > div", "style").replace(" ", "") == "width:0%;"
+    assert page.get_attribute("#train-progress > div", "style").replace(" ", "").rstrip(";") == "width:0%"
     assert page.inner_text("#train-result") == ""
     page.select_option("#conv-count", "1")
     page.wait_for_function("document.querySelectorAll('#conv-controls tbody tr').length === 1")

@@ -60,12 +60,11 @@ def render_looks(lab):
     show_message("looks-message")
     index = number("looks-image", 0, len(data.x_test) - 1, "Test image")
     looks = where_it_looks(lab.model, data.x_test[index])
-    box = element("looks")
     name = data.class_names[int(data.y_test[index])]
-    box.innerHTML = looks_html(looks, data.x_test[index], f"test image {index}, a {name}")
-    box.dataset.classIndex = str(looks["class_index"])
-    box.dataset.ink = repr(looks["ink"])
-    box.dataset.background = repr(looks["background"])
+    # One round trip: whoever sees the new pictures also reads their numbers.
+    apply([{"id": "looks", "html": looks_html(looks, data.x_test[index], f"test image {index}, a {name}"),
+            "data": {"classIndex": str(looks["class_index"]), "ink": repr(looks["ink"]),
+                     "background": repr(looks["background"])}}])
     render_looks_drawn(lab)
 
 
@@ -73,14 +72,13 @@ def render_looks_drawn(lab):
     from pydl.lessons.convnet.inside import where_it_looks
 
     drawn = lab.drawn
-    box = element("looks-drawn")
     if drawn is None:
-        box.innerHTML = '<p class="hint">Draw a digit in step 7 to see where the model looks in it.</p>'
-        box.dataset.classIndex = ""
+        apply([{"id": "looks-drawn", "html": '<p class="hint">Draw a digit in step 7 to see where the model looks in '
+                                             'it.</p>', "data": {"classIndex": ""}}])
         return
     looks = where_it_looks(lab.model, drawn)
-    box.innerHTML = "<h4>Your drawing</h4>" + looks_html(looks, drawn, "your digit")
-    box.dataset.classIndex = str(looks["class_index"])
+    apply([{"id": "looks-drawn", "html": "<h4>Your drawing</h4>" + looks_html(looks, drawn, "your digit"),
+            "data": {"classIndex": str(looks["class_index"])}}])
 
 
 def transfer_ops(run):
