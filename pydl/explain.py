@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 from pydl import activations, layers
 from pydl.backend import np, to_numpy
-from pydl.lessons.convnet.data import resize
 from pydl.models.functional import Model
+from pydl.preprocessing.resizing import resize
 from pydl.tensor import Tensor
 
 __all__ = ["maximize_activation", "grad_cam", "saliency", "ActivationMaximization", "ClassActivationMap",
@@ -264,7 +264,7 @@ def grad_cam(model, image, class_index: int | None = None, layer_name: str | Non
     example do; the book takes the probability, which on the digits convnet lights the ink of 69 % of the test
     images instead of 76 %), each map's weight is the mean of dy/dA over its h x w positions; the map is ReLU(sum of weight x map), divided by its
     maximum (all zeros when no position raises the score), then resized to the input's size by bilinear
-    interpolation with pixel centres aligned (``pydl.lessons.convnet.data.resize``), which keeps it in [0, 1].
+    interpolation with pixel centres aligned (``pydl.preprocessing.resizing.resize``), which keeps it in [0, 1].
 
     Args:
         model: a model with one input of a whole shape (H, W, C) and an output (batch, classes).

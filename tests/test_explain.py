@@ -9,7 +9,7 @@ from pydl import Input, activations, backend, layers, models
 from pydl.applications import digits_convnet, digits_convnet_preprocess
 from pydl.datasets import load_digits
 from pydl.explain import grad_cam, maximize_activation, saliency
-from pydl.lessons.convnet.data import resize
+from pydl.preprocessing.resizing import resize
 from tests.learning import assert_at_least
 
 

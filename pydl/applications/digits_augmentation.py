@@ -2,8 +2,9 @@
 the digits, with and without randomly shifted and rotated copies, judged by validation accuracy and by the gap
 between training and validation accuracy (how much it overfits).
 
-The augmentation is the convnet page's (``pydl.lessons.convnet.data.augment``: each image shifted up to one pixel
-of eight and rotated up to 12 degrees, fresh copies every epoch).
+The augmentation is Keras 3's preprocessing layers (:func:`augmentation`: ``RandomTranslation`` up to one pixel of
+eight each way, then ``RandomRotation`` up to 12 degrees, blank paper outside), fresh copies every epoch; the convnet
+page trains with the same :func:`augment`.
 
 >>> subset = small_digits(per_class=2, seed=0)
 >>> subset.x_train.shape, subset.x_val.shape
@@ -15,13 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pydl
-from pydl import optimizers
+from pydl import layers, optimizers
 from pydl.applications.digits_convnet import digits_convnet, digits_convnet_preprocess
 from pydl.backend import np
 from pydl.datasets import load_digits
-from pydl.lessons.convnet.data import augment
+from pydl.models.sequential import Sequential
 
-__all__ = ["SmallDigits", "small_digits", "train", "compare", "EPOCHS", "LAST_EPOCHS"]
+__all__ = ["SmallDigits", "small_digits", "train", "compare", "augmentation", "augment", "TRANSFORMATIONS",
+           "EPOCHS", "LAST_EPOCHS", "MAX_SHIFT", "MAX_DEGREES"]
+
+MAX_SHIFT = 0.125  # of the image's height and width, each way: one pixel of an 8x8 digit
+MAX_DEGREES = 12.0  # either way: a slanted digit is still the same digit
+# What :func:`augment` does to each image, in words (the convnet page names them under its preview).
+TRANSFORMATIONS = (f"shifted up to {MAX_SHIFT:g} of its size up/down and left/right (RandomTranslation)",
+                   f"turned up to ±{MAX_DEGREES:g}° about its centre (RandomRotation)")
 
 EPOCHS = 40
 LAST_EPOCHS = 5  # the accuracies are averaged over the last epochs: one epoch of 200 images is a noisy reading
@@ -37,6 +45,24 @@ class SmallDigits:
     y_train: object
     x_val: object
     y_val: object
+
+
+def augmentation(seed=None, max_shift: float = MAX_SHIFT, max_degrees: float = MAX_DEGREES) -> Sequential:
+    """The augmentation layers: ``RandomTranslation(max_shift, max_shift)`` then ``RandomRotation`` by up to
+    ``max_degrees``, both bilinear with zeros (blank paper) outside the image, drawing from ``seed`` (an int or a
+    NumPy Generator, shared by both); they change images only when called with ``training=True``."""
+    return Sequential([
+        layers.RandomTranslation(max_shift, max_shift, fill_mode="constant", seed=seed, name="shift"),
+        layers.RandomRotation(max_degrees / 360.0, fill_mode="constant", seed=seed, name="rotate"),
+    ], name="augmentation")
+
+
+def augment(images, seed, max_shift: float = MAX_SHIFT, max_degrees: float = MAX_DEGREES):
+    """Randomly shifted and rotated copies of ``images`` (n, h, w, c) by :func:`augmentation`, in their dtype,
+    reproducible from ``seed`` (an int, a list of ints, or a NumPy Generator to draw from)."""
+    x = np.asarray(images)
+    rng = np.random.default_rng(seed)
+    return augmentation(rng, max_shift, max_degrees)(x, training=True).numpy().astype(x.dtype)
 
 
 def small_digits(per_class: int = 20, seed: int = 0) -> SmallDigits:

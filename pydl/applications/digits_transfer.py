@@ -24,7 +24,8 @@ from pydl.datasets import load_digits
 from pydl.models.sequential import Sequential
 
 __all__ = ["FewShotDigits", "few_shot_digits", "from_scratch", "feature_extraction", "fine_tune", "compare",
-           "test_accuracy", "epochs_for", "NEW_DIGITS", "TOP_BLOCK"]
+           "test_accuracy", "epochs_for", "scratch_model", "feature_extraction_model", "unfreeze_top",
+           "training_loop", "NEW_DIGITS", "TOP_BLOCK"]
 
 NEW_DIGITS = (5, 6, 7, 8, 9)  # the digits the "pretrained_0_4" base never saw
 TOP_BLOCK = ("block2_conv",)  # what fine-tuning unfreezes (max-pooling has no weights)
@@ -79,6 +80,13 @@ def epochs_for(split: FewShotDigits, steps: int = STEPS) -> int:
     return -(-steps // batches)
 
 
+def training_loop(model, split: FewShotDigits, epochs: int, seed: int = 0):
+    """The training of each way as a :class:`~pydl.models.TrainingLoop` (a page steps it in slices); stepped to the
+    end it is the ``fit`` of :func:`from_scratch`, :func:`feature_extraction` and :func:`fine_tune`, bit for bit."""
+    return model.training_loop(split.x_train, split.y_train, epochs=epochs, batch_size=BATCH_SIZE, verbose=0,
+                               seed=seed)
+
+
 def _fit(model, split: FewShotDigits, epochs: int, seed: int):
     return model.fit(split.x_train, split.y_train, epochs=epochs, batch_size=BATCH_SIZE, verbose=0, seed=seed).history
 
@@ -90,31 +98,48 @@ def test_accuracy(model, split: FewShotDigits) -> float:
 
 def from_scratch(split: FewShotDigits, epochs: int, seed: int = 0):
     """The digits convnet with fresh weights (``pydl.seed(seed)``) trained on the few images: (model, history)."""
-    pydl.seed(seed)
-    model = _compiled(digits_convnet(weights=None, classes=len(split.digits)), LEARNING_RATE)
+    model = scratch_model(split, seed)
     return model, _fit(model, split, epochs, seed)
+
+
+def scratch_model(split: FewShotDigits, seed: int = 0):
+    """The compiled, untrained model of :func:`from_scratch`."""
+    pydl.seed(seed)
+    return _compiled(digits_convnet(weights=None, classes=len(split.digits)), LEARNING_RATE)
 
 
 def feature_extraction(split: FewShotDigits, epochs: int, seed: int = 0, base: str = "pretrained_0_4"):
     """The pretrained convolutional base, frozen, under a new classifier (Flatten, Dropout 0.3, Dense softmax, as
     the network's own top) trained on the few images: (model, history). The base is ``model.layers[0]``."""
+    model = feature_extraction_model(split, seed, base)
+    return model, _fit(model, split, epochs, seed)
+
+
+def feature_extraction_model(split: FewShotDigits, seed: int = 0, base: str = "pretrained_0_4"):
+    """The compiled model of :func:`feature_extraction` before training: the frozen base and a new classifier."""
     pydl.seed(seed)
     conv_base = digits_convnet(weights=base, include_top=False)
     conv_base.trainable = False
     model = Sequential([conv_base, layers.Flatten(name="flatten"), layers.Dropout(0.3, name="dropout"),
                         layers.Dense(len(split.digits), activation="softmax", name="predictions")],
                        name="feature_extraction")
-    return model, _fit(_compiled(model, LEARNING_RATE), split, epochs, seed)
+    return _compiled(model, LEARNING_RATE)
 
 
 def fine_tune(model, split: FewShotDigits, epochs: int, seed: int = 0, unfreeze: tuple = TOP_BLOCK):
     """Continue a :func:`feature_extraction` model with the base's ``unfreeze`` layers trainable too, at
     ``FINE_TUNING_RATE`` (recompiled, so the change counts): the history of this phase."""
+    return _fit(unfreeze_top(model, unfreeze), split, epochs, seed)
+
+
+def unfreeze_top(model, unfreeze: tuple = TOP_BLOCK):
+    """A :func:`feature_extraction` model made ready for :func:`fine_tune`: the base's ``unfreeze`` layers
+    trainable, recompiled at ``FINE_TUNING_RATE``; returns the model."""
     conv_base = model.layers[0]
     conv_base.trainable = True
     for layer in conv_base.layers:
         layer.trainable = layer.name in unfreeze
-    return _fit(_compiled(model, FINE_TUNING_RATE), split, epochs, seed)
+    return _compiled(model, FINE_TUNING_RATE)
 
 
 def compare(per_class: int = 20, seed: int = 0, steps: int = STEPS) -> dict:

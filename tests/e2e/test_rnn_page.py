@@ -171,3 +171,12 @@ def test_the_gradient_chart_has_one_bar_per_timestep_and_the_native_sentences(rn
     assert "gate 0.998" in rnn_page.inner_text("#fade-bias-label")
     heights = rnn_page.eval_on_selector_all("#fade-LSTM .rnn-bar", "bs => bs.map(b => parseFloat(b.style.height))")
     assert len(heights) == 64 and max(heights) == 100
+
+
+def test_a_learning_rate_of_one_is_called_too_high(rnn_page):
+    """The advice under the results comes from pydl.lessons.training_advice (tests/lessons/test_training_advice.py)."""
+    fill_training(rnn_page, "8", "2", "1", ["SimpleRNN"])
+    click(rnn_page, "#train-start")
+    rnn_page.wait_for_selector("#train-status[data-state=done]", timeout=120_000)
+    assert rnn_page.get_attribute("#train-status", "data-advice") == "stuck"
+    assert "The learning rate is too high" in rnn_page.inner_text("#train-status")

@@ -15,7 +15,7 @@ from pydl import layers, metrics
 from pydl.lessons.convnet import (
     DEFAULT_SPEC, WallClock, augment, baseline_accuracy, build_model, class_means, conv_arithmetic, distances,
     evaluate_baseline, evaluate_test, feature_maps, filter_images, layer_outputs, layer_table, load_digits_data,
-    load_idx_data, misclassified, predict_probabilities, preprocess_drawing, progress, resize, sample_indices,
+    load_idx_data, misclassified, predict_probabilities, preprocess_drawing, progress, sample_indices,
     train_slice, training_loop, validate_spec,
 )
 from pydl.lessons.convnet.images import png_bytes
@@ -359,14 +359,6 @@ def test_digits_splits_and_upscaling():
         load_digits_data(12)
 
 
-def test_resize_keeps_constant_images_constant_and_shrinks_by_averaging():
-    ones = np.ones((3, 8, 8))
-    np.testing.assert_allclose(resize(ones, 28), 1.0)
-    np.testing.assert_allclose(resize(ones, 5, "area"), 1.0)
-    checker = np.kron(np.eye(2), np.ones((2, 2)))  # 4x4: two 2x2 blocks of ones on the diagonal
-    np.testing.assert_allclose(resize(checker, 2, "area"), np.eye(2))
-
-
 def test_augmentation_is_seeded_vectorised_and_small(data):
     x = data.x_train[:50]
     a, b, c = augment(x, seed=1), augment(x, seed=1), augment(x, seed=2)
@@ -430,6 +422,9 @@ def test_mnist_idx_files_from_the_file_picker():
     ([("images", idx(np.zeros((3, 28, 28)))), ("labels", idx([1, 2]))], "3 images but labels has 2 labels"),
     ([("images", idx(np.zeros((3, 28, 28))))], "one images file with its labels file"),
     ([("images", idx(np.zeros((30, 28, 28)))), ("labels", idx([12] * 30))], "labels must be digits 0..9"),
+    # Labels 20-29 are the labels file's fault, and the message says so by its name.
+    ([("train-images.idx3", idx(np.zeros((30, 28, 28)))), ("train-labels.idx1", idx(list(range(20, 30)) * 3))],
+     r"^train-labels\.idx1: labels must be digits 0\.\.9; this file's range from 20 to 29"),
     ([("images", idx(np.zeros((30, 4, 4)))), ("labels", idx([1] * 30))], "square images between 8x8 and 64x64"),
     ([], "No file chosen"),
 ])

@@ -25,6 +25,7 @@ from pyscript import document, window
 from pyodide.ffi import create_proxy
 
 import views
+import views_inside
 from pydl_page import LineChart, apply, element, page, run_page
 from views import figure, ink_image, pct, show_message
 
@@ -40,6 +41,7 @@ class Lab:
     loop = None  # the TrainingLoop of the last Train
     clock = None  # its WallClock: the time the learner waited
     views_show = None  # (model, epoch, batch) the views were last drawn for
+    charts = None  # the (loss, accuracy) LineCharts of the run shown
     paused = False
     generation = 0  # bumped to stop a running training loop
     previous_val = None  # validation accuracy of the previous run, drawn for comparison
@@ -48,6 +50,9 @@ class Lab:
     cell = None  # the confusion-matrix cell shown
     generation_stopped = True  # no training loop is running
     preparing = None  # the background task of prepare(), started by main()
+    drawn = None  # the drawn digit as the model's input, once there is one
+    ascent_generation = 0  # bumped to stop card 8's animation
+    transfer_generation = 0  # bumped to stop card 10's run
 
 
 lab = Lab()
@@ -82,7 +87,8 @@ def guarded(message_id, wait=True):
 
 # ------------------------------------------------------------------------------------------------ 1. data
 # The cards that prepare() fills after the page is ready (each is data-state="pending" in index.html until then).
-PREPARED_CARDS = ("baseline-card", "model-card", "arith-card", "learned-card", "draw-card")
+PREPARED_CARDS = ("baseline-card", "model-card", "arith-card", "learned-card", "draw-card", "ascent-card",
+                  "looks-card")
 
 
 def ready_ops(*cards):
@@ -99,10 +105,12 @@ def data_ops():
     data = lab.data
     picks = sample_indices(data.y_train, 3)
     last = str(len(data.x_test) - 1)
+    names = data.class_names
     return [{"id": "data-summary", "text": data.describe() + "."},
-            {"id": "samples", "html": "".join(figure(ink_image(data.x_train[i]), int(data.y_train[i]), "sample")
+            {"id": "samples", "html": "".join(figure(ink_image(data.x_train[i]), names[int(data.y_train[i])], "sample")
                                               for i in picks)},
-            {"id": "arith-image", "attrs": {"max": last}}, {"id": "fm-image", "attrs": {"max": last}}]
+            {"id": "arith-image", "attrs": {"max": last}}, {"id": "fm-image", "attrs": {"max": last}},
+            {"id": "looks-image", "attrs": {"max": last}}]
 
 
 def show_data():
@@ -124,12 +132,11 @@ def compute_baseline():
 
 
 def show_baseline():
-    from pydl.lessons.convnet.images import ink
-
     result = lab.baseline
     acc, val = result["accuracy"], result["val_accuracy"]
     best = result["best"]
-    means = "".join(figure(ink(result["means"][c][..., 0]), f"mean {c}", "mean") for c in range(10))
+    names = lab.data.class_names
+    means = "".join(figure(ink_image(result["means"][c]), f"mean {names[c]}", "mean") for c in range(10))
     table = (
         '<table class="small"><tr><th>distance</th><th>validation accuracy</th><th>test accuracy</th></tr>'
         + "".join(f'<tr class="{"best" if m == best else ""}"><td>{"L1 (mean |a − b|)" if m == "l1" else "RMSE"}</td>'
@@ -143,6 +150,7 @@ def show_baseline():
 
 
 def show_augmentation():
+    from pydl.applications.digits_augmentation import TRANSFORMATIONS
     from pydl.lessons.convnet import augment
 
     on = bool(element("augment").checked)
@@ -151,15 +159,16 @@ def show_augmentation():
         return
     x = lab.data.x_train[:1].repeat(8, axis=0)
     variants = augment(x[1:], seed=7)
-    element("augment-preview").innerHTML = figure(ink_image(x[0]), "original") + "".join(
-        figure(ink_image(v), f"copy {i + 1}") for i, v in enumerate(variants))
+    apply([{"id": "augment-preview", "html": figure(ink_image(x[0]), "original", "augmented") + "".join(
+               figure(ink_image(v), f"copy {i + 1}", "augmented") for i, v in enumerate(variants))},
+           {"id": "augment-steps", "html": "".join(f"<li>{html.escape(t)}</li>" for t in TRANSFORMATIONS)}])
 
 
 async def on_dataset_change(event=None):
     from pydl.lessons.convnet import load_digits_data
 
-    if element("dataset").value == "mnist":
-        return  # the entry that stands for the learner's files; picking files loads them
+    if element("dataset").value in ("mnist", "cifar"):
+        return  # the entries that stand for the learner's files; picking files loads them
     stop_training()
     lab.data = load_digits_data(int(element("dataset").value))
     show_message("data-message")
@@ -181,8 +190,9 @@ async def read_files(files):
     return out
 
 
-async def on_idx_files(event):
-    from pydl.lessons.convnet import load_idx_data
+async def on_picked_files(event, kind):
+    """The learner picked data files: MNIST's IDX files (kind "mnist") or CIFAR-10's binary files ("cifar")."""
+    from pydl.lessons.convnet import load_cifar_data, load_idx_data
 
     files = event.target.files
     if not files or files.length == 0:
@@ -190,8 +200,9 @@ async def on_idx_files(event):
     show_message("data-message", "Reading the files…")
     picked = await read_files(files)
     size = int(element("mnist-size").value)
+    load = load_idx_data if kind == "mnist" else load_cifar_data
     try:
-        data = load_idx_data(picked, max_train=size, max_test=max(size // 2, 200))
+        data = load(picked, max_train=size, max_test=max(size // 2, 200))
     except ValueError as error:
         show_message("data-message", f"Could not use these files. {error}", "error")
         element("data-card").dataset.idx = "error"
@@ -201,9 +212,8 @@ async def on_idx_files(event):
     stop_training()
     lab.data = data
     element("data-card").dataset.idx = "loaded"
-    option = element("dataset-mnist")
-    option.hidden = False
-    element("dataset").value = "mnist"
+    element(f"dataset-{kind}").hidden = False
+    element("dataset").value = kind
     show_message("data-message", f"Using your files ({', '.join(name for name, _ in picked)}). "
                                  "Choose digits under Images to go back to the bundled digits.", "ok")
     show_data()
@@ -272,15 +282,18 @@ def render_table(model):
     def shape(s):
         return "(" + ", ".join("None" if d is None else str(d) for d in s) + ")"
 
+    # data-label names each cell's column: on a phone the table's rows become stacked blocks (convnet.css).
     body = "".join(
-        f'<tr data-name="{r["name"]}"><td>{r["name"]}</td><td>{r["kind"]}</td><td>{html.escape(r["description"])}</td>'
-        f'<td class="num shape">{shape(r["output_shape"])}</td><td class="num params">{r["params"]:,}</td>'
-        f'<td class="formula">{html.escape(r["formula"])}</td></tr>' for r in rows)
+        f'<tr data-name="{r["name"]}"><td class="name" data-label="layer">{r["name"]}</td>'
+        f'<td data-label="type">{r["kind"]}</td><td data-label="what it does">{html.escape(r["description"])}</td>'
+        f'<td class="num shape" data-label="output shape">{shape(r["output_shape"])}</td>'
+        f'<td class="num params" data-label="parameters">{r["params"]:,}</td>'
+        f'<td class="formula" data-label="count">{html.escape(r["formula"])}</td></tr>' for r in rows)
     table = element("layer-table")
     table.innerHTML = ('<thead><tr><th>layer</th><th>type</th><th>what it does</th><th>output shape</th>'
                        '<th>parameters</th><th>count</th></tr></thead>'
                        f'<tbody>{body}</tbody><tfoot><tr><td colspan="4">total</td>'
-                       f'<td class="num">{total:,}</td><td></td></tr></tfoot>')
+                       f'<td class="num" data-label="parameters">{total:,}</td><td></td></tr></tfoot>')
     table.dataset.totalParams = str(total)
 
 
@@ -303,9 +316,8 @@ def reset_model(force=False, refresh=True):
     apply(ready_ops("model-card"))
     if force or (lab.epochs_trained == 0 and lab.generation_stopped):
         lab.model, lab.epochs_trained, lab.evaluation, lab.loop = model, 0, None, None
-        element("train-status").textContent = "Not trained yet: the model below has random weights."
-        element("train-result").innerHTML = ""
-        element("train-result").removeAttribute("data-test-accuracy")
+        apply(clear_run_ops("Not trained yet: the model below has random weights."))
+        new_charts()
         if refresh:
             refresh_views()
     else:
@@ -327,8 +339,25 @@ def stop_training():
     lab.generation += 1
     lab.generation_stopped = True
     lab.paused = False
-    apply([{"id": "pause", "disabled": True, "text": "Pause"},
+    apply([{"id": "pause", "disabled": True, "text": "Pause"}, {"id": "stop", "disabled": True},
            {"id": "train-card", "data": {"state": "idle", "control": "run"}}])
+
+
+def new_charts():
+    """Empty loss and accuracy charts (a new run, or a new untrained model: no curves of an older run beside it)."""
+    lab.charts = (LineChart("chart-loss", ["train loss", "val loss"], title="loss", y_label="loss"),
+                  LineChart("chart-accuracy", ["train", "validation", "baseline", "previous run"],
+                            title="accuracy", y_label="accuracy"))
+    for chart in lab.charts:
+        chart.set_data([])
+    return lab.charts
+
+
+def clear_run_ops(status):
+    """apply() ops that show no run: ``status``, an empty progress bar and result, the card's numbers removed."""
+    return [{"id": "train-status", "text": status}, {"sel": "#train-progress > div", "attrs": {"style": "width: 0%"}},
+            {"id": "train-result", "html": "", "data": {"testAccuracy": "", "advice": ""}},
+            {"id": "train-card", "data": {"epochs": "0", "valAccuracy": ""}}]
 
 
 def bar_op(loop, epochs):
@@ -338,7 +367,7 @@ def bar_op(loop, epochs):
 
 
 async def on_train(event=None):
-    from pydl.lessons.convnet import WallClock, build_model, train_slice, training_loop
+    from pydl.lessons.convnet import WallClock, build_model, progress, train_slice, training_loop
 
     spec = read_spec()
     stop_training()
@@ -353,29 +382,27 @@ async def on_train(event=None):
     lab.generation_stopped = False
     generation = lab.generation
     card = element("train-card")
-    apply([{"id": "train-card", "data": {"state": "training", "epochs": "0", "control": "run"}},
-           {"id": "pause", "disabled": False, "text": "Pause"}])
-    element("train").textContent = "Train again"
-    element("train-result").innerHTML = ""
-    element("train-result").removeAttribute("data-test-accuracy")
-    show_message("spec-message")
-    loss_chart = LineChart("chart-loss", ["train loss", "val loss"], title="loss", y_label="loss")
-    acc_chart = LineChart("chart-accuracy", ["train", "validation", "baseline", "previous run"],
-                          title="accuracy", y_label="accuracy")
-    baseline_val = float(element("baseline-result").dataset.valAccuracy)
-    element("train-progress").firstElementChild.style.width = "0%"
-    previous = lab.previous_val
-    status = element("train-status")
-    status.textContent = f"Training: epoch 1 of {spec['epochs']}…"
     epochs = spec["epochs"]
+    apply(clear_run_ops(f"Training: epoch 1 of {epochs}…")
+          + [{"id": "train-card", "data": {"state": "training", "control": "run"}},
+             {"id": "pause", "disabled": False, "text": "Pause"}, {"id": "stop", "disabled": False},
+             {"id": "train", "text": "Train again"}])
+    show_message("spec-message")
+    loss_chart, acc_chart = new_charts()
+    baseline_val = float(element("baseline-result").dataset.valAccuracy)
+    previous = lab.previous_val
     last_update = 0.0
     lab.clock.start()
     while not loop.done:
         await asyncio.sleep(0)  # let the browser deliver clicks and repaint (first of all the setup above)
         if generation != lab.generation:
             return  # stopped, or a new run started
-        # Pause is a click the page's thread wrote into the card (common/training_controls.js): one read a slice.
-        wants_pause = card.getAttribute("data-control") == "pause"
+        # Pause and Stop are clicks the page's thread wrote into the card (common/training_controls.js): one read
+        # a slice.
+        control = card.getAttribute("data-control")
+        if control == "stop":
+            break
+        wants_pause = control == "pause"
         if wants_pause != lab.paused:
             await (pause(generation) if wants_pause else resume())
             continue
@@ -410,31 +437,57 @@ async def on_train(event=None):
                                              "epochSeconds": f"{seconds:.3f}"}}])
     if generation != lab.generation:
         return
+    stopped = not loop.done
     # The views of the weights cost seconds in the browser (more than an epoch of the default model): they are
     # redrawn when training pauses or ends, not after every epoch, a view at a time with clicks taken between.
-    element("pause").disabled = True
+    apply([{"id": "pause", "disabled": True, "text": "Pause"}, {"id": "stop", "disabled": True}])
+    lab.paused = False
+    lab.clock.resume()
     if not await redraw_views(generation, lambda: True):
         return
     lab.generation_stopped = True
-    done = max(lab.epochs_trained, 1)
     waited = lab.clock.seconds()  # now with the last views drawn: all the learner waited for
-    seconds = waited / done
-    apply([{"id": "train-status", "text": f"{lab.epochs_trained} epochs in {waited:.1f} s: {seconds:.1f} s per "
-                                          "epoch in this browser, drawing included."},
-           {"id": "train-card", "data": {"epochSeconds": f"{seconds:.3f}"}}])
-    show_result()
-    card.dataset.state = "done"  # last: tests (and people) may read every result once it says done
+    seconds = waited / max(progress(loop), 1e-9)
+    ran = f"{progress(loop):.2f} of {epochs} epochs" if stopped else f"{lab.epochs_trained} epochs"
+    apply([{"id": "train-status", "text": f"{'Stopped after ' if stopped else ''}{ran} in {waited:.1f} s: "
+                                          f"{seconds:.1f} s per epoch in this browser, drawing included."
+                                          + (" Train again starts over." if stopped else "")},
+           {"id": "train-card", "data": {"epochSeconds": f"{seconds:.3f}", "control": "run"}}])
+    show_result("stopped" if stopped else "done")
+    card.dataset.state = "stopped" if stopped else "done"  # last: tests (and people) read every result after it
 
 
-def show_result():
-    ev, base = lab.evaluation, lab.baseline
-    best = base["best"]
-    beat = ev["accuracy"] > base["accuracy"][best]
-    box = element("train-result")
-    box.innerHTML = (f'<p class="{"ok" if beat else "bad"}">Test accuracy <strong>{pct(ev["accuracy"])}</strong> '
-                     f'after {lab.epochs_trained} epochs, against the baseline\'s {pct(base["accuracy"][best])}: '
-                     f'{"beaten" if beat else "not beaten yet; train longer or change the model"}.</p>')
-    box.dataset.testAccuracy = str(ev["accuracy"])
+def result_html(evaluation, baseline, loop, chance, state):
+    """The run's verdict: its test accuracy against the baseline, and what its losses say about the learning rate
+    (pydl.lessons.training_advice, from the training loss of each finished epoch)."""
+    from pydl.lessons.convnet import progress
+    from pydl.lessons.training_advice import diagnose_training
+
+    best = baseline["best"]
+    beat = evaluation["accuracy"] > baseline["accuracy"][best]
+    losses = loop.history.history.get("loss", [])
+    advice = diagnose_training(losses, chance) if losses else None
+    epochs = f"{loop.epoch} epoch{'' if loop.epoch == 1 else 's'}"
+    when = f"after {epochs}" if state == "done" else f"after {progress(loop):.2f} epochs ({state})"
+    if beat:
+        verdict = "beaten"
+    elif advice is not None and advice.verdict != "learning":
+        verdict = "not beaten"
+    else:
+        verdict = "not beaten yet; train longer or change the model"
+    text = (f'<p class="{"ok" if beat else "bad"}">Test accuracy <strong>{pct(evaluation["accuracy"])}</strong> '
+            f'{when}, against the baseline\'s {pct(baseline["accuracy"][best])}: {verdict}.</p>')
+    if advice is not None and advice.verdict != "learning":
+        text += f'<p class="advice">{html.escape(advice.message)}</p>'
+    return text, (advice.verdict if advice is not None else "")
+
+
+def show_result(state="done"):
+    from pydl.lessons.training_advice import chance_loss
+
+    text, verdict = result_html(lab.evaluation, lab.baseline, lab.loop, chance_loss(lab.data.y_train), state)
+    apply([{"id": "train-result", "html": text,
+            "data": {"testAccuracy": str(lab.evaluation["accuracy"]), "advice": verdict, "state": state}}])
 
 
 async def pause(generation):
@@ -449,13 +502,15 @@ async def pause(generation):
                                           "resume."}])
     card = element("train-card")
     if await redraw_views(generation, lambda: card.getAttribute("data-control") == "pause"):
-        show_result_if_evaluated()
+        show_result_if_evaluated("paused")
 
 
 async def resume():
+    """Training goes on: the paused run's result would soon be stale, so it goes."""
     lab.paused = False
     lab.clock.resume()
-    apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"}])
+    apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"},
+           {"id": "train-result", "html": "", "data": {"testAccuracy": "", "advice": "", "state": ""}}])
 
 
 async def redraw_views(generation, still_wanted) -> bool:
@@ -473,9 +528,9 @@ async def redraw_views(generation, still_wanted) -> bool:
     return True
 
 
-def show_result_if_evaluated():
+def show_result_if_evaluated(state):
     if lab.evaluation is not None and lab.epochs_trained:
-        show_result()
+        show_result(state)
 
 
 # ------------------------------------------------------------------------------------------------ 5.-7. views
@@ -496,8 +551,10 @@ def refresh_steps():
     select = element("arith-layer")
     chosen = select.value if select.value in names else names[0]
     select.innerHTML = "".join(f'<option{" selected" if n == chosen else ""}>{n}</option>' for n in names)
+    views_inside.ascent_layers(lab)
     shown = ((views.render_filters, None), (views.render_feature_maps, "fm-message"), (views.render_arithmetic, None),
-             (views.render_confusion, None), (views.render_cell, None), (views.render_drawing, None))
+             (views.render_confusion, None), (views.render_cell, None), (views.render_drawing, None),
+             (views_inside.render_looks, "looks-message"))
     for view, message in shown:
         yield
         began = time.perf_counter()
@@ -534,6 +591,12 @@ async def on_clear(event=None):
     window.convnetDraw.clear()
     element("draw-input").innerHTML = ""
     views.render_drawing(lab)
+    views_inside.render_looks_drawn(lab)
+
+
+def on_drawn(event=None):
+    views.render_drawing(lab)
+    views_inside.render_looks_drawn(lab)
 
 
 # ------------------------------------------------------------------------------------------------ wiring
@@ -546,7 +609,8 @@ async def on_augment(event=None):
 # listener costs round trips to the page while it loads). Conv-layer fields have no id: they are "conv-controls".
 ON_CHANGE = {
     "dataset": guarded("data-message", wait=False)(on_dataset_change),
-    "idx-files": guarded("data-message", wait=False)(on_idx_files),
+    "idx-files": guarded("data-message", wait=False)(lambda event: on_picked_files(event, "mnist")),
+    "cifar-files": guarded("data-message", wait=False)(lambda event: on_picked_files(event, "cifar")),
     "conv-count": guarded("spec-message")(on_conv_count),
     **{name: guarded("spec-message")(on_spec_change)
        for name in ("conv-controls", "dense", "epochs", "batch-size", "learning-rate")},
@@ -554,10 +618,16 @@ ON_CHANGE = {
     **{name: guarded("arith-message")(lambda event: views.render_arithmetic(lab))
        for name in ("arith-image", "arith-layer", "arith-filter", "arith-row", "arith-col", "arith-channel")},
     "fm-image": guarded("fm-message")(lambda event: views.render_feature_maps(lab)),
+    "looks-image": guarded("looks-message")(lambda event: views_inside.render_looks(lab)),
 }
 ON_CLICK = {
     "train": guarded("spec-message")(on_train),
     "draw-clear": guarded("draw-message")(on_clear),
+    "ascent-run": guarded("ascent-message")(lambda event: views_inside.run_ascent(lab)),
+    "transfer-run": guarded("transfer-status")(lambda event: views_inside.run_transfer(lab, SLICE_SECONDS)),
+    **{f"download-{kind}": guarded("download-message")(
+        lambda event: views_inside.offer_model(lab, str(event.target.dataset.file)))
+       for kind in ("pydl", "pytorch", "keras")},
 }
 on_arith_click_guarded = guarded("arith-message")(on_arith_click)
 on_confusion_click_guarded = guarded("arith-message")(on_confusion_click)
@@ -620,7 +690,7 @@ async def main():
     box.addEventListener("change", create_proxy(on_change))
     box.addEventListener("click", create_proxy(on_click))
     element("draw-canvas").addEventListener(  # "digit-drawn" does not bubble
-        "digit-drawn", create_proxy(guarded("draw-message")(lambda event: views.render_drawing(lab))))
+        "digit-drawn", create_proxy(guarded("draw-message")(on_drawn)))
     # The first view, in one round trip: the controls' defaults, the conv-layer rows and the data card.
     apply([{"id": "epochs", "value": str(DEFAULT_SPEC["epochs"])},
            {"id": "batch-size", "value": str(DEFAULT_SPEC["batch_size"])},

@@ -31,9 +31,10 @@ def figure(array, caption, css="", title=""):
 
 
 def ink_image(image):
-    from pydl.lessons.convnet.images import ink
+    """A data image as shown: a digit's ink dark on white, a colour photo in its colours."""
+    from pydl.lessons.convnet.images import ink, to_uint8
 
-    return ink(image[..., 0])
+    return to_uint8(image, 0.0, 1.0) if image.shape[-1] == 3 else ink(image[..., 0])
 
 
 def pct(value):
@@ -43,16 +44,20 @@ def pct(value):
 def number(element_id, low=0, high=None, name="value"):
     raw = element(element_id).value
     try:
-        value = int(float(raw))
+        value = float(raw)
     except ValueError:
+        value = None
+    if value is None or not value.is_integer():  # 2.5 is no row: say so rather than use row 2
         raise ValueError(f"{name} must be a whole number, got {raw!r}.") from None
+    value = int(value)
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be from {low} to {high}, got {value}.")
     return value
 
 
 def trained_note(lab):
-    return "random weights (not trained yet)" if not lab.epochs_trained else f"after {lab.epochs_trained} epochs"
+    n = lab.epochs_trained
+    return "untrained: random weights" if not n else f"after {n} epoch{'' if n == 1 else 's'}"
 
 
 def render_filters(lab):
@@ -61,10 +66,12 @@ def render_filters(lab):
     parts = []
     for group in filter_images(lab.model):
         kh, kw, cin, f = group["shape"]
-        css = "filter" if cin == 1 else "filter multi"
+        css = "filter" if cin == 1 or group["colour"] else "filter multi"
         tiles = "".join(figure(t, i, css, f"{group['layer']} filter {i}") for i, t in enumerate(group["filters"]))
         parts.append(f'<div class="layer-row" data-layer="{group["layer"]}"><h4>{group["layer"]}: {f} filters of '
-                     f'{kh}×{kw}×{cin} ({trained_note(lab)}; full colour = ±{group["scale"]:.2f})</h4>'
+                     f'{kh}×{kw}×{cin} ({trained_note(lab)}; '
+                     + ("drawn as the colour each pixel responds to, grey = 0, " if group["colour"] else "")
+                     + f'full colour = ±{group["scale"]:.2f})</h4>'
                      f'<div class="gallery">{tiles}</div></div>')
     element("filters").innerHTML = "".join(parts)
 
@@ -76,7 +83,8 @@ def render_feature_maps(lab):
     show_message("fm-message")
     index = number("fm-image", 0, len(data.x_test) - 1, "Test image")
     image = data.x_test[index]
-    parts = [f'<div class="layer-row"><h4>input: test image {index}, a {int(data.y_test[index])}</h4>'
+    name = data.class_names[int(data.y_test[index])]
+    parts = [f'<div class="layer-row"><h4>input: test image {index}, a {name}</h4>'
              f'<div class="gallery">{figure(ink_image(image), "input", "fmap")}</div></div>']
     for group in feature_maps(lab.model, image):
         h, w, c = group["shape"]
@@ -217,7 +225,7 @@ def render_confusion(lab):
         cells = []
         for p in range(10):
             n = int(matrix[t, p])
-            kind = "diag" if t == p else ("miss" if n else "zero")
+            kind = "zero" if not n else ("diag" if t == p else "miss")  # every empty cell alike: a grey 0
             alpha = 0.12 + 0.88 * n / peak if n else 0
             color = f"rgba(37,99,235,{alpha:.2f})" if t == p else f"rgba(220,38,38,{min(0.25 + alpha, 1):.2f})"
             style = f' style="background:{color}"' if n else ""
@@ -266,6 +274,7 @@ def render_drawing(lab):
 
     canvas = element("draw-canvas")
     if canvas.getAttribute("data-drawn") != "true":
+        lab.drawn = None
         show_message("draw-message", "Draw a digit in the box: the model's answer appears here.", "info")
         element("probabilities").innerHTML = ""
         return
@@ -274,6 +283,7 @@ def render_drawing(lab):
     except ValueError as error:
         show_message("draw-message", str(error), "error")
         return
+    lab.drawn = image
     probs = predict_probabilities(lab.model, image)
     best = int(probs.argmax())
     element("draw-input").innerHTML = figure(ink_image(image), f"{lab.data.size}×{lab.data.size} input", "drawn")

@@ -256,6 +256,8 @@ class TrainingSection:
 
     def finish(self, state):
         """Show each model's held-out test accuracy as it is now ("done", or "stopped" early)."""
+        from pydl.lessons.training_advice import chance_loss, diagnose_training
+
         comparison = self.comparison
         results = comparison.results()
         curves = comparison.validation_curves()
@@ -265,9 +267,15 @@ class TrainingSection:
         verb = "Finished" if state == "done" else "Stopped"
         text = (f"{verb} after {seconds:.1f} s in this browser. Best on the test digits: {best}, "
                 f"{pct(results[best]['test_accuracy'])} (chance: {pct(self.chance)}).")
+        # What the best model's losses say about the learning rate (all models share it): too high, too low or fine.
+        losses = comparison.loops[best].history.history.get("loss", [])
+        advice = diagnose_training(losses, chance_loss(self.data.y_train)) if losses else None
+        if advice is not None and advice.verdict != "learning":
+            text += " " + advice.message
         apply([{"sel": "#train-results tbody", "html": rows}, {"id": "train-results", "hidden": False},
                {"id": "train-pause", "disabled": True, "text": "Pause"}, {"id": "train-stop", "disabled": True},
-               {"id": "train-status", "text": text, "data": {"state": state, "seconds": f"{seconds:.2f}"}}])
+               {"id": "train-status", "text": text, "data": {"state": state, "seconds": f"{seconds:.2f}",
+                                                             "advice": advice.verdict if advice else ""}}])
 
     def toggle_pause(self):
         self.paused = not self.paused

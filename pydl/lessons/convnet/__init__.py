@@ -11,7 +11,7 @@ from pydl.lessons.convnet.baseline import (
     METRICS, baseline_accuracy, baseline_predict, class_means, distances, evaluate_baseline,
 )
 from pydl.lessons.convnet.data import (
-    SIZES, LabData, augment, load_digits_data, load_idx_data, preprocess_drawing, resize, sample_indices,
+    SIZES, LabData, augment, load_cifar_data, load_digits_data, load_idx_data, preprocess_drawing, sample_indices,
 )
 from pydl.lessons.convnet.explain import (
     conv_arithmetic, conv_layers, evaluate_test, feature_maps, filter_images, layer_outputs, misclassified,
@@ -23,7 +23,7 @@ from pydl.lessons.convnet.model import (
 
 __all__ = [
     "METRICS", "baseline_accuracy", "baseline_predict", "class_means", "distances", "evaluate_baseline",
-    "SIZES", "LabData", "augment", "load_digits_data", "load_idx_data", "preprocess_drawing", "resize",
+    "SIZES", "LabData", "augment", "load_cifar_data", "load_digits_data", "load_idx_data", "preprocess_drawing",
     "sample_indices", "conv_arithmetic", "conv_layers", "evaluate_test", "feature_maps", "filter_images",
     "layer_outputs", "misclassified", "predict_probabilities", "DEFAULT_SPEC", "LIMITS", "WallClock",
     "build_model", "layer_table", "progress", "train_slice", "training_loop", "validate_spec",

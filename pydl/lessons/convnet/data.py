@@ -1,7 +1,9 @@
-"""The convnet lab's data: digits (optionally upscaled) or MNIST IDX files, augmentation, and drawn digits.
+"""The convnet lab's data: digits (optionally upscaled), MNIST IDX files or CIFAR-10's binary files, augmentation,
+and drawn digits.
 
-Images everywhere are float32 ``(n, size, size, 1)`` in [0, 1] (channels-last, as ``Conv2D`` expects); labels are
-int64 0..9. Resizing, augmentation and drawing preprocessing are vectorised NumPy: no loop runs over pixels.
+Images everywhere are float32 ``(n, size, size, channels)`` in [0, 1] (channels-last, as ``Conv2D`` expects: 1 for
+digits, 3 for CIFAR-10's colour); labels are int64 0..9. Resizing, augmentation and drawing preprocessing are
+vectorised NumPy: no loop runs over pixels.
 
 >>> data = load_digits_data()
 >>> data.x_train.shape, data.x_val.shape, data.x_test.shape
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydl.applications.digits_augmentation import augment
 from pydl.backend import np
-from pydl.datasets import load_digits, read_idx
+from pydl.datasets import cifar10, load_digits, read_idx
 from pydl.preprocessing import train_test_split
+from pydl.preprocessing.resizing import resize
 
-__all__ = ["LabData", "SIZES", "load_digits_data", "load_idx_data", "resize", "augment", "sample_indices",
+__all__ = ["LabData", "SIZES", "load_digits_data", "load_idx_data", "load_cifar_data", "augment", "sample_indices",
            "preprocess_drawing", "VALIDATION_FRACTION"]
 
 SIZES = (8, 16, 28)  # digits as shipped, upscaled 2x, and upscaled to MNIST's size
@@ -34,7 +38,8 @@ class LabData:
     y_val: object
     x_test: object
     y_test: object
-    style: str  # "digits" (8x8 ink counts, maybe upscaled) or "mnist": how a drawn digit is prepared
+    style: str  # "digits" (8x8 ink counts, maybe upscaled), "mnist" or "cifar" (colour: nothing to draw)
+    class_names: tuple = tuple(str(d) for d in range(10))
 
     @property
     def size(self) -> int:
@@ -47,39 +52,6 @@ class LabData:
     def describe(self) -> str:
         return (f"{self.name}: {len(self.x_train)} training, {len(self.x_val)} validation and {len(self.x_test)} "
                 f"test images of {self.size}x{self.size} pixels")
-
-
-# ----------------------------------------------------------------------------------------------- resizing
-def _bilinear_matrix(n_in: int, n_out: int):
-    """(n_out, n_in) weights of bilinear resampling with pixel centres aligned (as most image libraries do)."""
-    src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
-    low = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    high = np.minimum(low + 1, n_in - 1)
-    frac = src - low
-    m = np.zeros((n_out, n_in))
-    m[np.arange(n_out), low] += 1 - frac
-    m[np.arange(n_out), high] += frac
-    return m
-
-
-def _area_matrix(n_in: int, n_out: int):
-    """(n_out, n_in) weights of area averaging: each output pixel is the mean of the input it covers."""
-    edges = np.arange(n_out + 1) * n_in / n_out
-    left, right = np.arange(n_in), np.arange(n_in) + 1
-    overlap = np.clip(np.minimum(edges[1:, None], right) - np.maximum(edges[:-1, None], left), 0, None)
-    return overlap / overlap.sum(axis=1, keepdims=True)
-
-
-def resize(images, size, method="bilinear"):
-    """Resize a stack of images (n, h, w) or one (h, w) to ``size`` x ``size`` (``size`` may be (h, w)).
-
-    ``"bilinear"`` suits upscaling (smooth strokes); ``"area"`` suits shrinking (no pixel is skipped).
-    """
-    images = np.asarray(images, dtype=np.float64)
-    out_h, out_w = (size, size) if isinstance(size, int) else size
-    make = {"bilinear": _bilinear_matrix, "area": _area_matrix}[method]
-    rows, cols = make(images.shape[-2], out_h), make(images.shape[-1], out_w)
-    return rows @ images @ cols.T
 
 
 # ----------------------------------------------------------------------------------------------- loading
@@ -122,7 +94,8 @@ def _parse(name, raw):
 
 
 def _pairs(named):
-    """Group parsed IDX arrays into (images, labels, name) pairs: by "t10k"/"test" in the names, else by size."""
+    """Group parsed IDX arrays into (images, labels, images name, labels name): by "t10k"/"test" in the names, else
+    by size."""
     images = [(n, a) for n, a in named if a.ndim == 3]
     labels = [(n, a) for n, a in named if a.ndim == 1]
     others = [f"{n} (shape {a.shape})" for n, a in named if a.ndim not in (1, 3)]
@@ -142,7 +115,7 @@ def _pairs(named):
         if len(img) != len(lab):
             raise ValueError(f"{img_name} has {len(img)} images but {lab_name} has {len(lab)} labels; "
                              "pick files that belong together.")
-        pairs.append((img, lab, img_name))
+        pairs.append((img, lab, img_name, lab_name))
     return pairs
 
 
@@ -160,25 +133,39 @@ def load_idx_data(files, max_train: int = 2000, max_test: int = 1000, seed: int 
     if not named:
         raise ValueError("No file chosen: pick MNIST's IDX files (e.g. train-images-idx3-ubyte and its labels).")
     pairs = _pairs(named)
-    for images, labels, name in pairs:
+    for images, labels, name, labels_name in pairs:
         if images.dtype != np.uint8:
             raise ValueError(f"{name}: expected uint8 pixels like MNIST's, got {images.dtype}.")
         if images.shape[1] != images.shape[2] or not 8 <= images.shape[1] <= 64:
             raise ValueError(f"{name}: expected square images between 8x8 and 64x64 pixels, got "
                              f"{images.shape[1]}x{images.shape[2]}.")
         if labels.min() < 0 or labels.max() > 9:
-            raise ValueError(f"{name}: labels must be digits 0..9; this file's range from {labels.min()} to "
-                             f"{labels.max()}.")
+            raise ValueError(f"{labels_name}: labels must be digits 0..9; this file's range from {labels.min()} "
+                             f"to {labels.max()}.")
     rng = np.random.default_rng(seed)
     if len(pairs) == 2:
-        (x_train, y_train, _), (x_test, y_test, _) = pairs
+        (x_train, y_train, *_), (x_test, y_test, *_) = pairs
         if x_train.shape[1:] != x_test.shape[1:]:
             raise ValueError(f"Training images are {x_train.shape[1:]} but test images {x_test.shape[1:]}.")
     else:
-        x, y, _ = pairs[0]
-        order = rng.permutation(len(x))
-        cut = len(x) - max(len(x) // 6, 1)
-        x_train, y_train, x_test, y_test = x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+        x, y, *_ = pairs[0]
+        x_train, y_train, x_test, y_test = _split_test(x, y, rng)
+    x_train, y_train, x_val, y_val, x_test, y_test = _subsets(x_train, y_train, x_test, y_test, max_train, max_test,
+                                                              rng, seed)
+    return LabData("MNIST files", _as_input(x_train, 255.0), y_train, _as_input(x_val, 255.0), y_val,
+                   _as_input(x_test, 255.0), y_test.astype(np.int64), "mnist")
+
+
+def _split_test(x, y, rng):
+    """A sixth of one labelled set set aside for testing (at least one image)."""
+    order = rng.permutation(len(x))
+    cut = len(x) - max(len(x) // 6, 1)
+    return x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+
+
+def _subsets(x_train, y_train, x_test, y_test, max_train, max_test, rng, seed):
+    """Random subsets of at most ``max_train`` and ``max_test`` images, and the validation split of the training
+    part; int64 labels."""
     pick = rng.permutation(len(x_train))[:max_train]
     x_train, y_train = x_train[pick], y_train[pick].astype(np.int64)
     pick = rng.permutation(len(x_test))[:max_test]
@@ -189,46 +176,48 @@ def load_idx_data(files, max_train: int = 2000, max_test: int = 1000, seed: int 
         x_train, y_train, x_val, y_val = _split_validation(x_train, y_train, seed)
     except ValueError:  # a class too rare to stratify: a plain split still works
         x_train, x_val, y_train, y_val = train_test_split(x_train, y_train, test_size=VALIDATION_FRACTION, seed=seed)
-    return LabData("MNIST files", _as_input(x_train, 255.0), y_train, _as_input(x_val, 255.0), y_val,
-                   _as_input(x_test, 255.0), y_test.astype(np.int64), "mnist")
+    return x_train, y_train, x_val, y_val, x_test, y_test
+
+
+def load_cifar_data(files, max_train: int = 2000, max_test: int = 1000, seed: int = 0) -> LabData:
+    """Colour images from CIFAR-10's binary files the learner picked (``[(file name, bytes), ...]``: any of
+    ``data_batch_1.bin`` .. ``data_batch_5.bin``, and ``test_batch.bin`` for the test images; without it a sixth of
+    the training images is set aside). Images are float32 (n, 32, 32, 3) in [0, 1].
+
+    Raises:
+        ValueError: no file, or a file that is not a CIFAR-10 binary batch (the message names it).
+    """
+    if not files:
+        raise ValueError("No file chosen: pick CIFAR-10's binary files (data_batch_1.bin .. and test_batch.bin).")
+    train, test = [], []
+    for name, raw in files:
+        try:
+            images, labels = cifar10.load_batch(bytes(raw))
+        except ValueError as error:
+            raise ValueError(f"{name}: {str(error).removeprefix('CIFAR-10 batch: ')}") from None
+        (test if "test" in name.lower() else train).append((images, labels))
+    if not train:
+        raise ValueError("Only a test file was chosen; pick at least one training file (data_batch_1.bin ...) too.")
+    rng = np.random.default_rng(seed)
+    x_train, y_train = np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train])
+    if test:
+        x_test, y_test = np.concatenate([x for x, _ in test]), np.concatenate([y for _, y in test])
+    else:
+        x_train, y_train, x_test, y_test = _split_test(x_train, y_train, rng)
+    x_train, y_train, x_val, y_val, x_test, y_test = _subsets(x_train, y_train, x_test, y_test, max_train, max_test,
+                                                              rng, seed)
+
+    def colour(x):
+        return (np.asarray(x, dtype=np.float32) / 255.0).astype(np.float32)
+
+    return LabData("CIFAR-10 files", colour(x_train), y_train, colour(x_val), y_val, colour(x_test), y_test,
+                   "cifar", cifar10.CLASSES)
 
 
 def sample_indices(labels, per_class: int = 3):
     """Indices of the first ``per_class`` images of each class, class by class (for a grid of samples)."""
     labels = np.asarray(labels)
     return np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(10)]).astype(np.int64)
-
-
-# ----------------------------------------------------------------------------------------------- augmentation
-def augment(images, seed, max_shift: float = 0.125, max_degrees: float = 12.0):
-    """Randomly shifted and rotated copies of ``images`` (n, h, w, c), reproducible from ``seed``.
-
-    Each image gets its own shift (up to ``max_shift`` of its size in each direction, one pixel of an 8x8 digit) and
-    rotation (up to ``max_degrees`` either way) about its centre, resampled bilinearly; uncovered pixels are 0.
-    """
-    x = np.asarray(images)
-    n, h, w = x.shape[:3]
-    rng = np.random.default_rng(seed)
-    angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, n))[:, None, None]
-    ty = (rng.uniform(-max_shift, max_shift, n) * h)[:, None, None]
-    tx = (rng.uniform(-max_shift, max_shift, n) * w)[:, None, None]
-    cy, cx = (h - 1) / 2, (w - 1) / 2
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float64)
-    dy, dx = gy[None] - cy - ty, gx[None] - cx - tx
-    cos, sin = np.cos(angle), np.sin(angle)
-    # Where each output pixel comes from: the inverse rotation of its offset from the (shifted) centre.
-    sy = np.clip(cos * dy + sin * dx + cy, -1, h)
-    sx = np.clip(-sin * dy + cos * dx + cx, -1, w)
-    y0 = np.clip(np.floor(sy), -1, h - 1).astype(np.int64)
-    x0 = np.clip(np.floor(sx), -1, w - 1).astype(np.int64)
-    fy, fx = (sy - y0)[..., None], (sx - x0)[..., None]
-    padded = np.zeros((n, h + 2, w + 2) + x.shape[3:], dtype=np.float64)
-    padded[:, 1:-1, 1:-1] = x
-    k = np.arange(n)[:, None, None]
-    y0, x0 = y0 + 1, x0 + 1  # into the zero-padded frame
-    out = ((1 - fy) * (1 - fx) * padded[k, y0, x0] + (1 - fy) * fx * padded[k, y0, x0 + 1]
-           + fy * (1 - fx) * padded[k, y0 + 1, x0] + fy * fx * padded[k, y0 + 1, x0 + 1])
-    return out.astype(x.dtype)
 
 
 # ----------------------------------------------------------------------------------------------- drawn digits
@@ -269,6 +258,9 @@ def preprocess_drawing(gray, size: int = 8, style: str = "digits"):
         bitmap = resize(digit, 32, "area") >= 0.5
         counts = bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3)) / 16.0
         image = counts if size == 8 else np.clip(resize(counts, size, "bilinear"), 0, 1)
+    elif style == "cifar":
+        raise ValueError("Drawing is for digits: the model now classifies CIFAR-10's colour photos. Pick digits "
+                         "under Images to draw again.")
     elif style == "mnist":
         small = np.clip(resize(digit, 20, "area"), 0, 1)
         frame = np.zeros((28, 28))

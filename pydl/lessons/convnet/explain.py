@@ -133,18 +133,24 @@ def filter_images(model) -> list:
     """For each conv layer: ``{"layer", "shape", "scale", "filters": [RGB uint8 image per filter]}``.
 
     A filter of a layer with C input channels is drawn as its C kernel slices side by side in a grid; blue is
-    negative, red positive, on one colour scale per layer (its largest |weight|), so filters compare fairly.
+    negative, red positive, on one colour scale per layer (its largest |weight|), so filters compare fairly. The
+    first layer's filters on a colour (RGB) input are drawn in colour instead (``"colour": True``): each weight
+    triple as the colour it responds to most, grey for zero, ``0.5 + w / (2 * scale)`` per channel.
     """
     out = []
-    for layer in conv_layers(model):
+    for index, layer in enumerate(conv_layers(model)):
         kernel = layer.kernel.numpy().astype(np.float64)  # (kh, kw, C, F)
         scale = float(np.abs(kernel).max()) or 1.0
         kh, kw, channels, filters = kernel.shape
+        colour = index == 0 and channels == 3
         tiles = []
         for f in range(filters):
+            if colour:
+                tiles.append(images.to_uint8(0.5 + kernel[:, :, :, f] / (2 * scale), 0.0, 1.0))
+                continue
             slices = images.diverging(np.moveaxis(kernel[:, :, :, f], -1, 0), scale)  # (C, kh, kw, 3)
             tiles.append(images.tile(slices, gap=1, fill=215) if channels > 1 else slices[0])
-        out.append({"layer": layer.name, "shape": kernel.shape, "scale": scale, "filters": tiles})
+        out.append({"layer": layer.name, "shape": kernel.shape, "scale": scale, "filters": tiles, "colour": colour})
     return out
 
 
