@@ -180,3 +180,19 @@ def test_points_piled_on_one_arc_are_collapse_though_they_spread_and_a_young_run
     between = np.random.default_rng(1).uniform(-1.2, 1.2, (500, 2))
     smeared = diagnose(make_target("mixture"), between, steps=JUDGE_AFTER_STEPS)
     assert not smeared.collapsed and smeared.inside < 0.5 and "smeared" in smeared.message
+
+
+def test_what_to_try_says_what_the_ring_run_and_slow_motion_show(ring_run):
+    """The page's "What to try" items on the GAN quote this file's measurements: the ring run's 1,500 steps, its
+    losses near ln 2, its spread within 15 % of the ring's, and slow motion changing one network per half-step
+    (test_slow_motion_moves_only_d_in_its_step_and_only_g_in_the_next)."""
+    from tests.lessons.test_what_to_try import said
+
+    equilibrium = said("generative", "equilibrium")
+    assert f"step {RING_STEPS:,}" in equilibrium and "ln 2 ≈ 0.69" in equilibrium and "within 15 %" in equilibrium
+    losses = ring_run.losses()
+    assert abs(np.mean(losses["d_loss"][-200:]) - np.log(2)) < 0.05
+    generated = ring_run.generate(np.random.default_rng(5).uniform(-1, 1, (2000, 2)))
+    assert abs(spread(generated) / spread(ring_run.target.sample(2000, np.random.default_rng(6))) - 1.0) < 0.15
+    slow = said("generative", "slow-motion")
+    assert "leaves every generated point where it was" in slow and "leaves the heat map as it was" in slow

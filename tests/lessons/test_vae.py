@@ -154,3 +154,16 @@ def test_the_vae_loss_has_the_gradient_of_finite_differences_in_float64():
 
     inputs = [rng.uniform(0.1, 0.9, size=(3, 8, 8, 1)), rng.normal(size=(3, 2)), rng.normal(size=(3, 2))]
     assert pydl.gradcheck(loss, [pydl.tensor(a, dtype="float64", requires_grad=True) for a in inputs])
+
+
+def test_what_to_try_says_what_kl_weights_0_and_10_do(lessons):
+    """The generative page's "What to try" item on the KL weight quotes test_no_kl_weight_spreads_the_map_and_a_large_one_
+    collapses_it's measurements; here they are checked against its words."""
+    from tests.lessons.test_what_to_try import TryList, said
+
+    assert list(TryList("generative").items) == ["equilibrium", "slow-motion", "kl-weight"]
+    text = said("generative", "kl-weight")
+    assert "over 5 times larger than at weight 1" in text and "below 0.01 nats" in text
+    free, balanced, crushed = (lessons[w].summary() for w in (0.0, 1.0, 10.0))
+    assert free["terms"]["kl"] > 5 * balanced["terms"]["kl"] and crushed["terms"]["kl"] < 0.01
+    assert crushed["spread"] < vae.COLLAPSED_SPREAD
