@@ -87,6 +87,9 @@ def test_training_a_tiny_configuration_reaches_a_test_accuracy_above_chance(rnn_
     click(rnn_page, "#train-start")
     rnn_page.wait_for_selector("#train-status[data-state=done]", timeout=120_000)
     assert rnn_page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways after training"
+    box = rnn_page.evaluate("(() => { const b = document.querySelector('#train-results').parentElement;"
+                            " return [b.scrollWidth, b.clientWidth]; })()")
+    assert box[0] <= box[1], f"the results table needs sideways scrolling in its box at 390 px: {box}"
     assert rnn_page.is_hidden("#train-message")
     rows = rnn_page.locator("#train-results tbody tr")
     assert rows.count() == 2

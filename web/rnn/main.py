@@ -159,10 +159,12 @@ def result_row(kind, result, curve):
     seconds = result["seconds_per_epoch"]
     return (f'<tr data-kind="{kind}" data-test-accuracy="{result["test_accuracy"]!r}" data-epochs="{result["epochs"]}">'
             f'<td><span class="rnn-swatch" style="background:{KIND_COLOURS[kind]}"></span>{kind}</td>'
-            f'<td class="num">{result["params"]:,}</td><td class="num">{result["epochs"]}</td>'
-            f'<td class="num">{pct(curve[-1] if curve else None)}</td>'
-            f'<td class="num"><strong>{pct(result["test_accuracy"])}</strong></td>'
-            f'<td class="num">{pct(None) if seconds is None else f"{seconds:.2f}"}</td></tr>')
+            f'<td class="num" data-label="parameters">{result["params"]:,}</td>'
+            f'<td class="num" data-label="epochs">{result["epochs"]}</td>'
+            f'<td class="num" data-label="validation accuracy">{pct(curve[-1] if curve else None)}</td>'
+            f'<td class="num" data-label="test accuracy"><strong>{pct(result["test_accuracy"])}</strong></td>'
+            f'<td class="num" data-label="seconds per epoch">{pct(None) if seconds is None else f"{seconds:.2f}"}</td>'
+            '</tr>')
 
 
 class TrainingSection:
