@@ -145,8 +145,9 @@ def test_a_few_epochs_beat_the_baseline_on_validation(lab):
     # The epoch time shown is the time the learner waited (drawing the views included), not the training alone:
     # 3 of them fill most of the test's own wall time from "Training" to done: the rest is the final redraw of the
     # views after the last epoch (about 0.7 s when epochs take 0.9 s) and the test's polling. Timing the training
-    # alone, as before, gave 0.2-0.3 of the wall time.
-    assert 0.6 * waited <= 3 * seconds <= waited + 0.1
+    # alone, as before, gave 0.2-0.3 of the wall time. The test's clock starts when it notices "Training", up to a
+    # poll later than the page's (8.89 s of epochs against 8.77 s waited was seen), hence the second's slack above.
+    assert 0.6 * waited <= 3 * seconds <= waited + 1.0
     assert attr(page, "#train-result", "data-state") == "done"
     assert attr(page, "#train-result", "data-advice") == "learning"  # no advice shown: the rate works
     assert page.locator("#train-result .advice").count() == 0
