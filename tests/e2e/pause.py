@@ -41,6 +41,27 @@ def pause_once(page, probe: dict, resume=None) -> float:
     return times["paused"] - times["clicked"]
 
 
+def status_moves_on(selector: str):
+    """A ``between`` for :func:`assert_pause_answers`: waits until the element's text changes, as a status that
+    updates a few times a second does once training runs again."""
+
+    def wait(page):
+        text = page.inner_text(selector)
+        page.wait_for_function("([s, t]) => document.querySelector(s).textContent !== t", arg=[selector, text])
+
+    return wait
+
+
+def resume_with(button: str, status: str):
+    """A ``resume`` for :func:`assert_pause_answers`: clicks ``button`` and waits for ``status`` to say training."""
+
+    def resume(page):
+        page.click(button)
+        page.wait_for_selector(f"{status}[data-state=training]")
+
+    return resume
+
+
 def assert_pause_answers(page, name: str, probe: dict, resume, rounds: int = 5, between=None) -> list:
     """Pause and resume ``rounds`` times while the page trains (``between(page)`` waits for training to go on after
     each resume); the median must be within the bound. Returns the times (ms), also shown in the test summary."""

@@ -11,7 +11,7 @@ import pytest
 
 from pydl.lessons.generative import vae
 from tests.e2e.conftest import measurements
-from tests.e2e.pause import assert_pause_answers
+from tests.e2e.pause import assert_pause_answers, resume_with, status_moves_on
 from tests.e2e.test_lab import run_cell
 
 PAGE = "web/generative/"
@@ -118,14 +118,8 @@ def test_pause_answers_within_200_ms_and_stop_keeps_what_was_learned(vae_page):
     click(vae_page, "#vae-start")
     vae_page.wait_for_function("+(document.querySelector('#vae-status').dataset.epochs || 0) >= 1", timeout=60_000)
 
-    def trains_on(page):  # the status moves on (a few times a second) once training runs again
-        text = page.inner_text("#vae-status")
-        page.wait_for_function("t => document.getElementById('vae-status').textContent !== t", arg=text)
-
-    def resume(page):
-        page.click("#vae-pause")
-        page.wait_for_selector("#vae-status[data-state=training]")
-
+    trains_on = status_moves_on("#vae-status")
+    resume = resume_with("#vae-pause", "#vae-status")
     assert_pause_answers(vae_page, "generative page, VAE", {"button": "#vae-pause", "target": "#vae-status"}, resume,
                          between=trains_on)
     trains_on(vae_page)

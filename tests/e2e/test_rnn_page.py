@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pydl.lessons import rnn
-from tests.e2e.pause import assert_pause_answers
+from tests.e2e.pause import assert_pause_answers, resume_with, status_moves_on
 from tests.lessons.test_rnn import TINY
 
 PAGE = "web/rnn/"
@@ -126,14 +126,8 @@ def test_pause_and_stop_leave_a_responsive_page_with_results_so_far(rnn_page):
     click(rnn_page, "#train-start")
     rnn_page.wait_for_function("+(document.querySelector('#train-chart').dataset.points || 0) >= 1", timeout=60_000)
 
-    def trains_on(page):  # the status moves on (a few times a second) once training runs again
-        text = page.inner_text("#train-status")
-        page.wait_for_function("t => document.getElementById('train-status').textContent !== t", arg=text)
-
-    def resume(page):
-        page.click("#train-pause")
-        page.wait_for_selector("#train-status[data-state=training]")
-
+    trains_on = status_moves_on("#train-status")
+    resume = resume_with("#train-pause", "#train-status")
     assert_pause_answers(rnn_page, "rnn page", {"button": "#train-pause", "target": "#train-status"}, resume,
                          between=trains_on)
     trains_on(rnn_page)
