@@ -33,8 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser  # noqa: E402
 
 
-def trace(dist: Path, page_path: str, timeout_s: float = 60) -> dict:
-    """One cold load of a page: every request (page and worker) with start/end seconds from navigation, console."""
+def trace(dist: Path, page_path: str, timeout_s: float = 60, warm: bool = False) -> dict:
+    """One load of a page: every request (page and worker) with start/end seconds from navigation, console.
+
+    Cold (a fresh profile), or with ``warm`` the second load of the page in one profile (the first one untraced)."""
     from playwright.sync_api import sync_playwright
 
     counter = browser._Counter()
@@ -46,6 +48,11 @@ def trace(dist: Path, page_path: str, timeout_s: float = 60) -> dict:
             context = pw.chromium.launch_persistent_context(profile, executable_path=browser.CHROMIUM,
                                                             args=browser.CHROMIUM_FLAGS, headless=True)
             page = context.pages[0] if context.pages else context.new_page()
+            if warm:
+                page.goto(base + page_path)
+                page.wait_for_function(browser._READY, timeout=timeout_s * 1000, polling=20)
+                page.goto("about:blank")
+                counter.reset()
             t0 = time.perf_counter()
             now = lambda: round(time.perf_counter() - t0, 3)  # noqa: E731
             context.on("request", lambda r: events.setdefault(id(r), {"url": r.url.replace(base, ""),
@@ -213,6 +220,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--pages", nargs="+", help="page paths relative to the site (default: all)")
     parser.add_argument("--trace", metavar="PAGE", help="print the request timeline of one cold load and exit")
+    parser.add_argument("--warm", action="store_true", help="with --trace: trace the page's second load instead")
     parser.add_argument("--json", type=Path, help="write every sample here")
     parser.add_argument("--disk", action="store_true", help="open the pages from file:// (the unzipped pydl-site.zip)")
     args = parser.parse_args(argv)
@@ -224,7 +232,7 @@ def main(argv=None) -> int:
         return 0
 
     if args.trace:
-        out = trace(args.dist[0], args.trace)
+        out = trace(args.dist[0], args.trace, warm=args.warm)
         for r in out["requests"]:
             end = f"{r['end']:6.2f}" if "end" in r else "   ..."
             print(f"{r['start']:6.2f} {end}  {r['type']:<10} {r['url']}{'  FAILED ' + str(r['failed']) if r.get('failed') else ''}")
