@@ -141,8 +141,8 @@ def disk_loads(site: Path, page_paths: list, timeout_s: float = 120) -> dict:
     return results
 
 
-# The convnet page watched while it trains: long tasks, and the moments of the Pause click and of the card saying
-# "paused". One file, read by this benchmark and by the e2e test of the page opened from disk.
+# A page watched while it trains: long tasks, and the moments of the Pause click and of the card saying "paused".
+# One file, read by this benchmark, by training.py and by the e2e tests.
 PAUSE_PROBE = (Path(__file__).resolve().parent / "pause_probe.js").read_text()
 
 

@@ -26,9 +26,9 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser  # noqa: E402
@@ -108,7 +108,7 @@ class Recipe:
     path: str  # the page, relative to the site
     start: Callable  # from ready to the click that starts training
     training: str  # a selector that matches while training runs (Resume waits for it again)
-    probe: dict = field(default_factory=dict)  # pause_probe.js's options: the Pause button, the status that says paused
+    probe: dict  # pause_probe.js's options: the Pause button, and the status that says paused
     query: str = ""  # appended to the page's URL
     disk: bool = False  # opened from the unzipped pydl-site.zip (file://), Python on the page's thread
 
@@ -217,7 +217,7 @@ def measure(dist: Path, recipes: list, seconds: float = 8, clicks: int = 3, log=
                     url = base + recipe.path
                 page = context.pages[0] if context.pages else context.new_page()
                 errors = []
-                page.on("pageerror", lambda e: errors.append(str(e)[:300]))
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)[:300]))
                 try:
                     results[recipe.name] = watch(page, recipe, url, seconds, clicks)
                 except Exception as error:  # one page that fails is a row that says so; the others still run
@@ -261,12 +261,12 @@ def summarize(rounds: list) -> dict:
                "outside_requests": sorted({u for s in samples for u in s.get("outside_requests", [])})}
         if good:
             delays = [d for s in good for d in s["pause_ms"]]
-            timed = [d for d in delays if d is not None]
+            every_click_paused = bool(delays) and None not in delays  # one Pause that never showed: NOT met
             longest = statistics.median(s["longest_ms"] for s in good)
-            pause = statistics.median(timed) if timed and len(timed) == len(delays) else None
+            pause = statistics.median(delays) if every_click_paused else None
             row.update(long_tasks=statistics.median(s["long_tasks"] for s in good), longest_ms=longest,
                        blocked_ms=statistics.median(s["blocked_ms"] for s in good), pause_ms=delays,
-                       pause_median_ms=pause, pause_worst_ms=max(timed) if len(timed) == len(delays) and timed else None,
+                       pause_median_ms=pause, pause_worst_ms=max(delays) if every_click_paused else None,
                        stopped_training=sum(not s["still_training"] for s in good),
                        long_task_met=longest <= LONG_TASK_TARGET_MS,
                        pause_met=pause is not None and pause <= PAUSE_TARGET_MS)
