@@ -13,11 +13,12 @@ import pytest
 
 from tests.site import ROOT, built_dist, require
 
+_path = list(sys.path)
 sys.path.insert(0, str(ROOT / "benchmarks"))
 try:
     import training
 finally:
-    sys.path.remove(str(ROOT / "benchmarks"))
+    sys.path[:] = _path  # training.py puts benchmarks/ on the path for its siblings: other tests must not see it
 
 
 @pytest.mark.e2e
