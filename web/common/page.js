@@ -91,7 +91,9 @@
         ? (detail ? detail + ", " : "") + "ready at " + seconds()
         : detail || (state === "active" ? "loading…" : state);
       // The runtime is up as soon as Python asks for anything else.
-      if (id !== "runtime" && state === "active") page.step("runtime", "done");
+      if (id !== "runtime" && state === "active" && render().querySelector('[data-step="runtime"]').dataset.state !== "done") {
+        page.step("runtime", "done");
+      }
     },
     /** The page is usable: collapse the loader and flag the ready state for people and tests. */
     ready() {

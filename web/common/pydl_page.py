@@ -41,16 +41,23 @@ def yield_to_browser():
         run_sync(page.nextTask())
 
 
+# The runtime step's words for each way pyodide_start.mjs starts Python (self.pydlStart.snapshot).
+RUNTIME_STARTS = {"restored": "restored from this browser's snapshot", "made": "started afresh"}
+
+
 async def load_pydl():
     """Load NumPy and the pydl wheel that build.py put in dist/, reporting each step on the page.
 
     Both come from one loadPackage call, so the two downloads overlap; the wheel's URL is in build-info.json,
     which page.js fetched while the runtime was starting (pydlPage.buildInfo), so no round trip is left between.
     """
+    import js
     import pyodide_js
     from js import Object
     from pyodide.ffi import create_proxy, to_js
 
+    started = getattr(js, "pydlStart", None)  # how web/common/pyodide_start.mjs started Python (served pages)
+    page.step("runtime", "done", RUNTIME_STARTS.get(getattr(started, "snapshot", None), ""))
     page.step("numpy", "active")
     page.step("pydl", "active", "downloading…")
     wheel = page.url(json.loads(await _build_info())["pydl_wheel"])
