@@ -230,6 +230,28 @@ def test_async_parts_are_awaited_and_a_step_ended_meanwhile_does_not_go_on(pydl_
     assert asyncio.run(main()).calls == [("step", 1), ("step", 2)]
 
 
+def test_a_run_replaced_while_its_pause_is_drawn_trains_no_more(pydl_page):
+    async def main():
+        sliced = runner(pydl_page)
+        first, second = Run(pydl_page, slices=100, clicks={1: "pause"}), Run(pydl_page, slices=2)
+
+        async def on_pause(paused):  # like the convnet page's: redraws its views, a view at a time
+            first.on_pause(paused)
+            await asyncio.sleep(0)
+            pydl_page.elements["card"].attributes["data-control"] = "run"  # the new run's card
+            second.start(sliced)
+            await asyncio.sleep(0)
+
+        first.runner = sliced
+        await sliced.start(first.ended, first.step, first.finish, on_pause)
+        await sliced.task
+        return first, second
+
+    first, second = asyncio.run(main())
+    assert first.calls == [("step", 1), ("pause", True)]
+    assert second.calls == [("step", 1), ("step", 2), ("finish", "done", False)]
+
+
 def test_an_error_is_shown_in_the_card_and_leaves_pause_and_stop_disabled(pydl_page, capsys):
     async def main():
         run = Run(pydl_page, slices=100, fail_at=2)

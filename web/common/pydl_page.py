@@ -244,6 +244,7 @@ class SliceRunner:
                 if on_pause is not None and (control == "pause") != self.paused:
                     self.paused = not self.paused
                     await settled(on_pause(self.paused))
+                    continue  # it may have awaited: look again (at the run too) before any slice
                 if self.paused:
                     await asyncio.sleep(PAUSED_POLL_SECONDS)
                     continue
