@@ -141,41 +141,25 @@ def disk_loads(site: Path, page_paths: list, timeout_s: float = 120) -> dict:
     return results
 
 
-# The convnet page watched while it trains: long tasks, and the moments of the Pause click and of the card saying
-# "paused". One file, read by this benchmark and by the e2e test of the page opened from disk.
+# A page watched while it trains: long tasks, and the moments of the Pause click and of the card saying "paused".
+# One file, read by this benchmark, by training.py and by the e2e tests.
 PAUSE_PROBE = (Path(__file__).resolve().parent / "pause_probe.js").read_text()
 
 
 def disk_pause(site: Path, clicks: int = 5) -> dict:
-    """The convnet page from disk: train, click Pause/Resume ``clicks`` times at random moments; stalls and delays."""
-    import random
-
+    """The convnet page from disk, started as ``training.py``'s recipe does: Pause/Resume ``clicks`` times about a
+    second apart while it trains; the main-thread stalls and the click-to-paused delays."""
     from playwright.sync_api import sync_playwright
 
+    import training
+
+    recipe = next(r for r in training.RECIPES if r.disk)
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
         context, outside = _launch_profile(pw, profile)
         page = context.pages[0] if context.pages else context.new_page()
-        page.set_default_timeout(180_000)
-        page.goto((site / "web/convnet/index.html").as_uri())
-        page.wait_for_selector("#lab[data-state=ready]")
-        page.wait_for_function("() => document.body.dataset.blas !== 'loading'")
-        page.fill("#epochs", "50")  # the most the page takes; the clicks end long before
-        page.click("#train")
-        page.wait_for_selector("#train-card[data-state=training]")
-        page.evaluate(PAUSE_PROBE)  # from here on: training only (the setup of the run is not a stall of training)
-        delays = []
-        for _ in range(clicks):
-            page.wait_for_timeout(random.uniform(700, 1500))
-            page.evaluate("() => { window.pauseTimes = {}; }")
-            page.click("#pause")
-            page.wait_for_selector("#train-card[data-state=paused]")
-            times = page.evaluate("window.pauseTimes")
-            delays.append(times["paused"] - times["clicked"])
-            page.click("#pause")
-            page.wait_for_selector("#train-card[data-state=training]")
-        stalls = page.evaluate("window.longTasks")
+        sample = training.watch(page, recipe, (site / recipe.path).as_uri(), seconds=1.1 * (clicks + 1), clicks=clicks)
         context.close()
-    return {"delays_ms": delays, "longest_stall_ms": max(stalls, default=0.0), "long_tasks": len(stalls),
+    return {"delays_ms": sample["pause_ms"], "longest_stall_ms": sample["longest_ms"], "long_tasks": sample["long_tasks"],
             "outside_requests": outside}
 
 
@@ -207,8 +191,9 @@ def disk_report(dist: Path, runs: int, page_paths: list | None) -> dict:
             outside = sorted({u for r in rows for u in r["outside_requests"]})
             print(f"  {page:<30} " + " | ".join(cells) + (f"  OUTSIDE REQUESTS: {outside}" if outside else ""))
         pause = disk_pause(site)
-        worst = max(pause["delays_ms"])
-        print(f"\nconvnet training from disk: Pause took effect after {', '.join(f'{d:.0f}' for d in pause['delays_ms'])}"
+        worst = max((float("inf") if d is None else d for d in pause["delays_ms"]), default=0.0)
+        print(f"\nconvnet training from disk: Pause took effect after "
+              f"{', '.join('never' if d is None else f'{d:.0f}' for d in pause['delays_ms'])}"
               f" ms (worst {worst:.0f}, target <= {DISK_TARGET_MS}: {'met' if worst <= DISK_TARGET_MS else 'NOT met'});"
               f" longest main-thread stall {pause['longest_stall_ms']:.0f} ms over {pause['long_tasks']} long tasks")
     return {"zip_bytes": zip_path.stat().st_size, "unzipped_bytes": unzipped, "pages": samples, "pause": pause}

@@ -111,7 +111,8 @@ def run_native(size: str = "full", repeats: int = 15, sample_s: float = 0.05, on
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (noisier)")
-    parser.add_argument("--browser", action="store_true", help="also time Pyodide (Node) and pages (Chromium)")
+    parser.add_argument("--browser", action="store_true", help="also time Pyodide (Node) and pages (Chromium: "
+                        "loads, and long tasks and Pause while each training page trains)")
     parser.add_argument("--peers", action="store_true",
                         help="also time TensorFlow.js and ConvNetJS under Node (npm installs them once; with --browser: "
                              "ratios to pydl in Pyodide)")
@@ -149,6 +150,18 @@ def main(argv=None) -> int:
         report["browser"] = browser.run_all(native, quick=args.quick, size=args.size, clock=args.clock,
                                             log=lambda m: print(m, flush=True), with_pages=not args.no_pages)
         print(browser.format_report(report["browser"]))
+        if not args.no_pages:  # responsiveness while each page trains: one round (training.py --runs N for more)
+            import training
+
+            seconds = 4 if args.quick else 8
+            try:
+                report["browser"]["training"] = training.run(browser.DIST, runs=1, seconds=seconds,
+                                                             log=lambda m: print(m, flush=True))
+                print(training.format_report(report["browser"]["training"]["summary"], seconds))
+                report["browser"]["targets"] += training.targets(report["browser"]["training"]["summary"])
+            except Exception as error:  # Playwright or Chromium missing: say so, keep the rest
+                report["browser"]["training"] = {"error": f"{type(error).__name__}: {error}"}
+                print(f"    training pages not measured: {report['browser']['training']['error']}")
     if args.peers:
         import peers
 

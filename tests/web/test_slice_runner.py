@@ -43,8 +43,7 @@ def pydl_page(monkeypatch):
     elements = {}
     document = types.SimpleNamespace(getElementById=lambda name: elements.setdefault(name, FakeElement()))
     window = types.SimpleNamespace(pydlPage=FakePage())
-    monkeypatch.setitem(sys.modules, "pyscript", types.SimpleNamespace(
-        document=document, window=window, when=lambda event, selector: (lambda handler: handler)))
+    monkeypatch.setitem(sys.modules, "pyscript", types.SimpleNamespace(document=document, window=window))
     spec = importlib.util.spec_from_file_location("pydl_page_under_test", ROOT / "web" / "common" / "pydl_page.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

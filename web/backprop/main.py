@@ -7,9 +7,7 @@ natively). DOM changes go through pydl_page.apply in batches, because each call 
 import html
 import traceback
 
-from pyscript import when
-
-from pydl_page import apply, read, run_page
+from pydl_page import apply, listen, read, run_page
 
 bp = None  # pydl.lessons.backprop, imported once pydl is loaded
 graph_views = network_diagrams = None  # from drawings.py, which imports pydl too
@@ -298,8 +296,8 @@ async def main():
     for button, handler in (("#bp-step", page.step), ("#bp-forward", page.whole_forward),
                             ("#bp-backward", page.whole_backward), ("#bp-update", page.update),
                             ("#bp-reset", page.start_over), ("#bp-restore", page.restore_starting)):
-        when("click", button)(page.guard(handler))
-    when("change", "#bp-setup")(page.guard(page.on_setup_change))
+        listen("click", button, page.guard(handler))
+    listen("change", "#bp-setup", page.guard(page.on_setup_change))
     page.live = True
     page.render()
 

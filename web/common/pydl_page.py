@@ -23,7 +23,7 @@ import json
 import time
 import traceback
 
-from pyscript import document, when, window
+from pyscript import document, window
 
 page = window.pydlPage
 # Opened from disk (file://), this Python runs on the page's own thread (web/common/disk.js), not in a worker.
@@ -41,16 +41,23 @@ def yield_to_browser():
         run_sync(page.nextTask())
 
 
+# The runtime step's words for each way pyodide_start.mjs starts Python (self.pydlStart.snapshot).
+RUNTIME_STARTS = {"restored": "restored from this browser's snapshot", "made": "started afresh"}
+
+
 async def load_pydl():
     """Load NumPy and the pydl wheel that build.py put in dist/, reporting each step on the page.
 
     Both come from one loadPackage call, so the two downloads overlap; the wheel's URL is in build-info.json,
     which page.js fetched while the runtime was starting (pydlPage.buildInfo), so no round trip is left between.
     """
+    import js
     import pyodide_js
     from js import Object
     from pyodide.ffi import create_proxy, to_js
 
+    started = getattr(js, "pydlStart", None)  # how web/common/pyodide_start.mjs started Python (served pages)
+    page.step("runtime", "done", RUNTIME_STARTS.get(getattr(started, "snapshot", None), ""))
     page.step("numpy", "active")
     page.step("pydl", "active", "downloading…")
     wheel = page.url(json.loads(await _build_info())["pydl_wheel"])
@@ -100,9 +107,12 @@ async def run_page(main, browser_blas=False):
     browser_blas=True: once the page is ready, load OpenBLAS in the background (pydl.backend.load_browser_blas(),
     6.1 MB once) so that later training uses cblas_?gemm; <body data-blas> goes "loading", then "true"/"false".
     """
+    global _sending_at_once
     try:
         await load_pydl()
         await main()
+        _sending_at_once = False
+        _send_listeners()
     except BaseException as error:  # the reason must reach the page, whatever it is
         page.fail(f"{type(error).__name__}: {error}", traceback.format_exc())
         raise
@@ -154,6 +164,45 @@ def message_op(box_id, message):
     return {"id": box_id, "text": message or "", "hidden": not message}
 
 
+_listeners = []  # listen()'s handlers; the page calls _dispatch(index, event) with an index into this list
+_unsent = []  # [selector, event type, index] for the listeners the page has not been given yet
+_sending_at_once = True  # until run_page has run main(): every listen() so far goes to the page in one call
+_dispatch_proxy = None
+
+
+def listen(event_type, selector, handler):
+    """Call `handler` (sync or async) on each `event_type` event of the elements matching `selector` (CSS), with the
+    event if it takes a parameter. PyScript's `when` without its cost at start-up: `when` asks the page for each
+    element and adds each listener in a round trip of its own (about 1 s for a page with 20 controls); the
+    listeners a page asks for before its main() returns reach the page in one call (page.js listen()), later ones at
+    once. A selector that matches nothing is an error that names it. Handlers run as asyncio tasks."""
+    takes_event = bool(inspect.signature(handler).parameters)
+    _listeners.append(handler if takes_event else lambda event: handler())
+    _unsent.append([selector, event_type, len(_listeners) - 1])
+    if not _sending_at_once:
+        _send_listeners()
+
+
+def _dispatch(index, event):
+    result = _listeners[index](event)
+    if inspect.isawaitable(result):
+        # A task, on the page's thread too: there a task can suspend synchronous Python (JSPI, yield_to_browser),
+        # so that a long synchronous fit() in a lab cell still lets the page paint and answer.
+        asyncio.ensure_future(result)
+
+
+def _send_listeners():
+    global _dispatch_proxy
+    if not _unsent:
+        return
+    if _dispatch_proxy is None:
+        from pyodide.ffi import create_proxy
+
+        _dispatch_proxy = create_proxy(_dispatch)
+    page.listen(json.dumps(_unsent), _dispatch_proxy)
+    _unsent.clear()
+
+
 _handled_clicks = 0
 
 
@@ -178,7 +227,7 @@ def wire(selector, event, box_id, handler):
                 _handled_clicks += 1
                 apply([{"sel": "body", "data": {"clicks": str(_handled_clicks)}}])
 
-    when(event, selector)(run)
+    listen(event, selector, run)
 
 
 async def settled(result):
@@ -436,5 +485,5 @@ def redirect_output(target):
 
 
 __all__ = ["run_page", "load_pydl", "yield_to_browser", "ON_PAGE_THREAD", "element", "offer_download", "apply", "read",
-           "message_op", "wire", "settled", "SliceRunner", "LineChart", "training_progress", "LiveOutput",
+           "message_op", "listen", "wire", "settled", "SliceRunner", "LineChart", "training_progress", "LiveOutput",
            "redirect_output", "page"]

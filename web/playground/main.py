@@ -13,9 +13,9 @@ import json
 import random
 import time
 
-from pyscript import when, window
+from pyscript import window
 
-from pydl_page import offer_download, run_page
+from pydl_page import listen, offer_download, run_page
 
 view = window.pgView
 SLICE_SECONDS = 0.05  # training between two turns of the page's actions
@@ -128,10 +128,12 @@ def handle(action):
         show_frame()
 
 
-@when("click", "#pg-inbox")
 def take_actions(event):
     for action in json.loads(view.take()):
         handle(action)
+
+
+listen("click", "#pg-inbox", take_actions)
 
 
 async def main():
