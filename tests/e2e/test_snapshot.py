@@ -53,12 +53,17 @@ def test_second_visit_restores_python_from_the_snapshot_and_the_page_works(brows
     page = browser_page.page
     browser_page.open(PAGE)
     assert "started afresh" in page.inner_text(RUNTIME)
+    first_update_works(page)
     sizes = saved_snapshots(page)
     assert len(sizes) == 1 and sizes[0] > 10_000_000, sizes  # Python's whole memory, about 21 MB
 
     browser_page.open(PAGE)
     assert "restored from this browser's snapshot" in page.inner_text(RUNTIME)
     first_update_works(page)
+    # The lab starts by fetching its cells with pyodide.http.pyfetch: JavaScript's fetch works in a restored Python.
+    browser_page.open("web/lab/")
+    assert "restored from this browser's snapshot" in page.inner_text(RUNTIME)
+    assert page.locator(".lab-cell").count() > 5
     browser_page.assert_clean()
 
 

@@ -23,6 +23,7 @@ import json
 import time
 import traceback
 
+import js
 from pyscript import document, window
 
 page = window.pydlPage
@@ -42,7 +43,7 @@ def yield_to_browser():
 
 
 # The runtime step's words for each way pyodide_start.mjs starts Python (self.pydlStart.snapshot).
-RUNTIME_STARTS = {"restored": "restored from this browser's snapshot", "made": "started afresh"}
+RUNTIME_STARTS = {"restored": "restored from this browser's snapshot", "none yet": "started afresh"}
 
 
 async def load_pydl():
@@ -51,7 +52,6 @@ async def load_pydl():
     Both come from one loadPackage call, so the two downloads overlap; the wheel's URL is in build-info.json,
     which page.js fetched while the runtime was starting (pydlPage.buildInfo), so no round trip is left between.
     """
-    import js
     import pyodide_js
     from js import Object
     from pyodide.ffi import create_proxy, to_js
@@ -117,6 +117,9 @@ async def run_page(main, browser_blas=False):
         page.fail(f"{type(error).__name__}: {error}", traceback.format_exc())
         raise
     page.ready()
+    save_snapshot = getattr(getattr(js, "pydlStart", None), "saveSnapshot", None)
+    if save_snapshot:  # a first visit: pyodide_start.mjs saves a snapshot of Python for the next one
+        save_snapshot()
     if browser_blas:
         _background.add(asyncio.ensure_future(_load_blas_in_background()))
 

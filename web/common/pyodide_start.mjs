@@ -1,8 +1,8 @@
 /* Pyodide for PyScript's worker (each page's pyscript.json names this module as its "interpreter"), started from
  * this browser's own snapshot of the interpreter when it has one.
  *
- * The first visit saves the memory of a freshly started Python (about 21 MB, in Cache Storage, never sent
- * anywhere); later visits restore it instead of starting Python again (0.3-0.6 s less on this project's test
+ * Once the first visit's page is ready, web/common/snapshot_worker.mjs saves the memory of a freshly started Python
+ * (about 21 MB, in Cache Storage, never sent anywhere); later visits restore it instead of starting Python again (0.3-0.6 s less on this project's test
  * machine). Pyodide 0.27 can snapshot only before any binary extension is loaded, so NumPy still loads every time.
  * A snapshot is keyed by the Pyodide version and the sha256 of the site's python_stdlib.zip (build-info.json), and
  * one that does not restore is deleted. (Starting NumPy's load here too, before PyScript's own set-up, was tried and
@@ -57,39 +57,36 @@ async function savedSnapshot(request) {
   return null;
 }
 
-async function save(request, snapshot) {
-  const cache = await caches.open(CACHE);
-  for (const old of await cache.keys()) await cache.delete(old);  // one snapshot: this site's current one
-  await cache.put(request, new Response(snapshot));
-}
-
 export async function loadPyodide(options) {
   // PyScript derives indexURL from this module's folder; Pyodide's files are in vendor/pyodide/.
   options = { ...options, indexURL: new URL("vendor/pyodide/", SITE).href };
-  const info = await buildInfo();
-  const request = snapshotRequest(info);
-  const start = (self.pydlStart = { snapshot: request ? "made" : "unavailable" });
-  let pyodide = null;
+  const request = snapshotRequest(await buildInfo());
+  const start = (self.pydlStart = { snapshot: request ? "none yet" : "unavailable" });
   const saved = request && (await savedSnapshot(request));
   if (saved) {
     try {
-      pyodide = await loadRuntime({ ...options, _loadSnapshot: saved });
+      const pyodide = await loadRuntime({ ...options, _loadSnapshot: saved });
       start.snapshot = "restored";
-    } catch (error) {  // another Pyodide build, a damaged entry: start afresh and replace it
+      console.info("pydl: Python restored from this browser's snapshot");
+      return pyodide;
+    } catch (error) {  // another Pyodide build: start afresh, and save a new one
       console.warn("pydl: the saved Python snapshot did not restore, starting Python afresh:", error);
       await caches.delete(CACHE).catch(() => {});
     }
   }
-  if (!pyodide) {
-    pyodide = await loadRuntime({ ...options, _makeSnapshot: Boolean(request) });
-    if (request) {
-      // Taken now, before anything else runs in this Python; written while the page goes on starting.
-      save(request, pyodide.makeMemorySnapshot()).catch((error) => {
-        start.snapshot = "not saved";  // storage full or refused: the next visit starts Python afresh
-        console.warn("pydl: could not save a Python snapshot:", error);
-      });
-    }
-  }
-  console.info(`pydl: Python ${start.snapshot === "restored" ? "restored from this browser's snapshot" : "started"}`);
+  const pyodide = await loadRuntime(options);
+  // Once the page is ready (pydl_page.run_page calls this), so that it does not compete with the page's start.
+  if (request) start.saveSnapshot = () => saveSnapshot(options.indexURL, request, start);
   return pyodide;
+}
+
+function saveSnapshot(indexURL, request, start) {
+  start.saveSnapshot = null;
+  start.snapshot = "saving";
+  const worker = new Worker(new URL("snapshot_worker.mjs", import.meta.url), { type: "module" });
+  worker.onmessage = ({ data }) => {
+    start.snapshot = data.error ? "not saved" : "saved";
+    if (data.error) console.warn("pydl: could not save a Python snapshot:", data.error);
+  };
+  worker.postMessage({ indexURL, key: request.url, cache: CACHE });
 }
