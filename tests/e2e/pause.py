@@ -10,6 +10,7 @@ page before) still fails every time.
 
 from __future__ import annotations
 
+import json
 import statistics
 
 from tests.e2e.conftest import measurements
@@ -41,23 +42,28 @@ def pause_once(page, probe: dict, resume=None) -> float:
     return times["paused"] - times["clicked"]
 
 
-def status_moves_on(selector: str):
-    """A ``between`` for :func:`assert_pause_answers`: waits until the element's text changes, as a status that
-    updates a few times a second does once training runs again."""
+def status_moves_on(selector: str, attribute: str | None = None, timeout: float | None = None):
+    """A ``between`` for :func:`assert_pause_answers`: waits until the element's text (or its data-``attribute``)
+    changes, as a status that updates a few times a second does once training runs again. ``timeout`` in ms (None:
+    Playwright's default)."""
 
     def wait(page):
-        text = page.inner_text(selector)
-        page.wait_for_function("([s, t]) => document.querySelector(s).textContent !== t", arg=[selector, text])
+        read = ("(s) => document.querySelector(s).textContent" if attribute is None
+                else f"(s) => document.querySelector(s).dataset[{json.dumps(attribute)}]")
+        before = page.evaluate(read, selector)
+        page.wait_for_function(f"([s, t]) => ({read})(s) !== t", arg=[selector, before], timeout=timeout)
 
     return wait
 
 
-def resume_with(button: str, status: str):
-    """A ``resume`` for :func:`assert_pause_answers`: clicks ``button`` and waits for ``status`` to say training."""
+def resume_with(button: str, status: str, attribute: str = "state", value: str = "training",
+                timeout: float | None = None):
+    """A ``resume`` for :func:`assert_pause_answers`: clicks ``button`` and waits for ``status`` to say training
+    (its data-``attribute`` is ``value``). ``timeout`` in ms (None: Playwright's default)."""
 
     def resume(page):
         page.click(button)
-        page.wait_for_selector(f"{status}[data-state=training]")
+        page.wait_for_selector(f"{status}[data-{attribute}={value}]", timeout=timeout)
 
     return resume
 

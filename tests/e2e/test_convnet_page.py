@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import BrowserPage
-from tests.e2e.pause import assert_pause_answers
+from tests.e2e.pause import assert_pause_answers, resume_with, status_moves_on
 from tests.e2e.test_pages import OVERFLOWING
 
 PATH = "web/convnet/"
@@ -345,14 +345,8 @@ def test_pause_answers_within_200_ms_while_training_and_the_page_stays_live(lab)
     page.click("#train")
     page.wait_for_selector("#train-card[data-state=training]")
 
-    def trains_on(page):  # the status moves on (a few times a second) once training runs again
-        text = page.inner_text("#train-status")
-        page.wait_for_function("t => document.getElementById('train-status').textContent !== t", arg=text)
-
-    def resume(page):
-        page.click("#pause")
-        page.wait_for_selector("#train-card[data-state=training]")
-
+    trains_on = status_moves_on("#train-status")  # a few times a second once training runs again
+    resume = resume_with("#pause", "#train-card")
     assert_pause_answers(page, "convnet page", {"button": "#pause"}, resume, between=trains_on)
     trains_on(page)
     page.click("#pause")
@@ -365,8 +359,7 @@ def test_pause_answers_within_200_ms_while_training_and_the_page_stays_live(lab)
     page.fill("#arith-row", "1")
     page.dispatch_event("#arith-row", "change")
     page.wait_for_function("document.getElementById('arith').textContent.includes('row 1, column')")
-    page.click("#pause")
-    page.wait_for_selector("#train-card[data-state=training]")
+    resume(page)
     train(page, 2)  # a new run replaces the paused one and runs to its end
     assert attr(page, "#train-card", "data-epochs") == "2"
     assert page.get_attribute("#chart-accuracy", "data-points") == "2"

@@ -9,7 +9,7 @@ import pytest
 
 from pydl.lessons.generative.gan import GanSettings
 from pydl.lessons.generative.gan_code import gan_code
-from tests.e2e.pause import assert_pause_answers
+from tests.e2e.pause import assert_pause_answers, resume_with, status_moves_on
 
 PAGE = "web/generative/"
 pytestmark = pytest.mark.e2e
@@ -151,14 +151,9 @@ def test_pause_answers_within_200_ms_while_training(gan_page):
     click(gan_page, "#gan-train")
     wait_for_step(gan_page, 10)
 
-    def resume(page):
-        page.click("#gan-pause")
-        page.wait_for_selector("#gan-status[data-state=training]", timeout=20_000)
-
-    def between(page):
-        wait_for_step(page, step_shown(page) + 5)
-
-    assert_pause_answers(gan_page, "generative page (GAN)", PAUSE_PROBE, resume, between=between)
+    resume = resume_with("#gan-pause", "#gan-status", timeout=20_000)
+    trains_on = status_moves_on("#gan-status", attribute="step")  # the step of the frame shown, a few a second
+    assert_pause_answers(gan_page, "generative page (GAN)", PAUSE_PROBE, resume, between=trains_on)
 
 
 @pytest.mark.parametrize("width", [390, 1280])

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.e2e.pause import assert_pause_answers
+from tests.e2e.pause import assert_pause_answers, resume_with, status_moves_on
 
 pytestmark = pytest.mark.e2e
 
@@ -76,15 +76,8 @@ def test_a_training_cell_pauses_within_200_ms_and_stop_ends_its_fit_early(browse
     page.click("#run-digits")
     page.wait_for_function("!document.getElementById('pause-digits').disabled", timeout=TRAINING_TIMEOUT_MS)
 
-    def trains_on(page):  # the progress line moves on (a few times a second) while fit() runs
-        text = page.inner_text("#progress-text-digits")
-        page.wait_for_function("t => document.getElementById('progress-text-digits').textContent !== t", arg=text,
-                               timeout=60_000)
-
-    def resume(page):
-        page.click("#pause-digits")
-        page.wait_for_selector("#cell-digits[data-state=running]")
-
+    trains_on = status_moves_on("#progress-text-digits", timeout=60_000)  # a few times a second while fit() runs
+    resume = resume_with("#pause-digits", "#cell-digits", value="running")
     assert_pause_answers(page, "lab cell", {"button": "#pause-digits", "target": "#cell-digits"}, resume,
                          between=trains_on)
     page.click("#pause-digits")

@@ -13,7 +13,7 @@ import pytest
 
 from pydl import models
 from tests.e2e.conftest import BrowserPage
-from tests.e2e.pause import assert_pause_answers
+from tests.e2e.pause import assert_pause_answers, resume_with, status_moves_on
 
 PATH = "web/playground/"
 
@@ -108,14 +108,8 @@ def test_pause_answers_within_200_ms_while_playing(pg_page):
     page.click("#pg-play")
     playing(page, True)
 
-    def trains_on(page):  # the epoch counter moves on
-        epoch = page.get_attribute("#pg", "data-epoch")
-        page.wait_for_function("e => document.getElementById('pg').dataset.epoch !== e", arg=epoch, timeout=30_000)
-
-    def resume(page):
-        page.click("#pg-play")
-        playing(page, True)
-
+    trains_on = status_moves_on("#pg", attribute="epoch", timeout=30_000)  # the epoch counter moves on
+    resume = resume_with("#pg-play", "#pg", attribute="playing", value="true")
     assert_pause_answers(page, "playground", {"button": "#pg-play", "target": "#pg", "attribute": "playing",
                                               "value": "false"}, resume, between=trains_on)
     page.click("#pg-play")

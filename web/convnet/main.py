@@ -26,7 +26,7 @@ from pyodide.ffi import create_proxy
 
 import views
 import views_inside
-from pydl_page import LineChart, apply, element, page, run_page
+from pydl_page import LineChart, SliceRunner, apply, element, page, run_page
 from views import figure, ink_image, pct, show_message
 
 # Training time between two looks at the Pause button: a pause waits for at most one slice (or one batch and the
@@ -42,17 +42,18 @@ class Lab:
     clock = None  # its WallClock: the time the learner waited
     views_show = None  # (model, epoch, batch) the views were last drawn for
     charts = None  # the (loss, accuracy) LineCharts of the run shown
-    paused = False
-    generation = 0  # bumped to stop a running training loop
+    # Train, Pause and Stop (in the training card); an error in training is shown in the model card's message
+    runner = SliceRunner("train-card", "pause", "stop", "train-card", "spec-message", {"class": "msg error"})
     previous_val = None  # validation accuracy of the previous run, drawn for comparison
     evaluation = None
     epochs_trained = 0
     cell = None  # the confusion-matrix cell shown
-    generation_stopped = True  # no training loop is running
     preparing = None  # the background task of prepare(), started by main()
     drawn = None  # the drawn digit as the model's input, once there is one
     ascent_generation = 0  # bumped to stop card 8's animation
-    transfer_generation = 0  # bumped to stop card 10's run
+    # card 10's Compare (Stop only); an error in it is shown where its status is
+    transfer_runner = SliceRunner("transfer-card", None, "transfer-stop", "transfer-card", "transfer-status",
+                                  {"class": "msg error"})
 
 
 lab = Lab()
@@ -314,7 +315,7 @@ def reset_model(force=False, refresh=True):
     element("train").disabled = False
     render_table(model)
     apply(ready_ops("model-card"))
-    if force or (lab.epochs_trained == 0 and lab.generation_stopped):
+    if force or (lab.epochs_trained == 0 and not lab.runner.running):
         lab.model, lab.epochs_trained, lab.evaluation, lab.loop = model, 0, None, None
         apply(clear_run_ops("Not trained yet: the model below has random weights."))
         new_charts()
@@ -336,9 +337,7 @@ async def on_conv_count(event=None):
 
 # ------------------------------------------------------------------------------------------------ 4. training
 def stop_training():
-    lab.generation += 1
-    lab.generation_stopped = True
-    lab.paused = False
+    lab.runner.end()
     apply([{"id": "pause", "disabled": True, "text": "Pause"}, {"id": "stop", "disabled": True},
            {"id": "train-card", "data": {"state": "idle", "control": "run"}}])
 
@@ -367,7 +366,7 @@ def bar_op(loop, epochs):
 
 
 async def on_train(event=None):
-    from pydl.lessons.convnet import WallClock, build_model, progress, train_slice, training_loop
+    from pydl.lessons.convnet import WallClock, build_model, training_loop
 
     spec = read_spec()
     stop_training()
@@ -376,85 +375,84 @@ async def on_train(event=None):
     model = build_model(spec, lab.data.input_shape)
     render_table(model)
     lab.model, lab.epochs_trained, lab.evaluation = model, 0, None
-    lab.loop = loop = training_loop(model, lab.data, spec["epochs"], spec["batch_size"], spec["augment"], spec["seed"])
+    lab.loop = training_loop(model, lab.data, spec["epochs"], spec["batch_size"], spec["augment"], spec["seed"])
     lab.clock = WallClock()
-    lab.generation += 1
-    lab.generation_stopped = False
-    generation = lab.generation
-    card = element("train-card")
-    epochs = spec["epochs"]
-    apply(clear_run_ops(f"Training: epoch 1 of {epochs}…")
+    apply(clear_run_ops(f"Training: epoch 1 of {spec['epochs']}…")
           + [{"id": "train-card", "data": {"state": "training", "control": "run"}},
              {"id": "pause", "disabled": False, "text": "Pause"}, {"id": "stop", "disabled": False},
              {"id": "train", "text": "Train again"}])
     show_message("spec-message")
-    loss_chart, acc_chart = new_charts()
-    baseline_val = float(element("baseline-result").dataset.valAccuracy)
-    previous = lab.previous_val
-    last_update = 0.0
+    run = TrainingRun(spec["epochs"], float(element("baseline-result").dataset.valAccuracy), lab.previous_val)
     lab.clock.start()
-    while not loop.done:
-        await asyncio.sleep(0)  # let the browser deliver clicks and repaint (first of all the setup above)
-        if generation != lab.generation:
-            return  # stopped, or a new run started
-        # Pause and Stop are clicks the page's thread wrote into the card (common/training_controls.js): one read
-        # a slice.
-        control = card.getAttribute("data-control")
-        if control == "stop":
-            break
-        wants_pause = control == "pause"
-        if wants_pause != lab.paused:
-            await (pause(generation) if wants_pause else resume())
-            continue
-        if lab.paused:
-            await asyncio.sleep(0.05)
-            continue
+    lab.runner.start(run.ended, run.train_slice, run.finish, pause_or_resume, run.show_progress)
+
+
+class TrainingRun:
+    """The parts of one Train that pydl_page.SliceRunner calls: a slice, the charts after an epoch, the end."""
+
+    def __init__(self, epochs, baseline_val, previous):
+        self.loop, self.epochs = lab.loop, epochs
+        self.baseline_val, self.previous = baseline_val, previous  # drawn beside this run's accuracy
+        self.loss_chart, self.acc_chart = new_charts()
+
+    def ended(self):
+        loop = self.loop
+        return "done" if loop.done else "stopped" if loop.history.stop_reason else None
+
+    async def train_slice(self):
+        from pydl.lessons.convnet import train_slice
+
+        loop = self.loop
         epoch_ended = train_slice(loop, SLICE_SECONDS)
-        now = time.perf_counter()
         if loop.history.stop_reason:  # the loss became NaN: the loop stopped, the views show the last weights
             show_message("spec-message", loop.history.stop_reason, "error")
-            break
+            return True
         if not epoch_ended:
-            if now - last_update > 0.25:
-                last_update = now
-                apply([bar_op(loop, epochs), {"id": "train-status", "text": f"Training: epoch {loop.epoch + 1} of "
-                                                                            f"{epochs}, batch {loop.batch} of "
-                                                                            f"{loop.steps}…"}])
-            continue
+            return False
+        generation = lab.runner.generation
         await asyncio.sleep(0)  # that slice ended with the validation pass: the browser's turn before the charts
-        if generation != lab.generation:
-            return
+        if generation != lab.runner.generation:
+            return True
         logs = {key: values[-1] for key, values in loop.history.history.items()}
         lab.epochs_trained = done = loop.epoch
-        loss_chart.add(done, **{"train loss": logs["loss"], "val loss": logs["val_loss"]})
-        acc_chart.add(done, train=logs["accuracy"], validation=logs["val_accuracy"], baseline=baseline_val,
-                      **{"previous run": previous[done - 1] if previous and done <= len(previous) else None})
+        epochs, previous = self.epochs, self.previous
+        self.loss_chart.add(done, **{"train loss": logs["loss"], "val loss": logs["val_loss"]})
+        self.acc_chart.add(done, train=logs["accuracy"], validation=logs["val_accuracy"], baseline=self.baseline_val,
+                           **{"previous run": previous[done - 1] if previous and done <= len(previous) else None})
         seconds = lab.clock.seconds() / done  # what the learner waited per epoch, drawing included
         apply([bar_op(loop, epochs), {"id": "train-status", "text": f"Epoch {done} of {epochs}: validation accuracy "
-                                              f"{pct(logs['val_accuracy'])} (baseline {pct(baseline_val)}) · "
+                                              f"{pct(logs['val_accuracy'])} (baseline {pct(self.baseline_val)}) · "
                                               f"{seconds:.1f} s per epoch in this browser."},
                {"id": "train-card", "data": {"epochs": str(done), "valAccuracy": str(logs["val_accuracy"]),
                                              "epochSeconds": f"{seconds:.3f}"}}])
-    if generation != lab.generation:
-        return
-    stopped = not loop.done
-    # The views of the weights cost seconds in the browser (more than an epoch of the default model): they are
-    # redrawn when training pauses or ends, not after every epoch, a view at a time with clicks taken between.
-    apply([{"id": "pause", "disabled": True, "text": "Pause"}, {"id": "stop", "disabled": True}])
-    lab.paused = False
-    lab.clock.resume()
-    if not await redraw_views(generation, lambda: True):
-        return
-    lab.generation_stopped = True
-    waited = lab.clock.seconds()  # now with the last views drawn: all the learner waited for
-    seconds = waited / max(progress(loop), 1e-9)
-    ran = f"{progress(loop):.2f} of {epochs} epochs" if stopped else f"{lab.epochs_trained} epochs"
-    apply([{"id": "train-status", "text": f"{'Stopped after ' if stopped else ''}{ran} in {waited:.1f} s: "
-                                          f"{seconds:.1f} s per epoch in this browser, drawing included."
-                                          + (" Train again starts over." if stopped else "")},
-           {"id": "train-card", "data": {"epochSeconds": f"{seconds:.3f}", "control": "run"}}])
-    show_result("stopped" if stopped else "done")
-    card.dataset.state = "stopped" if stopped else "done"  # last: tests (and people) read every result after it
+        return True
+
+    def show_progress(self):
+        loop = self.loop
+        apply([bar_op(loop, self.epochs), {"id": "train-status", "text": f"Training: epoch {loop.epoch + 1} of "
+                                                                         f"{self.epochs}, batch {loop.batch} of "
+                                                                         f"{loop.steps}…"}])
+
+    async def finish(self, state):
+        from pydl.lessons.convnet import progress
+
+        loop, stopped = self.loop, state == "stopped"
+        # The views of the weights cost seconds in the browser (more than an epoch of the default model): they are
+        # redrawn when training pauses or ends, not after every epoch, a view at a time with clicks taken between.
+        apply([{"id": "pause", "disabled": True, "text": "Pause"}, {"id": "stop", "disabled": True}])
+        lab.clock.resume()
+        if not await redraw_views(lambda: True):
+            return
+        waited = lab.clock.seconds()  # now with the last views drawn: all the learner waited for
+        seconds = waited / max(progress(loop), 1e-9)
+        ran = f"{progress(loop):.2f} of {self.epochs} epochs" if stopped else f"{lab.epochs_trained} epochs"
+        apply([{"id": "train-status", "text": f"{'Stopped after ' if stopped else ''}{ran} in {waited:.1f} s: "
+                                              f"{seconds:.1f} s per epoch in this browser, drawing included."
+                                              + (" Train again starts over." if stopped else "")},
+               {"id": "train-card", "data": {"epochSeconds": f"{seconds:.3f}", "control": "run"}}])
+        show_result("stopped" if stopped else "done")
+        # last: tests (and people) read every result after it
+        element("train-card").dataset.state = "stopped" if stopped else "done"
 
 
 def result_html(evaluation, baseline, loop, chance, state):
@@ -490,39 +488,42 @@ def show_result(state="done"):
             "data": {"testAccuracy": str(lab.evaluation["accuracy"]), "advice": verdict, "state": state}}])
 
 
-async def pause(generation):
+def pause_or_resume(paused):
+    return pause() if paused else resume()
+
+
+async def pause():
     """The card asked for a pause: say so at once, then bring the views up to the paused model."""
     from pydl.lessons.convnet import progress
 
-    lab.paused = True
     lab.clock.pause()
     # One round trip, the status first of all: the learner sees at once that the pause took effect.
     apply([{"id": "train-card", "data": {"state": "paused"}}, {"id": "pause", "text": "Resume"},
            {"id": "train-status", "text": f"Paused after {progress(lab.loop):.2f} epochs. Look around, then "
                                           "resume."}])
     card = element("train-card")
-    if await redraw_views(generation, lambda: card.getAttribute("data-control") == "pause"):
+    if await redraw_views(lambda: card.getAttribute("data-control") == "pause"):
         show_result_if_evaluated("paused")
 
 
-async def resume():
+def resume():
     """Training goes on: the paused run's result would soon be stale, so it goes."""
-    lab.paused = False
     lab.clock.resume()
     apply([{"id": "train-card", "data": {"state": "training"}}, {"id": "pause", "text": "Pause"},
            {"id": "train-result", "html": "", "data": {"testAccuracy": "", "advice": "", "state": ""}}])
 
 
-async def redraw_views(generation, still_wanted) -> bool:
+async def redraw_views(still_wanted) -> bool:
     """refresh_steps() with a yield between views, unless the views show this model already; False if it was cut
     short (a new run, or ``still_wanted()`` turned False: a resume does not wait for the views)."""
     shown = (lab.model, lab.loop.epoch, lab.loop.batch)
     if lab.views_show == shown:
         return True
     lab.views_show = None
+    generation = lab.runner.generation
     for _ in refresh_steps():
         await asyncio.sleep(0)
-        if generation != lab.generation or not still_wanted():
+        if generation != lab.runner.generation or not still_wanted():
             return False
     lab.views_show = shown
     return True

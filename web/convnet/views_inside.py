@@ -116,41 +116,36 @@ async def run_ascent(lab):
         await asyncio.sleep(FRAME_SECONDS)
 
 
-async def run_transfer(lab, slice_seconds):
-    """Card 10: the three ways trained in slices (pydl.lessons.convnet.transfer.TransferRun); Stop (written into the
-    card by common/training_controls.js) ends it after the current slice, keeping the ways finished."""
-    import asyncio
-
+def run_transfer(lab, slice_seconds):
+    """Card 10: the three ways trained in slices (pydl.lessons.convnet.transfer.TransferRun) by lab.transfer_runner;
+    Stop (written into the card by common/training_controls.js) ends it after the current slice, keeping the ways
+    finished."""
     from pydl.lessons.convnet.transfer import WAYS, TransferRun
 
     per_class, steps = int(element("transfer-images").value), int(element("transfer-steps").value)
-    lab.transfer_generation += 1
-    generation = lab.transfer_generation
-    card = element("transfer-card")
     run = TransferRun(per_class=per_class, seed=0, steps=steps)
     words = dict(WAYS)
     apply([{"id": "transfer-card", "data": {"control": "run", "state": "training"}},
            {"id": "transfer-stop", "disabled": False}, {"id": "transfer-run", "text": "Compare again"}]
           + transfer_ops(run))
-    while not run.done:
-        await asyncio.sleep(0)
-        if generation != lab.transfer_generation:
-            return
-        if card.getAttribute("data-control") == "stop":
-            break
+
+    def train_slice():
         finished = run.step(slice_seconds)
         ops = transfer_ops(run) if finished else [transfer_ops(run)[-1]]
         if not run.done:
             ops.append({"id": "transfer-status", "text": f"Training {words[run.current]}: {pct(run.progress)} of "
                                                          f"all batches ({per_class} images a digit)…"})
         apply(ops)
-    state = "done" if run.done else "stopped"
-    best = max(run.results, key=run.results.get) if run.results else None
-    text = (f"{'Done' if run.done else 'Stopped'}: {len(run.results)} of 3 ways, {per_class} training images of "
-            f"each new digit, tested on the {len(run.split.y_test)} test images of 5-9."
-            + (f" Best: {words[best].split(' (')[0]}." if best else ""))
-    apply([{"id": "transfer-status", "text": text}, {"id": "transfer-stop", "disabled": True},
-           {"id": "transfer-card", "data": {"state": state, "control": "run"}}])
+
+    def finish(state):
+        best = max(run.results, key=run.results.get) if run.results else None
+        text = (f"{'Done' if run.done else 'Stopped'}: {len(run.results)} of 3 ways, {per_class} training images of "
+                f"each new digit, tested on the {len(run.split.y_test)} test images of 5-9."
+                + (f" Best: {words[best].split(' (')[0]}." if best else ""))
+        apply([{"id": "transfer-status", "text": text}, {"id": "transfer-stop", "disabled": True},
+               {"id": "transfer-card", "data": {"state": state, "control": "run"}}])
+
+    lab.transfer_runner.start(lambda: "done" if run.done else None, train_slice, finish)
 
 
 def offer_model(lab, file_name):

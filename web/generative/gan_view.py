@@ -1,16 +1,15 @@
 """The GAN cards of the generative page: read the fields, step pydl.lessons.generative's GAN, show its frames.
 
 Every number shown comes from pydl.lessons.generative (tests/lessons/test_gan*.py run the same functions natively);
-gan_plane.js only paints them. Training runs in slices of about SLICE_SECONDS (a frame is a slice of its own), and between two slices reads the
-Pause/Stop request that ../common/training_controls.js wrote into #gan-controls, so a click takes effect at once.
+gan_plane.js only paints them. Training runs in slices of about SLICE_SECONDS (a frame is a slice of its own) through
+pydl_page.SliceRunner, which between two slices reads the Pause/Stop request that ../common/training_controls.js wrote
+into #gan-controls, so a click takes effect at once.
 """
 
-import asyncio
 import json
 import time
-import traceback
 
-from pydl_page import LineChart, apply, element, message_op, read, wire
+from pydl_page import LineChart, SliceRunner, apply, message_op, read, wire
 from pyscript import window
 
 SLICE_SECONDS = 0.04
@@ -45,9 +44,8 @@ def number(value):
 
 class GanSection:
     def __init__(self):
-        self.training = self.sampler = self.slow = self.chart = self.task = None
-        self.generation = 0  # bumped to end a running loop
-        self.paused = False
+        self.training = self.sampler = self.slow = self.chart = None
+        self.runner = SliceRunner("gan-controls", "gan-pause", "gan-stop", "gan-status", "gan-message")
         self.last_frame = 0.0
         self.show_target()
 
@@ -90,7 +88,7 @@ class GanSection:
         if checked is None:
             return False
         settings, target = checked
-        self.generation += 1  # a run still going ends
+        self.runner.end()  # a run still going ends
         self.training = gan.GanTraining(settings, target)
         self.sampler = gan.views.FrameSampler(target, settings.seed)
         self.slow = gan.slow.SlowMotion(self.training, self.sampler)
@@ -108,44 +106,24 @@ class GanSection:
     def start(self, event=None):
         if not self.new_training():
             return  # the message says why; a run already going carries on
-        self.paused = False
         apply([{"id": "gan-controls", "data": {"control": "run"}},
                {"id": "gan-pause", "disabled": False, "text": "Pause"}, {"id": "gan-stop", "disabled": False},
                {"id": "gan-slow", "disabled": True}, {"id": "gan-train", "text": "Train again"},
                {"id": "gan-status", "text": "Training\u2026", "data": {"state": "training", "step": "0"}}])
         self.show_frame()
-        self.task = asyncio.ensure_future(self.loop(self.generation))
+        self.runner.start(self.ended, self.train_slice, self.finish, self.show_pause)
 
-    async def loop(self, generation):
+    def ended(self):
+        return None if self.training.stopped is None else "diverged"
+
+    def train_slice(self):
+        if time.perf_counter() - self.last_frame > FRAME_SECONDS:
+            self.show_frame()  # a slice of its own: Pause and Stop are looked at between it and the steps
+            return
         training = self.training
-        controls = element("gan-controls")
-        try:
-            while training.stopped is None:
-                if generation != self.generation:
-                    return  # a new run started
-                control = controls.getAttribute("data-control")  # one read a slice: a click written by the page
-                if control == "stop":
-                    return self.finish("stopped")
-                if (control == "pause") != self.paused:
-                    self.toggle_pause()
-                if self.paused:
-                    await asyncio.sleep(0.05)
-                    continue
-                if time.perf_counter() - self.last_frame > FRAME_SECONDS:
-                    self.show_frame()  # a slice of its own: Pause and Stop are looked at between it and the steps
-                else:
-                    ends = time.perf_counter() + SLICE_SECONDS
-                    while time.perf_counter() < ends and training.stopped is None:
-                        training.step()
-                await asyncio.sleep(0)  # let the browser deliver clicks (Pause, Stop) and repaint
-            if generation == self.generation:
-                self.finish("diverged")
-        except Exception as error:  # a bug: say so in the card, and leave the buttons usable
-            traceback.print_exc()
-            self.generation += 1
-            apply([message_op("gan-message", f"Training stopped: {type(error).__name__}: {error}"),
-                   {"id": "gan-pause", "disabled": True}, {"id": "gan-stop", "disabled": True},
-                   {"id": "gan-status", "data": {"state": "error"}}])
+        ends = time.perf_counter() + SLICE_SECONDS
+        while time.perf_counter() < ends and training.stopped is None:
+            training.step()
 
     def status_text(self):
         training = self.training
@@ -176,20 +154,17 @@ class GanSection:
                             **{"D loss": [losses["d_loss"][i] for i in picked],
                                "G loss": [losses["g_loss"][i] for i in picked], "ln 2": [LN2] * len(picked)})
 
-    def toggle_pause(self):
-        self.paused = not self.paused
-        status = {"id": "gan-status", "data": {"state": "paused" if self.paused else "training"}}
-        if self.paused:  # the status says at once where it paused; the plane follows with the frame of that step
+    def show_pause(self, paused):
+        status = {"id": "gan-status", "data": {"state": "paused" if paused else "training"}}
+        if paused:  # the status says at once where it paused; the plane follows with the frame of that step
             status.update(text=self.status_text())
             status["data"]["step"] = str(self.training.steps)
-        apply([{"id": "gan-pause", "text": "Resume" if self.paused else "Pause"},
-               {"id": "gan-slow", "disabled": not self.paused}, status])
-        if self.paused:
+        apply([{"id": "gan-pause", "text": "Resume" if paused else "Pause"},
+               {"id": "gan-slow", "disabled": not paused}, status])
+        if paused:
             self.show_frame()
 
     def finish(self, state):
-        self.generation += 1
-        self.paused = False
         self.show_frame()
         stopped = self.training.stopped
         text = stopped if state == "diverged" else f"Stopped. {self.status_text()}"
@@ -229,7 +204,7 @@ class GanSection:
         self.show_frame()
 
     def state_after_slow(self):
-        return "paused" if self.paused else "slow"
+        return "paused" if self.runner.paused else "slow"
 
 
 async def setup():

@@ -2,17 +2,14 @@
 
 Every number shown comes from pydl.lessons.generative.vae (tests/lessons/test_vae.py checks the same numbers
 natively); vae.js only draws them and turns clicks on the map into latent points. Training steps the VAE's own
-training loop (fit's) in slices of about 0.03 s; between two slices it reads the Pause/Stop request that
-../common/training_controls.js wrote into #vae-controls, so a click takes effect at once, and a point picked on the
-map is decoded by the model as it is at that moment.
+training loop (fit's) in slices of about 0.03 s through pydl_page.SliceRunner, which between two slices reads the
+Pause/Stop request that ../common/training_controls.js wrote into #vae-controls, so a click takes effect at once, and
+a point picked on the map is decoded by the model as it is at that moment.
 """
 
-import asyncio
 import json
-import time
-import traceback
 
-from pydl_page import LineChart, apply, element, message_op, read, wire
+from pydl_page import LineChart, SliceRunner, apply, element, message_op, read, wire
 from pyscript import window
 
 vae = None  # pydl.lessons.generative.vae, imported once pydl is loaded
@@ -30,8 +27,8 @@ class VAESection:
     def __init__(self):
         values, _ = vae.check_training({key: str(value) for key, value in vae.VAE_DEFAULTS.items()})
         self.lesson = vae.VAELesson(values)  # untrained: the map shows where a fresh encoder puts the digits
-        self.generation = 0  # bumped to stop a running training loop
-        self.paused = False
+        self.runner = SliceRunner("vae-controls", "vae-pause", "vae-stop", "vae-status", "vae-message")
+        self.finished = None  # the logs of an epoch that ended in the last slice, drawn in a slice of its own
         self.point = None
         self.chart = None
         self.draw_plane()
@@ -50,8 +47,7 @@ class VAESection:
         values = self.checked()
         if values is None:
             return  # the message says why; a run already going carries on
-        self.generation += 1
-        self.paused = False
+        self.finished = None
         self.lesson = vae.VAELesson(values)
         self.chart = LineChart("vae-chart", [{"label": "reconstruction", "color": "#2563eb"},
                                              {"label": "KL", "color": "#ea580c"}],
@@ -62,48 +58,27 @@ class VAESection:
                {"sel": "#vae-progress > div", "attrs": {"style": "width: 0%"}},
                {"id": "vae-status", "text": "Training\u2026", "data": {"state": "training", "epochs": "0"}}])
         self.draw_plane()
-        asyncio.ensure_future(self.loop(self.generation))
+        self.runner.start(self.ended, self.train_slice, self.finish, self.show_pause, self.show_progress)
 
-    async def loop(self, generation):
+    def ended(self):
+        return "done" if self.lesson.done and self.finished is None else None
+
+    def train_slice(self):
+        if self.finished is not None:  # an epoch ended in the last slice: redraw now, as a slice of its own
+            self.show_finished()
+            return True
+        self.finished = self.lesson.step(SLICE_SECONDS)
+        return self.finished is not None  # its progress line would only be overwritten by the epoch's
+
+    def show_finished(self):
+        """Draw the epoch that ended in the last slice, if one did."""
+        if self.finished is not None:
+            self.show_epoch(self.finished)
+            self.finished = None
+
+    def show_progress(self):
         lesson = self.lesson
-        controls = element("vae-controls")
-        last_update, finished = 0.0, None
-        try:
-            while not lesson.done or finished is not None:
-                if generation != self.generation:
-                    return  # a new run started
-                control = controls.getAttribute("data-control")  # one read a slice: a click written by the page
-                if control == "stop":
-                    if finished is not None:
-                        self.show_epoch(finished)
-                    return self.finish("stopped")
-                if (control == "pause") != self.paused:
-                    self.toggle_pause()  # the status says so first; the map may catch up after
-                    if self.paused and finished is not None:
-                        self.show_epoch(finished)
-                        finished = None
-                if self.paused:
-                    await asyncio.sleep(0.05)
-                    continue
-                if finished is not None:  # an epoch ended in the last slice: redraw now, as a slice of its own
-                    self.show_epoch(finished)
-                    finished = None
-                else:
-                    finished = lesson.step(SLICE_SECONDS)
-                now = time.perf_counter()
-                if finished is None and now - last_update > 0.25:  # a few progress updates a second are plenty
-                    last_update = now
-                    apply(self.progress_ops(f"Training: epoch {lesson.loop.epoch + 1} of "
-                                            f"{lesson.values['epochs']}\u2026"))
-                await asyncio.sleep(0)  # let the browser deliver clicks (Pause, Stop, the map) and repaint
-            if generation == self.generation:
-                self.finish("done")
-        except Exception as error:  # a bug: say so in the card, and leave the buttons usable
-            traceback.print_exc()
-            self.generation += 1
-            apply([message_op("vae-message", f"Training stopped: {type(error).__name__}: {error}"),
-                   {"id": "vae-pause", "disabled": True}, {"id": "vae-stop", "disabled": True},
-                   {"id": "vae-status", "data": {"state": "error"}}])
+        apply(self.progress_ops(f"Training: epoch {lesson.loop.epoch + 1} of {lesson.values['epochs']}\u2026"))
 
     def progress_ops(self, text):
         return [{"sel": "#vae-progress > div", "attrs": {"style": f"width: {100 * self.lesson.progress:.1f}%"}},
@@ -114,7 +89,7 @@ class VAESection:
         text = (f"Epoch {logs['epoch']} of {lesson.values['epochs']}: reconstruction {logs['reconstruction']:.2f}, "
                 f"KL {logs['kl']:.2f} nats per test digit.")
         ops = self.progress_ops(text) + [{"id": "vae-status", "data": {"epochs": str(logs["epoch"])}}]
-        apply(ops[:1] + ops[2:] if self.paused else ops)  # paused: the status keeps saying so
+        apply(ops[:1] + ops[2:] if self.runner.paused else ops)  # paused: the status keeps saying so
         terms = lesson.terms
         self.chart.set_data(list(range(1, len(terms) + 1)), reconstruction=[t["reconstruction"] for t in terms],
                             KL=[t["kl"] for t in terms])
@@ -154,9 +129,8 @@ class VAESection:
         window.vaeView.digit(json.dumps({"pixels": pixels(image), "point": self.point, "caption": caption}))
 
     def finish(self, state):
+        self.show_finished()
         lesson = self.lesson
-        self.generation += 1
-        self.paused = False
         seconds = lesson.clock.seconds()
         verb = "Finished" if state == "done" else "Stopped"
         epochs = lesson.loop.epoch
@@ -170,16 +144,17 @@ class VAESection:
                {"id": "vae-status", "text": text, "data": {"state": state, "epochs": str(epochs),
                                                             "seconds": f"{seconds:.2f}"}}])
 
-    def toggle_pause(self):
-        self.paused = not self.paused
+    def show_pause(self, paused):
         clock = self.lesson.clock
-        clock.pause() if self.paused else clock.resume()
-        ops = [{"id": "vae-pause", "text": "Resume" if self.paused else "Pause"},
-               {"id": "vae-status", "data": {"state": "paused" if self.paused else "training"}}]
-        if self.paused:
+        clock.pause() if paused else clock.resume()
+        ops = [{"id": "vae-pause", "text": "Resume" if paused else "Pause"},
+               {"id": "vae-status", "data": {"state": "paused" if paused else "training"}}]
+        if paused:
             ops[1]["text"] = (f"Paused at {100 * self.lesson.progress:.0f} % of the training. Pick points on the map, "
                               "then Resume.")
-        apply(ops)
+        apply(ops)  # the status says so first; the map catches up after
+        if paused:
+            self.show_finished()
 
 
 async def setup():

@@ -2,18 +2,17 @@
 
 Every number shown comes from pydl.lessons.rnn (tests/lessons/test_rnn.py checks the same numbers natively). DOM
 changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training steps
-each model's own training loop (model.fit's) in slices of about 0.03 s; between two slices it reads the Pause/Stop
-request that ../common/training_controls.js wrote (on the page's thread) into #train-controls, so they take effect
-at once. Handled clicks are counted on <body data-clicks>, so tests can tell when the page has caught up with them.
+each model's own training loop (model.fit's) in slices of about 0.03 s through pydl_page.SliceRunner, which between
+two slices reads the Pause/Stop request that ../common/training_controls.js wrote (on the page's thread) into
+#train-controls, so they take effect at once. Handled clicks are counted on <body data-clicks>, so tests can tell
+when the page has caught up with them.
 """
 
 import asyncio
 import html
-import time
 import traceback
 
-
-from pydl_page import LineChart, apply, element, message_op, read, run_page, wire
+from pydl_page import LineChart, SliceRunner, apply, message_op, read, run_page, wire
 
 rnn = None  # pydl.lessons.rnn, imported once pydl is loaded
 # Training time between two looks at Pause/Stop: a click waits for at most one slice (or one batch and the
@@ -174,9 +173,8 @@ class TrainingSection:
         self.data = rnn.sequence_data()
         self.chance = rnn.chance_accuracy(self.data)
         self.comparison = None
-        self.generation = 0  # bumped to stop a running training loop
-        self.paused = False
-        self.task = None
+        self.kind = None  # the model kind the last slice trained
+        self.runner = SliceRunner("train-controls", "train-pause", "train-stop", "train-status", "train-message")
         apply([{"id": "train-chance", "text": f"{self.data.describe()}. Always answering the most common digit "
                                               f"scores {pct(self.chance)} on the test digits: chance level."}])
 
@@ -196,8 +194,6 @@ class TrainingSection:
         values = self.checked()
         if values is None:
             return  # the message says why; a run already going carries on
-        self.generation += 1
-        self.paused = False
         self.comparison = rnn.Comparison(values, self.data)
         series = [{"label": kind, "color": KIND_COLOURS[kind]} for kind in values["kinds"]]
         self.chart = LineChart("train-chart", series, title="validation accuracy", x_label="epoch", y_label="accuracy")
@@ -206,41 +202,19 @@ class TrainingSection:
                {"id": "train-start", "text": "Train again"}, {"id": "train-results", "hidden": True},
                {"sel": "#train-progress > div", "attrs": {"style": "width: 0%"}},
                {"id": "train-status", "text": "Training\u2026", "data": {"state": "training"}}])
-        self.task = asyncio.ensure_future(self.loop(self.generation))
+        self.runner.start(self.ended, self.train_slice, self.finish, self.show_pause, self.show_progress)
 
-    async def loop(self, generation):
-        comparison = self.comparison
-        controls = element("train-controls")
-        last_update = 0.0
-        try:
-            while not comparison.done:
-                if generation != self.generation:
-                    return  # a new run started
-                control = controls.getAttribute("data-control")  # one read a slice: a click written by the page
-                if control == "stop":
-                    return self.stop()
-                if (control == "pause") != self.paused:
-                    self.toggle_pause()
-                if self.paused:
-                    await asyncio.sleep(0.05)
-                    continue
-                kind, logs = comparison.step(SLICE_SECONDS)
-                now = time.perf_counter()
-                if logs is not None or now - last_update > 0.25:  # a few updates a second are plenty
-                    last_update = now
-                    self.show_progress(kind, logs)
-                await asyncio.sleep(0)  # let the browser deliver clicks (Pause, Stop) and repaint
-            if generation == self.generation:
-                self.finish("done")
-        except Exception as error:  # a bug: say so in the card, and leave the buttons usable
-            traceback.print_exc()
-            self.generation += 1
-            apply([message_op("train-message", f"Training stopped: {type(error).__name__}: {error}"),
-                   {"id": "train-pause", "disabled": True}, {"id": "train-stop", "disabled": True},
-                   {"id": "train-status", "data": {"state": "error"}}])
+    def ended(self):
+        return "done" if self.comparison.done else None
 
-    def show_progress(self, kind, logs):
-        comparison = self.comparison
+    def train_slice(self):
+        self.kind, logs = self.comparison.step(SLICE_SECONDS)
+        if logs is not None:  # an epoch ended: its numbers now, the progress line at most a few times a second
+            self.show_progress(logs)
+        return logs
+
+    def show_progress(self, logs=None):
+        kind, comparison = self.kind, self.comparison
         epochs = comparison.values["epochs"]
         if logs is None:
             text = f"Training {kind}: epoch {comparison.loops[kind].epoch + 1} of {epochs}\u2026"
@@ -279,21 +253,15 @@ class TrainingSection:
                {"id": "train-status", "text": text, "data": {"state": state, "seconds": f"{seconds:.2f}",
                                                              "advice": advice.verdict if advice else ""}}])
 
-    def toggle_pause(self):
-        self.paused = not self.paused
-        if self.paused:
+    def show_pause(self, paused):
+        if paused:
             self.comparison.clock.pause()
         else:
             self.comparison.clock.resume()
-        apply([{"id": "train-pause", "text": "Resume" if self.paused else "Pause"},
-               {"id": "train-status", "data": {"state": "paused" if self.paused else "training"},
+        apply([{"id": "train-pause", "text": "Resume" if paused else "Pause"},
+               {"id": "train-status", "data": {"state": "paused" if paused else "training"},
                 **({"text": f"Paused at {pct(self.comparison.progress)} of the training. Resume when ready."}
-                   if self.paused else {})}])
-
-    def stop(self):
-        self.generation += 1
-        self.paused = False
-        self.finish("stopped")
+                   if paused else {})}])
 
 
 # ---------------------------------------------------------------------------------------------- 3. why memory fades
