@@ -830,13 +830,8 @@ def assemble(dist: Path, pyodide_dist: Path | None) -> Path:
     log("[6/7] pages, and gzip twins for HTTP compression")
     copy_tree(ROOT / "web", staging / "web")
     shutil.copy2(ROOT / "index.html", staging / "index.html")
-    # What every page's Python reads before it can run, biggest first: page.js asks for these as soon as it knows
-    # them, while PyScript is still starting its worker, so the worker finds them in the HTTP cache.
-    starting = tuple(f"vendor/pyodide/{name}" for name in ("pyodide.asm.wasm", numpy_wheel.name, "python_stdlib.zip",
-                                                           "pyodide.asm.js", "pyodide-lock.json"))
     info = {
         "pydl_wheel": f"wheels/{wheel.name}",
-        "starting": list(starting) + [f"wheels/{wheel.name}"],
         "pyodide": PYODIDE_VERSION,
         "pyodide_packages": {e["name"]: e["version"] for e in lock_entries(lock, PYODIDE_PACKAGES)},
         "pyodide_opt_in_packages": {e["name"]: e["version"] for e in lock_entries(lock, PYODIDE_OPT_IN_PACKAGES)},
@@ -848,7 +843,8 @@ def assemble(dist: Path, pyodide_dist: Path | None) -> Path:
     log(f"  {write_gzip_twins(staging)} files compressed")
 
     log("[7/7] a copy for file:// (offline/) and the download of the whole site (pydl-site.zip)")
-    disk = write_disk_copy(staging, preload=tuple(name for name in info["starting"] if not name.endswith(".js")))
+    starting = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", numpy_wheel.name)
+    disk = write_disk_copy(staging, preload=tuple(f"vendor/pyodide/{name}" for name in starting) + (info["pydl_wheel"],))
     log(f"  offline/: {disk['files']} files, {disk['bytes'] / 1e6:.1f} MB as base64 scripts")
     log(f"  {DISK_ZIP}: {write_site_zip(staging).stat().st_size / 1e6:.1f} MB")
 

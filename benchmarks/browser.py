@@ -221,20 +221,6 @@ _READY = ("() => document.body && (document.body.dataset.ready === 'true' || doc
           " || ['ready', 'error', 'file'].includes(document.querySelector('#pydl-status')?.dataset.state))")
 
 
-# Whether web/common/pyodide_start.mjs has saved its interpreter snapshot (its worker does once the page is ready);
-# a returning visitor comes back later than this benchmark's warm load would, and finds it.
-_SNAPSHOT_STATE = "() => { const w = [...document.querySelectorAll('#pydl-status [data-step=runtime]')]; return w.length ? w[0].textContent : ''; }"
-_SNAPSHOT_SAVED = """async () => !self.caches || (await (await caches.open('pydl-interpreter-snapshot')).keys()).length > 0"""
-
-
-def _wait_for_snapshot(page, timeout_s: float = 30) -> None:
-    if "started afresh" not in page.evaluate(_SNAPSHOT_STATE):
-        return  # restored already, or a page without Python
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(_SNAPSHOT_SAVED) and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-
 def page_loads(dist: Path = DIST, timeout_s: float = 60, log=print, only=None) -> dict:
     """Cold and warm time to ready and bytes served, for every page (or the paths in ``only``)."""
     from playwright.sync_api import sync_playwright
@@ -260,7 +246,6 @@ def page_loads(dist: Path = DIST, timeout_s: float = 60, log=print, only=None) -
                     for phase in ("cold", "warm"):
                         if phase == "warm":
                             time.sleep(2)  # the disk cache writes big entries (the 10 MB wasm) after the load
-                            _wait_for_snapshot(page)
                         counter.reset()
                         t0 = time.perf_counter()
                         try:

@@ -44,7 +44,6 @@ def pydl_page(monkeypatch):
     document = types.SimpleNamespace(getElementById=lambda name: elements.setdefault(name, FakeElement()))
     window = types.SimpleNamespace(pydlPage=FakePage())
     monkeypatch.setitem(sys.modules, "pyscript", types.SimpleNamespace(document=document, window=window))
-    monkeypatch.setitem(sys.modules, "js", types.SimpleNamespace())  # Pyodide's module of the JS globals
     spec = importlib.util.spec_from_file_location("pydl_page_under_test", ROOT / "web" / "common" / "pydl_page.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -91,9 +91,7 @@
         ? (detail ? detail + ", " : "") + "ready at " + seconds()
         : detail || (state === "active" ? "loading…" : state);
       // The runtime is up as soon as Python asks for anything else.
-      if (id !== "runtime" && state === "active" && render().querySelector('[data-step="runtime"]').dataset.state !== "done") {
-        page.step("runtime", "done");
-      }
+      if (id !== "runtime" && state === "active") page.step("runtime", "done");
     },
     /** The page is usable: collapse the loader and flag the ready state for people and tests. */
     ready() {
@@ -186,19 +184,8 @@
     if (fromDisk) return;  // disk.js reads it from the copy carried in offline/
     fetch(page.url("build-info.json"), { cache: "no-cache" })
       .then((r) => (r.ok ? r.text() : null))
-      .then((text) => { page.buildInfo = text; if (text) warmStartingFiles(JSON.parse(text).starting || []); })
+      .then((text) => { page.buildInfo = text; })
       .catch(() => {});  // Python fetches it itself and reports the failure
-  }
-
-  /* The runtime, NumPy and the pydl wheel (build-info's "starting") are asked for here, about a second before
-   * PyScript's worker gets to them: the worker then finds them in the HTTP cache (one revalidation each, no second
-   * download), and compiling the runtime no longer waits for its bytes. Each body is read to the end and dropped. */
-  function warmStartingFiles(paths) {
-    for (const path of paths) {
-      fetch(page.url(path))
-        .then((r) => (r.ok && r.body ? r.body.pipeTo(new WritableStream()) : null))
-        .catch(() => {});  // the worker asks again, and reports a failure itself
-    }
   }
   // A page that must be seen before Python competes for the network (the landing page) loads page.js with
   // data-start="after-paint": Python then starts once the page and its pictures are loaded and a frame is painted.

@@ -23,7 +23,6 @@ import json
 import time
 import traceback
 
-import js
 from pyscript import document, window
 
 page = window.pydlPage
@@ -42,10 +41,6 @@ def yield_to_browser():
         run_sync(page.nextTask())
 
 
-# The runtime step's words for each way pyodide_start.mjs starts Python (self.pydlStart.snapshot).
-RUNTIME_STARTS = {"restored": "restored from this browser's snapshot", "none yet": "started afresh"}
-
-
 async def load_pydl():
     """Load NumPy and the pydl wheel that build.py put in dist/, reporting each step on the page.
 
@@ -56,8 +51,6 @@ async def load_pydl():
     from js import Object
     from pyodide.ffi import create_proxy, to_js
 
-    started = getattr(js, "pydlStart", None)  # how web/common/pyodide_start.mjs started Python (served pages)
-    page.step("runtime", "done", RUNTIME_STARTS.get(getattr(started, "snapshot", None), ""))
     page.step("numpy", "active")
     page.step("pydl", "active", "downloading…")
     wheel = page.url(json.loads(await _build_info())["pydl_wheel"])
@@ -117,9 +110,6 @@ async def run_page(main, browser_blas=False):
         page.fail(f"{type(error).__name__}: {error}", traceback.format_exc())
         raise
     page.ready()
-    save_snapshot = getattr(getattr(js, "pydlStart", None), "saveSnapshot", None)
-    if save_snapshot:  # a first visit: pyodide_start.mjs saves a snapshot of Python for the next one
-        save_snapshot()
     if browser_blas:
         _background.add(asyncio.ensure_future(_load_blas_in_background()))
 
