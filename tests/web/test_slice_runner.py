@@ -9,6 +9,7 @@ between two slices and reads the request after each yield.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import json
 import sys
@@ -17,6 +18,13 @@ import types
 import pytest
 
 from tests.site import ROOT
+
+
+def run_on_own_loop(coroutine):
+    """asyncio.run in a thread of its own: in the whole suite, Playwright's sync API keeps an event loop running on
+    the main thread, where asyncio.run refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class FakeElement:
@@ -105,7 +113,7 @@ def test_it_trains_until_the_run_ends_and_finishes_in_its_state(pydl_page):
         await run.start(sliced)
         return run, sliced
 
-    run, sliced = asyncio.run(main())
+    run, sliced = run_on_own_loop(main())
     assert run.calls == [("step", 1), ("step", 2), ("step", 3), ("step", 4), ("finish", "done", False)]
     assert not sliced.running and not sliced.paused
 
@@ -116,7 +124,7 @@ def test_a_stop_click_takes_effect_after_the_slice_it_came_in(pydl_page):
         await run.start(runner(pydl_page))
         return run
 
-    assert asyncio.run(main()).calls == [("step", 1), ("step", 2), ("finish", "stopped", False)]
+    assert run_on_own_loop(main()).calls == [("step", 1), ("step", 2), ("finish", "stopped", False)]
 
 
 def test_pause_shows_at_once_trains_nothing_until_resume_and_stop_while_paused_finishes_unpaused(pydl_page):
@@ -139,7 +147,7 @@ def test_pause_shows_at_once_trains_nothing_until_resume_and_stop_while_paused_f
         await task
         return run, paused_steps
 
-    run, paused_steps = asyncio.run(main())
+    run, paused_steps = run_on_own_loop(main())
     assert paused_steps == 3  # three polls while paused, and not one slice
     assert [call for call in run.calls if call[0] != "step"] == [
         ("pause", True), ("pause", False), ("pause", True), ("finish", "stopped", False)]
@@ -153,7 +161,7 @@ def test_a_card_without_pause_ignores_a_pause_request(pydl_page):
         await sliced.start(run.ended, run.step, run.finish)
         return run
 
-    assert asyncio.run(main()).calls == [("step", 1), ("step", 2), ("step", 3), ("finish", "done", False)]
+    assert run_on_own_loop(main()).calls == [("step", 1), ("step", 2), ("step", 3), ("finish", "done", False)]
 
 
 def test_progress_comes_at_most_every_quarter_second_and_never_after_a_slice_that_drew(pydl_page, monkeypatch):
@@ -174,7 +182,7 @@ def test_progress_comes_at_most_every_quarter_second_and_never_after_a_slice_tha
         await sliced.start(run.ended, step, run.finish, run.on_pause, run.progress)
         return run
 
-    shown = [call[1] for call in asyncio.run(main()).calls if call[0] == "progress"]
+    shown = [call[1] for call in run_on_own_loop(main()).calls if call[0] == "progress"]
     # after slice 1 (the first); 3 drew, which restarts the wait, so 6 is next (0.3 s after 3, not 4: 0.3 s after 1)
     assert shown == [1, 6]
 
@@ -196,7 +204,7 @@ def test_a_new_start_or_end_leaves_the_old_loop_without_finishing_it(pydl_page):
         await last
         return first, second, third, sliced
 
-    first, second, third, sliced = asyncio.run(main())
+    first, second, third, sliced = run_on_own_loop(main())
     assert steps_of(first.calls) == [1, 2] and first.calls[-1][0] == "step"
     assert second.calls[-1] == ("finish", "done", False)
     assert steps_of(third.calls) == [1] and not sliced.running
@@ -226,7 +234,7 @@ def test_async_parts_are_awaited_and_a_step_ended_meanwhile_does_not_go_on(pydl_
         await sliced.start(run.ended, step, run.finish, run.on_pause, progress)
         return run
 
-    assert asyncio.run(main()).calls == [("step", 1), ("step", 2)]
+    assert run_on_own_loop(main()).calls == [("step", 1), ("step", 2)]
 
 
 def test_a_run_replaced_while_its_pause_is_drawn_trains_no_more(pydl_page):
@@ -246,7 +254,7 @@ def test_a_run_replaced_while_its_pause_is_drawn_trains_no_more(pydl_page):
         await sliced.task
         return first, second
 
-    first, second = asyncio.run(main())
+    first, second = run_on_own_loop(main())
     assert first.calls == [("step", 1), ("pause", True)]
     assert second.calls == [("step", 1), ("step", 2), ("finish", "done", False)]
 
@@ -258,7 +266,7 @@ def test_an_error_is_shown_in_the_card_and_leaves_pause_and_stop_disabled(pydl_p
         await run.start(sliced)
         return run, sliced
 
-    run, sliced = asyncio.run(main())
+    run, sliced = run_on_own_loop(main())
     assert steps_of(run.calls) == [1, 2] and run.calls[-1][0] == "step"  # no finish after an error
     assert not sliced.running
     assert pydl_page.page.applied[-1] == [
@@ -276,4 +284,4 @@ def test_settled_gives_the_value_of_sync_and_async_calls(pydl_page):
     async def main():
         return await pydl_page.settled(answer()), await pydl_page.settled(7)
 
-    assert asyncio.run(main()) == (42, 7)
+    assert run_on_own_loop(main()) == (42, 7)
