@@ -21,6 +21,7 @@ SIZES = {
              "lstm": (4, 5, 3, 6, 2), "gru": (4, 5, 3, 6, 2), "simple_rnn": (4, 5, 3, 6, 2)},
 }
 LEARNING_RATE = 0.01
+TORCH_DEVICE = "cpu"  # benchmarks/gpu.py sets "cuda" (and pydl's CuPy backend) to time the same steps on a GPU
 SKIPPED: dict = {}  # "case/contender" -> why it is not measured
 
 
@@ -35,6 +36,18 @@ def _torch():
     except Exception:
         return None
     return torch
+
+
+def _to_torch(torch, array):
+    return torch.from_numpy(array).to(TORCH_DEVICE)
+
+
+def _on_pydl_device(array):
+    """``array`` where pydl's current backend keeps data (on the GPU with CuPy), so that a GPU step, like
+    PyTorch's there, is timed without a copy of its batch from the host."""
+    from pydl import backend
+
+    return backend.xp().asarray(array)
 
 
 def set_threads(n: int) -> None:
@@ -113,7 +126,8 @@ def mlp(size):
 
     model = _pydl_sequential_mlp(size, init)
     if model is not None:
-        steps["pydl_sequential"] = lambda: model.train_on_batch(x, y)
+        x_batch, y_batch = _on_pydl_device(x), _on_pydl_device(y)
+        steps["pydl_sequential"] = lambda: model.train_on_batch(x_batch, y_batch)
 
     torch = _torch()
     if torch is None:
@@ -148,9 +162,10 @@ def _torch_mlp_step(torch, x, labels, init):
         for layer, (w, b) in zip((net[0], net[2]), ((init[0], init[1]), (init[2], init[3]))):
             layer.weight.copy_(torch.from_numpy(w.T.copy()))
             layer.bias.copy_(torch.from_numpy(b))
+    net.to(TORCH_DEVICE)
     opt = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
     loss_fn = torch.nn.CrossEntropyLoss()
-    xt, lt = torch.from_numpy(x), torch.from_numpy(labels)
+    xt, lt = _to_torch(torch, x), _to_torch(torch, labels)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -189,10 +204,10 @@ def convnet(size):
         net = torch.nn.Sequential(
             torch.nn.Conv2d(c, f1, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
             torch.nn.Conv2d(f1, f2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Flatten(), torch.nn.Linear(flat, n_out))
+            torch.nn.Flatten(), torch.nn.Linear(flat, n_out)).to(TORCH_DEVICE)
         opt = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
         loss_fn = torch.nn.CrossEntropyLoss()
-        xt, lt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy()), torch.from_numpy(labels)  # torch is NCHW
+        xt, lt = _to_torch(torch, x.transpose(0, 3, 1, 2).copy()), _to_torch(torch, labels)  # torch is NCHW
 
         def torch_step():
             opt.zero_grad(set_to_none=True)
@@ -224,7 +239,8 @@ def _pydl_convnet_step(size, x, y):
         model = models.Sequential(_convnet_layers(size))
         model.compile(optimizer=optimizers.SGD(learning_rate=LEARNING_RATE),
                       loss=losses.CategoricalCrossentropy(from_logits=True))
-        return "pydl_sequential", lambda: model.train_on_batch(x, y)
+        x_batch, y_batch = _on_pydl_device(x), _on_pydl_device(y)
+        return "pydl_sequential", lambda: model.train_on_batch(x_batch, y_batch)
     except (ImportError, AttributeError) as error:
         _skip("convnet", "pydl_sequential", f"pydl.models/optimizers not usable yet ({error}); "
                                             "timed the same layers in a hand-written loop instead")
@@ -317,17 +333,18 @@ def recurrent(kind):
                                    layers.Dense(n_out)])
         model.compile(optimizer=optimizers.SGD(learning_rate=LEARNING_RATE),
                       loss=losses.CategoricalCrossentropy(from_logits=True))
-        steps = {"pydl_sequential": lambda: model.train_on_batch(x, y)}
+        x_batch, y_batch = _on_pydl_device(x), _on_pydl_device(y)
+        steps = {"pydl_sequential": lambda: model.train_on_batch(x_batch, y_batch)}
         torch = _torch()
         if torch is None:
             _skip(kind, "torch", "PyTorch is not installed")
             return steps
         torch.manual_seed(0)
-        rnn = getattr(torch.nn, _TORCH_RECURRENT[kind])(features, units, batch_first=True)
-        head = torch.nn.Linear(units, n_out)
+        rnn = getattr(torch.nn, _TORCH_RECURRENT[kind])(features, units, batch_first=True).to(TORCH_DEVICE)
+        head = torch.nn.Linear(units, n_out).to(TORCH_DEVICE)
         opt = torch.optim.SGD([*rnn.parameters(), *head.parameters()], lr=LEARNING_RATE)
         loss_fn = torch.nn.CrossEntropyLoss()
-        xt, lt = torch.from_numpy(x), torch.from_numpy(labels)
+        xt, lt = _to_torch(torch, x), _to_torch(torch, labels)
 
         def torch_step():
             opt.zero_grad(set_to_none=True)

@@ -37,7 +37,7 @@ except Exception:  # ImportError, or a CuPy build whose CUDA libraries fail to l
 
 __all__ = [
     "np", "BackendError", "DeviceMismatchError", "set_backend", "get_backend", "xp", "get_array_module",
-    "device_of", "to_numpy", "to_device", "gpu_available", "floatx", "set_floatx", "matmul", "blas_in_use",
+    "device_of", "to_numpy", "to_device", "on_device_of", "gpu_available", "floatx", "set_floatx", "matmul", "blas_in_use",
     "load_browser_blas",
 ]
 
@@ -139,6 +139,16 @@ def to_numpy(x):
     if cupy is not None and isinstance(x, cupy.ndarray):
         return cupy.asnumpy(x)
     return numpy.asarray(x)
+
+
+def on_device_of(data, like):
+    """``data`` on the GPU when ``like`` is a GPU array and ``data`` is host data (a NumPy batch fed to a model
+    whose weights live on the GPU, which Keras accepts); anything else, Tensors included, is returned unchanged."""
+    if cupy is None or not isinstance(like, cupy.ndarray) or isinstance(data, cupy.ndarray):
+        return data
+    if data is None or hasattr(data, "requires_grad"):
+        return data
+    return cupy.asarray(numpy.asarray(data))
 
 
 def to_device(array, device: str):

@@ -221,7 +221,7 @@ class Optimizer:
             grads = self._clipped(grads)
         shrink = 1.0 - self.weight_decay * self.current_learning_rate if self.weight_decay else None
         for grad, param in zip(grads, params):
-            if not param.data.flags.writeable:  # e.g. loaded from a read-only buffer: update a private copy instead
+            if not getattr(param.data.flags, "writeable", True):  # a read-only buffer (CuPy has no such flag)
                 param.data = param.data.copy()
             state = self.slots(param)
             state["step"] += 1

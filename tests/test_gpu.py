@@ -1,4 +1,6 @@
-"""The op suite on CuPy: runs wherever CuPy and a GPU are present (nowhere in this project's CI)."""
+"""The op suite and the GPU benchmark on CuPy: they run where CuPy sees a GPU (never in this project's CI)."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,3 +29,21 @@ def test_op_gradients_on_the_gpu_match_the_cpu(case):
     assert gpu_out.device == "gpu"
     np.testing.assert_allclose(gpu_out.numpy(), cpu_out.numpy(), rtol=1e-10)
     assert pydl.gradcheck(case.fn, gpu_inputs)
+
+
+def test_the_gpu_benchmark_times_every_case_at_tiny_sizes(monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import cases
+    import gpu
+
+    monkeypatch.setitem(cases.SIZES, "full", cases.SIZES["tiny"])
+    monkeypatch.setattr(cases, "TORCH_DEVICE", cases.TORCH_DEVICE)
+    previous = backend.get_backend()
+    try:
+        results = gpu.run_gpu(repeats=2, sample_s=0.001, log=lambda *_: None)
+    finally:
+        backend.set_backend(previous)
+    assert sorted(results) == sorted([*gpu.GPU_CASES, *(f"{name} x{gpu.WIDER} batch" for name in gpu.GPU_CASES)])
+    for result in results.values():
+        assert set(result["contenders"]) >= {"pydl_sequential", "torch"}
+        assert all(s["median_ms"] > 0 for s in result["contenders"].values())

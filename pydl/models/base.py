@@ -177,6 +177,14 @@ class BaseModel(Layer, Trainer):
     def weights(self) -> list:
         return self._unique(w for layer in self.layers for w in layer.weights)
 
+    def _on_weights_device(self, data: list) -> list:
+        """Host arrays moved to the GPU when this model's weights live there, as Keras takes NumPy batches on any
+        device. Tensors are left as they are: a CPU Tensor meeting GPU weights still names the op that mixes them."""
+        if backend.cupy is None:
+            return data
+        first = next((w for layer in self.layers for w in layer.weights), None)
+        return data if first is None else [backend.on_device_of(x, first.data) for x in data]
+
     @property
     def trainable_weights(self) -> list:
         if not self._trainable:

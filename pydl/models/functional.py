@@ -136,6 +136,7 @@ class Model(BaseModel):
         leaf Tensor requiring grad, stored in ``watch``, from which the rest of the graph computes: after
         ``backward`` its ``.grad`` is the gradient with respect to that tensor.
         """
+        inputs = self._on_weights_device(inputs)
         values = {tensor: tensor.node.layer(data) for tensor, data in zip(self.inputs, inputs)}  # checks shapes
         if watch is not None:
             self._watch(values, self.inputs, watch)

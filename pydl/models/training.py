@@ -112,6 +112,7 @@ class Trainer(Compiling, Evaluation):
                                                              self._loss_weights, ys, outs, weights):
             if loss is None:
                 continue
+            y, sample_weight = (backend.on_device_of(a, out.data) for a in (y, sample_weight))
             value = losses.compute(loss, y, out, sample_weight)
             if len(outs) > 1:
                 per_output[f"{name}_loss"] = value

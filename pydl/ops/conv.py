@@ -127,8 +127,9 @@ def patches(xp, x, window, strides, out_hw, dilation=(1, 1)):
     (kh, kw), (sh, sw), (ho, wo), (dh, dw) = window, strides, out_hw, dilation
     n, _, _, c = x.shape
     s0, s1, s2, s3 = x.strides
+    read_only = {} if xp is backend.cupy else {"writeable": False}  # CuPy's as_strided has no such flag
     return xp.lib.stride_tricks.as_strided(
-        x, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False
+        x, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), **read_only
     )
 
 
