@@ -1,4 +1,4 @@
-"""pydl_page.SliceRunner natively: the Train/Pause/Stop loop that every training page runs in slices.
+"""slice_runner.SliceRunner natively: the Train/Pause/Stop loop that every training page runs in slices.
 
 PyScript is replaced by a stand-in page: elements that carry data-control (what ../common/training_controls.js
 writes on a click) and a recorder of the apply() calls. A "click" is delivered with loop.call_soon from inside a
@@ -59,6 +59,17 @@ def pydl_page(monkeypatch):
     return module
 
 
+@pytest.fixture
+def slice_runner(pydl_page, monkeypatch):
+    """web/common/slice_runner.py imported against that pydl_page (as the page imports it, by its name)."""
+    monkeypatch.setitem(sys.modules, "pydl_page", pydl_page)
+    path = ROOT / "web" / "common" / "slice_runner.py"
+    spec = importlib.util.spec_from_file_location("slice_runner_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def click(pydl_page, control, box="card"):
     """What training_controls.js does on a click, delivered at the page's next turn."""
     asyncio.get_running_loop().call_soon(pydl_page.elements[box].attributes.__setitem__, "data-control", control)
@@ -97,19 +108,19 @@ class Run:
         return runner.start(self.ended, self.step, self.finish, self.on_pause, **parts)
 
 
-def runner(pydl_page, **ids):
+def runner(slice_runner, **ids):
     ids = {"controls": "card", "pause": "pause", "stop": "stop", "status": "status", "message": "message", **ids}
-    return pydl_page.SliceRunner(**ids)
+    return slice_runner.SliceRunner(**ids)
 
 
 def steps_of(calls):
     return [call[1] for call in calls if call[0] == "step"]
 
 
-def test_it_trains_until_the_run_ends_and_finishes_in_its_state(pydl_page):
+def test_it_trains_until_the_run_ends_and_finishes_in_its_state(pydl_page, slice_runner):
     async def main():
         run = Run(pydl_page, slices=4)
-        sliced = runner(pydl_page)
+        sliced = runner(slice_runner)
         await run.start(sliced)
         return run, sliced
 
@@ -118,23 +129,24 @@ def test_it_trains_until_the_run_ends_and_finishes_in_its_state(pydl_page):
     assert not sliced.running and not sliced.paused
 
 
-def test_a_stop_click_takes_effect_after_the_slice_it_came_in(pydl_page):
+def test_a_stop_click_takes_effect_after_the_slice_it_came_in(pydl_page, slice_runner):
     async def main():
         run = Run(pydl_page, slices=100, clicks={2: "stop"})
-        await run.start(runner(pydl_page))
+        await run.start(runner(slice_runner))
         return run
 
     assert run_on_own_loop(main()).calls == [("step", 1), ("step", 2), ("finish", "stopped", False)]
 
 
-def test_pause_shows_at_once_trains_nothing_until_resume_and_stop_while_paused_finishes_unpaused(pydl_page):
+def test_pause_shows_at_once_trains_nothing_until_resume_and_stop_while_paused_finishes_unpaused(
+        pydl_page, slice_runner):
     async def main():
         run = Run(pydl_page, slices=100, clicks={3: "pause"})
-        sliced = runner(pydl_page)
+        sliced = runner(slice_runner)
         task = run.start(sliced)
         while ("pause", True) not in run.calls:
             await asyncio.sleep(0)
-        await asyncio.sleep(3 * pydl_page.PAUSED_POLL_SECONDS)
+        await asyncio.sleep(3 * slice_runner.PAUSED_POLL_SECONDS)
         paused_steps = run.steps
         assert sliced.paused
         pydl_page.elements["card"].attributes["data-control"] = "run"  # Resume
@@ -154,19 +166,20 @@ def test_pause_shows_at_once_trains_nothing_until_resume_and_stop_while_paused_f
     assert run.calls[3] == ("pause", True) and run.calls[4] == ("pause", False)  # no slice while paused
 
 
-def test_a_card_without_pause_ignores_a_pause_request(pydl_page):
+def test_a_card_without_pause_ignores_a_pause_request(pydl_page, slice_runner):
     async def main():
         run = Run(pydl_page, slices=3, clicks={1: "pause"})
-        run.runner = sliced = runner(pydl_page, pause=None)
+        run.runner = sliced = runner(slice_runner, pause=None)
         await sliced.start(run.ended, run.step, run.finish)
         return run
 
     assert run_on_own_loop(main()).calls == [("step", 1), ("step", 2), ("step", 3), ("finish", "done", False)]
 
 
-def test_progress_comes_at_most_every_quarter_second_and_never_after_a_slice_that_drew(pydl_page, monkeypatch):
+def test_progress_comes_at_most_every_quarter_second_and_never_after_a_slice_that_drew(
+        pydl_page, slice_runner, monkeypatch):
     now = [100.0]
-    monkeypatch.setattr(pydl_page, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    monkeypatch.setattr(slice_runner, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
 
     async def main():
         run = Run(pydl_page, slices=8)
@@ -177,7 +190,7 @@ def test_progress_comes_at_most_every_quarter_second_and_never_after_a_slice_tha
             now[0] += 0.1
             return run.steps == 3
 
-        sliced = runner(pydl_page)
+        sliced = runner(slice_runner)
         run.runner = sliced
         await sliced.start(run.ended, step, run.finish, run.on_pause, run.progress)
         return run
@@ -187,9 +200,9 @@ def test_progress_comes_at_most_every_quarter_second_and_never_after_a_slice_tha
     assert shown == [1, 6]
 
 
-def test_a_new_start_or_end_leaves_the_old_loop_without_finishing_it(pydl_page):
+def test_a_new_start_or_end_leaves_the_old_loop_without_finishing_it(pydl_page, slice_runner):
     async def main():
-        sliced = runner(pydl_page)
+        sliced = runner(slice_runner)
         first, second = Run(pydl_page, slices=100), Run(pydl_page, slices=3)
         old = first.start(sliced)
         while first.steps < 2:
@@ -210,12 +223,12 @@ def test_a_new_start_or_end_leaves_the_old_loop_without_finishing_it(pydl_page):
     assert steps_of(third.calls) == [1] and not sliced.running
 
 
-def test_async_parts_are_awaited_and_a_step_ended_meanwhile_does_not_go_on(pydl_page, monkeypatch):
+def test_async_parts_are_awaited_and_a_step_ended_meanwhile_does_not_go_on(pydl_page, slice_runner, monkeypatch):
     clock = iter(range(100, 1000))  # a second between two looks at the clock: a progress line is always due
-    monkeypatch.setattr(pydl_page, "time", types.SimpleNamespace(perf_counter=lambda: float(next(clock))))
+    monkeypatch.setattr(slice_runner, "time", types.SimpleNamespace(perf_counter=lambda: float(next(clock))))
 
     async def main():
-        sliced = runner(pydl_page)
+        sliced = runner(slice_runner)
         run = Run(pydl_page, slices=100)
         plain_step = run.step
 
@@ -237,9 +250,9 @@ def test_async_parts_are_awaited_and_a_step_ended_meanwhile_does_not_go_on(pydl_
     assert run_on_own_loop(main()).calls == [("step", 1), ("step", 2)]
 
 
-def test_a_run_replaced_while_its_pause_is_drawn_trains_no_more(pydl_page):
+def test_a_run_replaced_while_its_pause_is_drawn_trains_no_more(pydl_page, slice_runner):
     async def main():
-        sliced = runner(pydl_page)
+        sliced = runner(slice_runner)
         first, second = Run(pydl_page, slices=100, clicks={1: "pause"}), Run(pydl_page, slices=2)
 
         async def on_pause(paused):  # like the convnet page's: redraws its views, a view at a time
@@ -259,10 +272,10 @@ def test_a_run_replaced_while_its_pause_is_drawn_trains_no_more(pydl_page):
     assert second.calls == [("step", 1), ("step", 2), ("finish", "done", False)]
 
 
-def test_an_error_is_shown_in_the_card_and_leaves_pause_and_stop_disabled(pydl_page, capsys):
+def test_an_error_is_shown_in_the_card_and_leaves_pause_and_stop_disabled(pydl_page, slice_runner, capsys):
     async def main():
         run = Run(pydl_page, slices=100, fail_at=2)
-        sliced = pydl_page.SliceRunner("card", "pause", "stop", "status", "message", {"class": "msg error"})
+        sliced = slice_runner.SliceRunner("card", "pause", "stop", "status", "message", {"class": "msg error"})
         await run.start(sliced)
         return run, sliced
 

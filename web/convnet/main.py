@@ -26,7 +26,8 @@ from pyodide.ffi import create_proxy
 
 import views
 import views_inside
-from pydl_page import LineChart, SliceRunner, apply, element, page, run_page
+from pydl_page import LineChart, apply, element, page, run_page
+from slice_runner import SliceRunner
 from views import figure, ink_image, pct, show_message
 
 # Training time between two looks at the Pause button: a pause waits for at most one slice (or one batch and the
@@ -388,7 +389,7 @@ async def on_train(event=None):
 
 
 class TrainingRun:
-    """The parts of one Train that pydl_page.SliceRunner calls: a slice, the charts after an epoch, the end."""
+    """The parts of one Train that slice_runner.SliceRunner calls: a slice, the charts after an epoch, the end."""
 
     def __init__(self, epochs, baseline_val, previous):
         self.loop, self.epochs = lab.loop, epochs

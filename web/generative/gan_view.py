@@ -2,14 +2,15 @@
 
 Every number shown comes from pydl.lessons.generative (tests/lessons/test_gan*.py run the same functions natively);
 gan_plane.js only paints them. Training runs in slices of about SLICE_SECONDS (a frame is a slice of its own) through
-pydl_page.SliceRunner, which between two slices reads the Pause/Stop request that ../common/training_controls.js wrote
+slice_runner.SliceRunner, which between two slices reads the Pause/Stop request that ../common/training_controls.js wrote
 into #gan-controls, so a click takes effect at once.
 """
 
 import json
 import time
 
-from pydl_page import LineChart, SliceRunner, apply, message_op, read, wire
+from pydl_page import LineChart, apply, message_op, read, wire
+from slice_runner import SliceRunner
 from pyscript import window
 
 SLICE_SECONDS = 0.04

@@ -2,14 +2,15 @@
 
 Every number shown comes from pydl.lessons.generative.vae (tests/lessons/test_vae.py checks the same numbers
 natively); vae.js only draws them and turns clicks on the map into latent points. Training steps the VAE's own
-training loop (fit's) in slices of about 0.03 s through pydl_page.SliceRunner, which between two slices reads the
+training loop (fit's) in slices of about 0.03 s through slice_runner.SliceRunner, which between two slices reads the
 Pause/Stop request that ../common/training_controls.js wrote into #vae-controls, so a click takes effect at once, and
 a point picked on the map is decoded by the model as it is at that moment.
 """
 
 import json
 
-from pydl_page import LineChart, SliceRunner, apply, element, message_op, read, wire
+from pydl_page import LineChart, apply, element, message_op, read, wire
+from slice_runner import SliceRunner
 from pyscript import window
 
 vae = None  # pydl.lessons.generative.vae, imported once pydl is loaded

@@ -2,7 +2,7 @@
 
 Every number shown comes from pydl.lessons.rnn (tests/lessons/test_rnn.py checks the same numbers natively). DOM
 changes go through pydl_page.apply in batches, because each call from this worker is a round trip. Training steps
-each model's own training loop (model.fit's) in slices of about 0.03 s through pydl_page.SliceRunner, which between
+each model's own training loop (model.fit's) in slices of about 0.03 s through slice_runner.SliceRunner, which between
 two slices reads the Pause/Stop request that ../common/training_controls.js wrote (on the page's thread) into
 #train-controls, so they take effect at once. Handled clicks are counted on <body data-clicks>, so tests can tell
 when the page has caught up with them.
@@ -12,7 +12,8 @@ import asyncio
 import html
 import traceback
 
-from pydl_page import LineChart, SliceRunner, apply, message_op, read, run_page, wire
+from pydl_page import LineChart, apply, message_op, read, run_page, wire
+from slice_runner import SliceRunner
 
 rnn = None  # pydl.lessons.rnn, imported once pydl is loaded
 # Training time between two looks at Pause/Stop: a click waits for at most one slice (or one batch and the
