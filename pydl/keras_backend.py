@@ -169,7 +169,7 @@ def set_value(x: Tensor, value) -> None:
     value = np.asarray(value)
     if tuple(value.shape) != tuple(x.shape):
         raise ValueError(f"set_value: the tensor has shape {tuple(x.shape)}, the value {tuple(value.shape)}.")
-    x.data[...] = value
+    x.data[...] = backend.on_device_of(value, x.data)
 
 
 def cast(x, dtype):

@@ -210,6 +210,7 @@ class Optimizer:
                 continue
             if isinstance(grad, Tensor):
                 grad = grad.data
+            grad = backend.on_device_of(grad, param.data)  # a NumPy gradient for a GPU weight, as Keras takes
             if grad.shape != param.data.shape:
                 raise ValueError(
                     f"{type(self).__name__}: gradient of shape {tuple(grad.shape)} for parameter "

@@ -229,3 +229,25 @@ def test_mlp_learns_held_out_digits_on_the_gpu(digits, gpu_backend):
 
 def test_augmented_convnet_learns_held_out_digits_on_the_gpu(digits, gpu_backend):
     test_learning.test_augmented_convnet_reaches_96_percent_on_held_out_digits(digits)
+
+
+def test_numpy_gradients_values_and_statistics_meet_gpu_tensors_as_keras_takes_them():
+    from pydl import keras_backend as K
+    from pydl.ops.normalization import batch_norm
+
+    results = {}
+    for name in ("numpy", "cupy"):
+        with backend_named(name):
+            w = pydl.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+            opt = optimizers.Adam(learning_rate=0.1, params=[w])
+            w.grad = np.array([0.5, -0.5])  # a NumPy gradient, set by hand
+            opt.step()
+            opt.apply_gradients([(np.array([0.25, 0.25]), w)])
+            v = K.variable(np.zeros((1, 2)))
+            K.set_value(v, np.array([[3.0, 4.0]]))
+            x = pydl.tensor(np.arange(6.0).reshape(3, 2), dtype="float64")
+            normalized = batch_norm(x, mean=np.array([1.0, 2.0]), var=np.array([4.0, 9.0]), epsilon=0.0)
+            results[name] = [backend.to_numpy(a) for a in (w.data, v.data, normalized.data)]
+            assert backend.device_of(w.data) == backend.device_of(v.data) == ("gpu" if name == "cupy" else "cpu")
+    for cpu, gpu in zip(results["numpy"], results["cupy"], strict=True):
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-12)

@@ -10,6 +10,7 @@ closed-form backward below needs two reductions instead of a dozen temporaries.
 
 from __future__ import annotations
 
+from pydl import backend
 from pydl.autograd import Function
 
 __all__ = ["batch_norm", "BatchNormFunction"]
@@ -26,6 +27,7 @@ class BatchNormFunction(Function):
 
     def forward(self, x, gamma=None, beta=None, mean=None, var=None, epsilon=1e-3, batch_statistics=False):
         self.axes = tuple(range(x.ndim - 1))
+        mean, var = (backend.on_device_of(a, x) for a in (mean, var))  # NumPy statistics meeting a GPU input
         self.inv_std = (1.0 / self.xp.sqrt(var + epsilon)).astype(x.dtype, copy=False)
         self.normalized = (x - mean.astype(x.dtype, copy=False)) * self.inv_std
         self.gamma, self.batch_statistics = gamma, batch_statistics
